@@ -23,5 +23,9 @@ export function issuesFromZod(
   prefix = "",
   code: ErrorCode = "validation_failed",
 ): ValidationIssue[] {
-  return error.issues.map((issue) => ({ path: formatPath(issue.path, prefix), message: issue.message, code }));
+  return error.issues.map((issue) => ({
+    path: formatPath(issue.path, prefix),
+    message: issue.message,
+    code,
+  }));
 }

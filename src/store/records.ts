@@ -1,0 +1,133 @@
+import type { TaskState } from "../protocol/states.js";
+import type { StatusDetails, TaskErrorInfo } from "../protocol/task-status.js";
+
+/** Amounts per resource kind (`cpu`, `memory_mb`, `gpu`, custom). */
+export type ResourceAmounts = Record<string, number>;
+
+/** What a task was granted: the amounts, and the node that granted them. */
+export interface AllocationRecord {
+  id: string;
+  node: string;
+  amounts: ResourceAmounts;
+}
+
+/** A task as the store keeps it. Times are epoch milliseconds. */
+export interface TaskRecord {
+  id: string;
+  /** The principal that submitted the task (the tenant). */
+  submitter: string;
+  /** The submit_task's `message_id`: the `reference_id` of every status about this task. */
+  messageId: string;
+  type: string;
+  state: TaskState;
+  priority: number;
+  deadline: number | null;
+  parameters: Record<string, unknown>;
+  requirements: ResourceAmounts;
+  timeoutMs: number | null;
+  maxAttempts: number;
+  /** Attempts started (or lost to allocation timeouts) so far. */
+  attempts: number;
+  progress: number | null;
+  result: unknown;
+  error: TaskErrorInfo | null;
+  allocation: AllocationRecord | null;
+  /** Earliest time a `waiting` task may go back to `resource_allocation` (its retry time). */
+  runAt: number;
+  leaseOwner: string | null;
+  leaseExpiresAt: number | null;
+  lastSequence: number;
+  /** Submission order, for FIFO among equals. */
+  submitSeq: number;
+  createdAt: number;
+  updatedAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+/** The fields of a status message that the caller chooses; the store adds the sequence. */
+export interface StatusDraft {
+  messageId: string;
+  at: number;
+  progress?: number | undefined;
+  details?: StatusDetails | undefined;
+}
+
+export interface NewTask {
+  id: string;
+  submitter: string;
+  messageId: string;
+  type: string;
+  priority: number;
+  deadline: number | null;
+  parameters: Record<string, unknown>;
+  requirements: ResourceAmounts;
+  timeoutMs: number | null;
+  maxAttempts: number;
+  createdAt: number;
+  /** The state it is accepted into, and the status announcing that (sequence 1). */
+  state: TaskState;
+  accepted: StatusDraft;
+}
+
+/** Fields a transition may change. `undefined` leaves a field as it is; `null` clears it. */
+export type TaskPatch = Partial<
+  Pick<
+    TaskRecord,
+    | "attempts"
+    | "progress"
+    | "result"
+    | "error"
+    | "allocation"
+    | "runAt"
+    | "leaseOwner"
+    | "leaseExpiresAt"
+    | "startedAt"
+    | "finishedAt"
+  >
+>;
+
+/**
+ * One state change (or, with `to` equal to the current state, one status-only message such as a
+ * progress update). Applied only if the task is in one of `from` (compare-and-set).
+ */
+export interface TaskChange {
+  taskId: string;
+  from: readonly TaskState[];
+  to: TaskState;
+  patch?: TaskPatch;
+  status: StatusDraft;
+}
+
+export interface TaskListFilter {
+  submitter?: string | undefined;
+  state?: TaskState | undefined;
+  type?: string | undefined;
+  limit: number;
+  /** List tasks submitted before this `submitSeq` (the cursor of the previous page). */
+  beforeSeq?: number | undefined;
+}
+
+export interface AuditRecord {
+  at: number;
+  principal: string;
+  /** The protocol message type (`submit_task`, `cancel_task`, …) or an admin action. */
+  action: string;
+  messageId: string | null;
+  taskId: string | null;
+  /** What was decided: `accepted`, `duplicate`, `rejected`, `cancelled`, `denied`, … */
+  decision: string;
+  payload?: unknown;
+}
+
+export interface AuditEntry extends AuditRecord {
+  id: number;
+}
+
+export interface AuditFilter {
+  taskId?: string | undefined;
+  principal?: string | undefined;
+  since?: number | undefined;
+  limit: number;
+  afterId?: number | undefined;
+}

@@ -1,0 +1,3 @@
+DROP TABLE audit;
+DROP TABLE task_events;
+DROP TABLE tasks;

@@ -1,0 +1,2 @@
+-- @id: one task.
+SELECT * FROM tasks WHERE id = @id

@@ -1,0 +1,304 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import Database, { type Statement } from "better-sqlite3";
+import { assertTransition } from "../../protocol/states.js";
+import type { TaskStatus } from "../../protocol/task-status.js";
+import { StaleStateError } from "../errors.js";
+import type {
+  AuditEntry,
+  AuditFilter,
+  AuditRecord,
+  NewTask,
+  TaskChange,
+  TaskListFilter,
+  TaskRecord,
+} from "../records.js";
+import { readSqlFiles } from "../sql-files.js";
+import { toStatusMessage } from "../status-message.js";
+import type { ChangeOutcome, InsertOutcome, StoreCapabilities, TaskStore } from "../task-store.js";
+import { SqliteGroupCommit } from "./sqlite-group-commit.js";
+import { migrateSqlite } from "./sqlite-migrator.js";
+import {
+  type AuditRow,
+  auditFromRow,
+  type EventRow,
+  statusFromRow,
+  type TaskRow,
+  taskFromRow,
+  updateParams,
+} from "./sqlite-rows.js";
+
+const QUERY_NAMES = [
+  "insert_task",
+  "select_task",
+  "select_task_by_message",
+  "update_task",
+  "insert_event",
+  "select_events",
+  "select_latest_event",
+  "select_ready",
+  "select_due_retries",
+  "select_overdue",
+  "select_lost_leases",
+  "select_lease_owners",
+  "renew_leases",
+  "next_wake",
+  "list_tasks",
+  "count_by_state",
+  "insert_audit",
+  "select_audit",
+  "delete_finished",
+  "delete_old_audit",
+] as const;
+type QueryName = (typeof QUERY_NAMES)[number];
+
+const QUERIES_DIR = fileURLToPath(new URL("./queries", import.meta.url));
+const NO_TIME = Number.MAX_SAFE_INTEGER;
+
+export interface SqliteStoreOptions {
+  /** A file path, or `:memory:` (tests only: nothing survives). */
+  path: string;
+  /**
+   * SQLite's `synchronous` pragma. `full` (the default) makes every commit survive a power
+   * loss; `normal` survives a process crash but may lose the last commits on power loss.
+   * @default "full"
+   */
+  synchronous?: "full" | "normal";
+  /** Run pending migrations on open. @default true */
+  migrate?: boolean;
+}
+
+/** Opens (creating if needed) a SQLite task store, migrated to the latest schema. */
+export async function openSqliteTaskStore(options: SqliteStoreOptions): Promise<SqliteTaskStore> {
+  if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
+  const db = new Database(options.path);
+  db.pragma("journal_mode = WAL");
+  db.pragma(`synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
+  db.pragma("busy_timeout = 5000");
+  db.pragma("foreign_keys = ON");
+  if (options.migrate !== false) {
+    if (options.path === ":memory:") throw new Error("an in-memory store cannot be migrated separately");
+    const { error } = await migrateSqlite(options.path, "latest");
+    if (error) {
+      db.close();
+      throw error;
+    }
+  }
+  return new SqliteTaskStore(db);
+}
+
+/** The TaskStore on one SQLite file (better-sqlite3, WAL): the embedded mode's store. */
+export class SqliteTaskStore implements TaskStore {
+  readonly capabilities: StoreCapabilities = { concurrentClaims: false };
+  readonly #db: Database.Database;
+  readonly #sql: Record<QueryName, Statement>;
+  readonly #commit: SqliteGroupCommit;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+    const text = readSqlFiles(QUERIES_DIR, QUERY_NAMES);
+    this.#sql = Object.fromEntries(QUERY_NAMES.map((name) => [name, db.prepare(text[name])])) as Record<
+      QueryName,
+      Statement
+    >;
+    this.#commit = new SqliteGroupCommit(db);
+  }
+
+  insertTasks(tasks: readonly NewTask[]): Promise<InsertOutcome[]> {
+    return this.#commit.write(() => tasks.map((task) => this.#insertOne(task)));
+  }
+
+  #insertOne(task: NewTask): InsertOutcome {
+    const inserted = this.#sql.insert_task.run({
+      id: task.id,
+      submitter: task.submitter,
+      message_id: task.messageId,
+      type: task.type,
+      state: task.state,
+      priority: task.priority,
+      deadline: task.deadline,
+      parameters: JSON.stringify(task.parameters),
+      requirements: JSON.stringify(task.requirements),
+      timeout_ms: task.timeoutMs,
+      max_attempts: task.maxAttempts,
+      run_at: task.createdAt,
+      created_at: task.createdAt,
+    });
+    if (inserted.changes === 1) {
+      this.#insertEvent(task.id, 1, task.state, task.accepted);
+    }
+    const row = this.#sql.select_task_by_message.get({
+      submitter: task.submitter,
+      message_id: task.messageId,
+    }) as TaskRow;
+    const stored = taskFromRow(row);
+    return { task: stored, created: inserted.changes === 1, status: this.#latestStatus(stored.id) };
+  }
+
+  applyChange(change: TaskChange): Promise<ChangeOutcome> {
+    return this.#commit.write(() => {
+      const row = this.#sql.select_task.get({ id: change.taskId }) as TaskRow | undefined;
+      if (row === undefined || !change.from.includes(row.state)) {
+        throw new StaleStateError(change.taskId, change.from, row?.state);
+      }
+      if (change.to !== row.state) assertTransition(row.state, change.to);
+      const task = taskFromRow(row);
+      for (const [key, value] of Object.entries(change.patch ?? {})) {
+        if (value !== undefined) (task as unknown as Record<string, unknown>)[key] = value;
+      }
+      task.state = change.to;
+      task.lastSequence += 1;
+      task.updatedAt = change.status.at;
+      if (change.status.progress !== undefined) task.progress = change.status.progress;
+      this.#sql.update_task.run(updateParams(task));
+      const status = this.#insertEvent(task.id, task.lastSequence, task.state, change.status, task.messageId);
+      return { task, status };
+    });
+  }
+
+  #insertEvent(
+    taskId: string,
+    sequence: number,
+    state: TaskRecord["state"],
+    draft: NewTask["accepted"],
+    referenceId?: string,
+  ): TaskStatus {
+    this.#sql.insert_event.run({
+      task_id: taskId,
+      sequence,
+      message_id: draft.messageId,
+      status: state,
+      progress: draft.progress ?? null,
+      details: draft.details === undefined ? null : JSON.stringify(draft.details),
+      at: draft.at,
+    });
+    if (referenceId === undefined) return this.#latestStatus(taskId);
+    return toStatusMessage({
+      taskId,
+      referenceId,
+      sequence,
+      messageId: draft.messageId,
+      status: state,
+      progress: draft.progress ?? null,
+      details: draft.details ?? null,
+      at: draft.at,
+    });
+  }
+
+  #latestStatus(taskId: string): TaskStatus {
+    const row = this.#sql.select_latest_event.get({ task_id: taskId }) as EventRow;
+    return toStatusMessage(statusFromRow(row));
+  }
+
+  async getTask(id: string): Promise<TaskRecord | undefined> {
+    const row = this.#sql.select_task.get({ id }) as TaskRow | undefined;
+    return row && taskFromRow(row);
+  }
+
+  async getTaskByMessageId(submitter: string, messageId: string): Promise<TaskRecord | undefined> {
+    const row = this.#sql.select_task_by_message.get({ submitter, message_id: messageId }) as
+      | TaskRow
+      | undefined;
+    return row && taskFromRow(row);
+  }
+
+  async listTasks(filter: TaskListFilter): Promise<TaskRecord[]> {
+    const rows = this.#sql.list_tasks.all({
+      submitter: filter.submitter ?? null,
+      state: filter.state ?? null,
+      type: filter.type ?? null,
+      before_seq: filter.beforeSeq ?? NO_TIME,
+      limit: filter.limit,
+    }) as TaskRow[];
+    return rows.map(taskFromRow);
+  }
+
+  async countByState(): Promise<Record<string, number>> {
+    const rows = this.#sql.count_by_state.all() as { state: string; n: number }[];
+    return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+  }
+
+  async getStatuses(taskId: string, afterSequence = 0): Promise<TaskStatus[]> {
+    const rows = this.#sql.select_events.all({ task_id: taskId, after: afterSequence }) as EventRow[];
+    return rows.map((row) => toStatusMessage(statusFromRow(row)));
+  }
+
+  async fetchReady(limit: number): Promise<TaskRecord[]> {
+    return (this.#sql.select_ready.all({ limit }) as TaskRow[]).map(taskFromRow);
+  }
+
+  async fetchDueRetries(now: number, limit: number): Promise<TaskRecord[]> {
+    return (this.#sql.select_due_retries.all({ now, limit }) as TaskRow[]).map(taskFromRow);
+  }
+
+  async fetchOverdue(now: number, limit: number): Promise<TaskRecord[]> {
+    return (this.#sql.select_overdue.all({ now, limit }) as TaskRow[]).map(taskFromRow);
+  }
+
+  async fetchLostLeases(now: number, deadOwners: readonly string[], limit: number): Promise<TaskRecord[]> {
+    const rows = this.#sql.select_lost_leases.all({
+      now,
+      dead_owners: JSON.stringify(deadOwners),
+      limit,
+    }) as TaskRow[];
+    return rows.map(taskFromRow);
+  }
+
+  async leaseOwners(): Promise<string[]> {
+    return (this.#sql.select_lease_owners.all() as { lease_owner: string }[]).map((r) => r.lease_owner);
+  }
+
+  renewLeases(owner: string, taskIds: readonly string[], expiresAt: number): Promise<number> {
+    return this.#commit.write(
+      () =>
+        this.#sql.renew_leases.run({ owner, ids: JSON.stringify(taskIds), expires_at: expiresAt }).changes,
+    );
+  }
+
+  async nextWakeAt(): Promise<number | null> {
+    const { at } = this.#sql.next_wake.get() as { at: number };
+    return at >= NO_TIME ? null : at;
+  }
+
+  appendAudit(records: readonly AuditRecord[]): Promise<void> {
+    return this.#commit.write(() => {
+      for (const r of records) {
+        this.#sql.insert_audit.run({
+          at: r.at,
+          principal: r.principal,
+          action: r.action,
+          message_id: r.messageId,
+          task_id: r.taskId,
+          decision: r.decision,
+          payload: r.payload === undefined ? null : JSON.stringify(r.payload),
+        });
+      }
+    });
+  }
+
+  async queryAudit(filter: AuditFilter): Promise<AuditEntry[]> {
+    const rows = this.#sql.select_audit.all({
+      task_id: filter.taskId ?? null,
+      principal: filter.principal ?? null,
+      since: filter.since ?? null,
+      after_id: filter.afterId ?? 0,
+      limit: filter.limit,
+    }) as AuditRow[];
+    return rows.map(auditFromRow);
+  }
+
+  deleteFinishedBefore(cutoff: number, limit: number): Promise<number> {
+    return this.#commit.write(() => {
+      const tasks = this.#sql.delete_finished.run({ cutoff, limit }).changes;
+      this.#sql.delete_old_audit.run({ cutoff, limit });
+      return tasks;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (!this.#db.open) return;
+    this.#commit.flush();
+    this.#db.close();
+  }
+}

@@ -1,0 +1,80 @@
+import type { TaskStatus } from "../protocol/task-status.js";
+import type {
+  AuditEntry,
+  AuditFilter,
+  AuditRecord,
+  NewTask,
+  TaskChange,
+  TaskListFilter,
+  TaskRecord,
+} from "./records.js";
+
+export interface InsertOutcome {
+  task: TaskRecord;
+  /** False when the (submitter, message_id) pair already named a task: nothing was written. */
+  created: boolean;
+  /** The task's latest status: the acceptance for a new task, whatever is newest for a duplicate. */
+  status: TaskStatus;
+}
+
+export interface ChangeOutcome {
+  task: TaskRecord;
+  status: TaskStatus;
+}
+
+/** What a backend can do; the engine asks these instead of checking which backend it has. */
+export interface StoreCapabilities {
+  /** Several processes may claim work from this store at once (row locks with SKIP LOCKED). */
+  readonly concurrentClaims: boolean;
+}
+
+/**
+ * The TaskStore port: tasks, the per-task status log, idempotency keys, leases and the audit trail.
+ *
+ * Writes are durable when their promise resolves, and not before: callers announce a change only
+ * after that. Implementations group the writes of one event-loop turn into one transaction.
+ * `test/contract/task-store.contract.ts` is the definition of this port.
+ */
+export interface TaskStore {
+  readonly capabilities: StoreCapabilities;
+
+  /** Inserts each task unless its (submitter, message_id) exists; all in one transaction. */
+  insertTasks(tasks: readonly NewTask[]): Promise<InsertOutcome[]>;
+
+  /**
+   * Applies one change. Rejects with `StaleStateError` when the task is not in `change.from`,
+   * with `InvalidTransitionError` when the protocol forbids the transition.
+   */
+  applyChange(change: TaskChange): Promise<ChangeOutcome>;
+
+  getTask(id: string): Promise<TaskRecord | undefined>;
+  getTaskByMessageId(submitter: string, messageId: string): Promise<TaskRecord | undefined>;
+  listTasks(filter: TaskListFilter): Promise<TaskRecord[]>;
+  countByState(): Promise<Record<string, number>>;
+
+  /** Status messages of a task with `sequence > afterSequence`, in order. */
+  getStatuses(taskId: string, afterSequence?: number): Promise<TaskStatus[]>;
+
+  /** Ready tasks (`resource_allocation`), best first: priority desc, deadline asc, then FIFO. */
+  fetchReady(limit: number): Promise<TaskRecord[]>;
+  /** `waiting` tasks with no lease whose retry time has come. */
+  fetchDueRetries(now: number, limit: number): Promise<TaskRecord[]>;
+  /** Queued (`resource_allocation`, `waiting`) tasks whose deadline has passed. */
+  fetchOverdue(now: number, limit: number): Promise<TaskRecord[]>;
+  /** Leased tasks whose lease expired, or whose owner is one of `deadOwners`. */
+  fetchLostLeases(now: number, deadOwners: readonly string[], limit: number): Promise<TaskRecord[]>;
+  /** Owners holding a lease now (to find the dead ones among them). */
+  leaseOwners(): Promise<string[]>;
+  /** Extends the leases `owner` holds on `taskIds`; resolves to how many it still held. */
+  renewLeases(owner: string, taskIds: readonly string[], expiresAt: number): Promise<number>;
+  /** The earliest moment at which a retry falls due, a queued deadline passes, or a lease expires. */
+  nextWakeAt(): Promise<number | null>;
+
+  appendAudit(records: readonly AuditRecord[]): Promise<void>;
+  queryAudit(filter: AuditFilter): Promise<AuditEntry[]>;
+
+  /** Removes terminal tasks (and their statuses) finished before `cutoff`, and older audit records. */
+  deleteFinishedBefore(cutoff: number, limit: number): Promise<number>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,24 @@
+import { join } from "node:path";
+import { migrateSqlite, sqliteMigrationStatus } from "../../src/store/sqlite/sqlite-migrator.js";
+import { openSqliteTaskStore } from "../../src/store/sqlite/sqlite-task-store.js";
+import { tempDir } from "../helpers/temp.js";
+import { describeTaskStoreContract } from "./task-store.contract.js";
+
+describeTaskStoreContract("sqlite", async () => {
+  const tmp = tempDir();
+  const path = join(tmp.dir, "tasks.db");
+  const store = await openSqliteTaskStore({ path });
+  return {
+    store,
+    migrate: async (direction) => {
+      const { error } = await migrateSqlite(path, direction);
+      if (error) throw error;
+    },
+    migrationNames: async () =>
+      (await sqliteMigrationStatus(path)).map((m) => ({ name: m.name, applied: m.executedAt !== undefined })),
+    cleanup: async () => {
+      await store.close();
+      tmp.remove();
+    },
+  };
+});

@@ -1,0 +1,325 @@
+// The TaskStore port's definition: every backend runs this same suite (see *-task-store.test.ts).
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { InvalidTransitionError } from "../../src/protocol/states.js";
+import { StaleStateError } from "../../src/store/errors.js";
+import type { TaskStore } from "../../src/store/task-store.js";
+import { draft, newTask } from "../helpers/tasks.js";
+
+export interface StoreHarness {
+  store: TaskStore;
+  /** Migrations of this backend, for the up → down → up check. */
+  migrate: (direction: "latest" | "up" | "down") => Promise<void>;
+  migrationNames: () => Promise<{ name: string; applied: boolean }[]>;
+  cleanup: () => Promise<void>;
+}
+
+export function describeTaskStoreContract(backend: string, open: () => Promise<StoreHarness>): void {
+  describe(`TaskStore contract: ${backend}`, () => {
+    let h: StoreHarness;
+    let store: TaskStore;
+    beforeEach(async () => {
+      h = await open();
+      store = h.store;
+    });
+    afterEach(async () => {
+      await h.cleanup();
+    });
+
+    it("inserts a task with its acceptance as status 1", async () => {
+      const t = newTask({ priority: 7, parameters: { x: [1, 2] }, requirements: { cpu: 1 } });
+      const [outcome] = await store.insertTasks([t]);
+      expect(outcome!.created).toBe(true);
+      expect(outcome!.task).toMatchObject({
+        id: t.id,
+        state: "resource_allocation",
+        priority: 7,
+        lastSequence: 1,
+      });
+      expect(outcome!.status.header).toMatchObject({ task_id: t.id, sequence: 1, reference_id: t.messageId });
+      expect(outcome!.status.body).toEqual({
+        status: "resource_allocation",
+        details: { event: "task_accepted" },
+      });
+      const stored = await store.getTask(t.id);
+      expect(stored).toMatchObject({ parameters: { x: [1, 2] }, requirements: { cpu: 1 }, attempts: 0 });
+      expect(await store.getStatuses(t.id)).toHaveLength(1);
+    });
+
+    it("is idempotent on (submitter, message_id), and only on that pair", async () => {
+      const first = newTask();
+      await store.insertTasks([first]);
+      const again = newTask({ messageId: first.messageId });
+      const [dup] = await store.insertTasks([again]);
+      expect(dup!.created).toBe(false);
+      expect(dup!.task.id).toBe(first.id);
+      expect(dup!.status.header.sequence).toBe(1);
+      const [other] = await store.insertTasks([newTask({ messageId: first.messageId, submitter: "bob" })]);
+      expect(other!.created).toBe(true);
+      expect(other!.task.id).not.toBe(first.id);
+    });
+
+    it("deduplicates inside one batch and returns the outcomes in order", async () => {
+      const a = newTask();
+      const b = newTask({ messageId: a.messageId });
+      const c = newTask();
+      const outcomes = await store.insertTasks([a, b, c]);
+      expect(outcomes.map((o) => o.created)).toEqual([true, false, true]);
+      expect(outcomes[1]!.task.id).toBe(a.id);
+    });
+
+    it("applies a change only from the expected state, and only a legal one", async () => {
+      const t = newTask();
+      await store.insertTasks([t]);
+      const { task, status } = await store.applyChange({
+        taskId: t.id,
+        from: ["resource_allocation"],
+        to: "executing",
+        patch: {
+          attempts: 1,
+          leaseOwner: "node-a",
+          leaseExpiresAt: Date.now() + 1000,
+          startedAt: Date.now(),
+        },
+        status: draft({ event: "execution_started", attempt: 1 }),
+      });
+      expect(task).toMatchObject({ state: "executing", attempts: 1, leaseOwner: "node-a", lastSequence: 2 });
+      expect(status.header.sequence).toBe(2);
+      await expect(
+        store.applyChange({ taskId: t.id, from: ["resource_allocation"], to: "executing", status: draft() }),
+      ).rejects.toBeInstanceOf(StaleStateError);
+      await expect(
+        store.applyChange({ taskId: t.id, from: ["executing"], to: "completed", status: draft() }),
+      ).rejects.toBeInstanceOf(InvalidTransitionError);
+      await expect(
+        store.applyChange({ taskId: "no-such-task", from: ["executing"], to: "failed", status: draft() }),
+      ).rejects.toBeInstanceOf(StaleStateError);
+      // The failed attempts wrote nothing.
+      expect((await store.getStatuses(t.id)).map((s) => s.header.sequence)).toEqual([1, 2]);
+    });
+
+    it("clears a field with null and keeps it with undefined", async () => {
+      const t = newTask();
+      await store.insertTasks([t]);
+      await store.applyChange({
+        taskId: t.id,
+        from: ["resource_allocation"],
+        to: "executing",
+        patch: { leaseOwner: "n", leaseExpiresAt: 5 },
+        status: draft(),
+      });
+      const { task } = await store.applyChange({
+        taskId: t.id,
+        from: ["executing"],
+        to: "waiting",
+        patch: { leaseOwner: null, leaseExpiresAt: null, runAt: 42 },
+        status: draft({ event: "retry_scheduled" }),
+      });
+      expect(task).toMatchObject({ leaseOwner: null, leaseExpiresAt: null, runAt: 42 });
+    });
+
+    it("numbers statuses without gaps under concurrent writers", async () => {
+      const tasks = [newTask(), newTask(), newTask()];
+      await store.insertTasks(tasks);
+      for (const t of tasks) {
+        await store.applyChange({
+          taskId: t.id,
+          from: ["resource_allocation"],
+          to: "executing",
+          status: draft(),
+        });
+      }
+      const writes: Promise<unknown>[] = [];
+      for (let i = 0; i < 100; i++) {
+        for (const t of tasks) {
+          writes.push(
+            store.applyChange({
+              taskId: t.id,
+              from: ["executing"],
+              to: "executing",
+              status: draft({ event: "progress_update" }, i / 100),
+            }),
+          );
+        }
+        if (i % 7 === 0) await new Promise((r) => setImmediate(r));
+      }
+      await Promise.all(writes);
+      for (const t of tasks) {
+        const sequences = (await store.getStatuses(t.id)).map((s) => s.header.sequence);
+        expect(sequences).toEqual(Array.from({ length: 102 }, (_, i) => i + 1));
+        const progress = (await store.getStatuses(t.id, 2)).map((s) => s.body.progress);
+        expect(progress).toEqual(Array.from({ length: 100 }, (_, i) => i / 100));
+      }
+    });
+
+    it("returns statuses after a given sequence", async () => {
+      const t = newTask();
+      await store.insertTasks([t]);
+      await store.applyChange({
+        taskId: t.id,
+        from: ["resource_allocation"],
+        to: "waiting",
+        status: draft(),
+      });
+      await store.applyChange({ taskId: t.id, from: ["waiting"], to: "cancelled", status: draft() });
+      const after1 = await store.getStatuses(t.id, 1);
+      expect(after1.map((s) => s.body.status)).toEqual(["waiting", "cancelled"]);
+      expect(await store.getStatuses(t.id, 3)).toEqual([]);
+    });
+
+    it("hands out ready tasks by priority, then deadline, then submission order", async () => {
+      const now = Date.now();
+      const low = newTask({ priority: 1 });
+      const highLate = newTask({ priority: 9, deadline: now + 60_000 });
+      const highNoDeadline = newTask({ priority: 9 });
+      const highEarly = newTask({ priority: 9, deadline: now + 1_000 });
+      const mid1 = newTask({ priority: 5 });
+      const mid2 = newTask({ priority: 5 });
+      await store.insertTasks([low, highLate, highNoDeadline, highEarly, mid1, mid2]);
+      const ready = await store.fetchReady(10);
+      expect(ready.map((t) => t.id)).toEqual([
+        highEarly.id,
+        highLate.id,
+        highNoDeadline.id,
+        mid1.id,
+        mid2.id,
+        low.id,
+      ]);
+      expect((await store.fetchReady(2)).map((t) => t.id)).toEqual([highEarly.id, highLate.id]);
+    });
+
+    it("tracks leases: renewal, expiry and dead owners", async () => {
+      const now = Date.now();
+      const [a, b, c] = [newTask(), newTask(), newTask()];
+      await store.insertTasks([a, b, c]);
+      const lease = (id: string, owner: string, expires: number) =>
+        store.applyChange({
+          taskId: id,
+          from: ["resource_allocation"],
+          to: "executing",
+          patch: { leaseOwner: owner, leaseExpiresAt: expires },
+          status: draft(),
+        });
+      await lease(a.id, "node-1", now + 60_000);
+      await lease(b.id, "node-1", now - 1);
+      await lease(c.id, "node-2", now + 60_000);
+      expect((await store.leaseOwners()).sort()).toEqual(["node-1", "node-2"]);
+      expect((await store.fetchLostLeases(now, [], 10)).map((t) => t.id)).toEqual([b.id]);
+      expect((await store.fetchLostLeases(now, ["node-2"], 10)).map((t) => t.id).sort()).toEqual(
+        [b.id, c.id].sort(),
+      );
+      expect(await store.renewLeases("node-1", [a.id, b.id, c.id], now + 120_000)).toBe(2);
+      expect(await store.fetchLostLeases(now, [], 10)).toEqual([]);
+      expect((await store.getTask(b.id))!.leaseExpiresAt).toBe(now + 120_000);
+      expect((await store.getTask(c.id))!.leaseExpiresAt).toBe(now + 60_000);
+    });
+
+    it("finds due retries and overdue queued tasks, and knows when to wake next", async () => {
+      const now = Date.now();
+      expect(await store.nextWakeAt()).toBeNull();
+      const [due, later, overdue] = [newTask(), newTask(), newTask({ deadline: now - 5 })];
+      await store.insertTasks([due, later, overdue]);
+      const retry = (id: string, runAt: number) =>
+        store.applyChange({
+          taskId: id,
+          from: ["resource_allocation"],
+          to: "waiting",
+          patch: { runAt },
+          status: draft(),
+        });
+      await retry(due.id, now - 10);
+      await retry(later.id, now + 10_000);
+      expect((await store.fetchDueRetries(now, 10)).map((t) => t.id)).toEqual([due.id]);
+      expect((await store.fetchOverdue(now, 10)).map((t) => t.id)).toEqual([overdue.id]);
+      expect(await store.nextWakeAt()).toBe(now - 10);
+    });
+
+    it("lists a submitter's tasks newest first, filtered, a page at a time", async () => {
+      const mine = [newTask({ type: "a" }), newTask({ type: "b" }), newTask({ type: "a" })];
+      await store.insertTasks(mine);
+      await store.insertTasks([newTask({ submitter: "bob", type: "a" })]);
+      const page1 = await store.listTasks({ submitter: "alice", limit: 2 });
+      expect(page1.map((t) => t.id)).toEqual([mine[2]!.id, mine[1]!.id]);
+      const page2 = await store.listTasks({ submitter: "alice", limit: 2, beforeSeq: page1[1]!.submitSeq });
+      expect(page2.map((t) => t.id)).toEqual([mine[0]!.id]);
+      expect((await store.listTasks({ submitter: "alice", type: "a", limit: 10 })).length).toBe(2);
+      expect((await store.listTasks({ type: "a", limit: 10 })).length).toBe(3);
+      expect((await store.listTasks({ state: "executing", limit: 10 })).length).toBe(0);
+      expect(await store.countByState()).toEqual({ resource_allocation: 4 });
+    });
+
+    it("appends and queries the audit trail", async () => {
+      const at = Date.now();
+      await store.appendAudit([
+        {
+          at,
+          principal: "alice",
+          action: "submit_task",
+          messageId: "m1",
+          taskId: "t1",
+          decision: "accepted",
+        },
+        {
+          at: at + 1,
+          principal: "bob",
+          action: "submit_task",
+          messageId: "m2",
+          taskId: null,
+          decision: "rejected",
+          payload: { errors: 2 },
+        },
+        {
+          at: at + 2,
+          principal: "alice",
+          action: "cancel_task",
+          messageId: "m3",
+          taskId: "t1",
+          decision: "cancelled",
+        },
+      ]);
+      expect((await store.queryAudit({ limit: 10 })).map((e) => e.decision)).toEqual([
+        "accepted",
+        "rejected",
+        "cancelled",
+      ]);
+      expect((await store.queryAudit({ taskId: "t1", limit: 10 })).map((e) => e.action)).toEqual([
+        "submit_task",
+        "cancel_task",
+      ]);
+      const bob = await store.queryAudit({ principal: "bob", limit: 10 });
+      expect(bob).toHaveLength(1);
+      expect(bob[0]!.payload).toEqual({ errors: 2 });
+      expect(await store.queryAudit({ since: at + 2, limit: 10 })).toHaveLength(1);
+    });
+
+    it("removes finished tasks past retention with their statuses, and keeps the rest", async () => {
+      const [old, fresh, running] = [newTask(), newTask(), newTask()];
+      await store.insertTasks([old, fresh, running]);
+      const finish = (id: string, at: number) =>
+        store.applyChange({
+          taskId: id,
+          from: ["resource_allocation"],
+          to: "cancelled",
+          patch: { finishedAt: at },
+          status: draft(),
+        });
+      await finish(old.id, 1000);
+      await finish(fresh.id, Date.now());
+      expect(await store.deleteFinishedBefore(Date.now() - 60_000, 100)).toBe(1);
+      expect(await store.getTask(old.id)).toBeUndefined();
+      expect(await store.getStatuses(old.id)).toEqual([]);
+      expect(await store.getTask(fresh.id)).toBeDefined();
+      expect(await store.getTask(running.id)).toBeDefined();
+    });
+
+    it("migrates up → down → up", async () => {
+      const before = await h.migrationNames();
+      expect(before.length).toBeGreaterThan(0);
+      expect(before.every((m) => m.applied)).toBe(true);
+      await h.store.close();
+      for (let i = 0; i < before.length; i++) await h.migrate("down");
+      expect((await h.migrationNames()).every((m) => !m.applied)).toBe(true);
+      await h.migrate("latest");
+      expect((await h.migrationNames()).every((m) => m.applied)).toBe(true);
+    });
+  });
+}
