@@ -1,0 +1,77 @@
+import type { Principal, TaskExecutor } from "../engine/task-executor.js";
+import { toSnapshot } from "../engine/task-snapshot.js";
+import { TaskexecError } from "../protocol/errors.js";
+import type { TaskStatus } from "../protocol/task-status.js";
+import { decodeCursor, encodeCursor, toSubmitMessage } from "./submit-message.js";
+import type {
+  SubmitManyResult,
+  SubmitRequest,
+  SubmittedTask,
+  TaskClientApi,
+  TaskFilter,
+  TaskPage,
+} from "./task-client.js";
+
+/** The in-process client of an embedded executor: the same calls as over HTTP, no network. */
+export class LocalTaskClient implements TaskClientApi {
+  constructor(
+    private readonly executor: TaskExecutor,
+    private readonly principal: Principal,
+  ) {}
+
+  async submit(request: SubmitRequest): Promise<SubmittedTask> {
+    const outcome = await this.executor.submit(this.principal, toSubmitMessage(request));
+    if (outcome.kind === "rejected") throw outcome.error;
+    return { id: outcome.task.id, status: outcome.status, duplicate: outcome.kind === "duplicate" };
+  }
+
+  async submitMany(requests: readonly SubmitRequest[]): Promise<SubmitManyResult[]> {
+    const now = new Date();
+    const outcomes = await this.executor.submitMany(
+      this.principal,
+      requests.map((r) => toSubmitMessage(r, now)),
+    );
+    return outcomes.map((o): SubmitManyResult => {
+      if ("task" in o)
+        return { ok: true, id: o.task.id, status: o.status, duplicate: o.kind === "duplicate" };
+      const status: TaskStatus | null = "status" in o ? o.status : null;
+      return {
+        ok: false,
+        id: null,
+        status,
+        error: { code: o.error.code, message: o.error.message, issues: o.error.issues },
+      };
+    });
+  }
+
+  async get(id: string) {
+    return toSnapshot(await this.executor.getTask(this.principal, id));
+  }
+
+  watch(id: string, options: { afterSequence?: number } = {}): AsyncIterable<TaskStatus> {
+    return this.executor.watch(this.principal, id, options.afterSequence ?? 0);
+  }
+
+  async cancel(id: string, reason?: string): Promise<TaskStatus> {
+    return (await this.executor.cancel(this.principal, id, reason)).status;
+  }
+
+  async list(filter: TaskFilter = {}): Promise<TaskPage> {
+    const beforeSeq = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor);
+    if (filter.cursor !== undefined && beforeSeq === undefined) {
+      throw new TaskexecError("validation_failed", "cursor is not one this server issued");
+    }
+    const limit = Math.min(Math.max(filter.limit ?? 50, 1), 1000);
+    const tasks = await this.executor.listTasks(this.principal, {
+      state: filter.state,
+      type: filter.type,
+      limit,
+      beforeSeq,
+    });
+    const last = tasks[tasks.length - 1];
+    return {
+      tasks: tasks.map(toSnapshot),
+      nextCursor: tasks.length === limit && last !== undefined ? encodeCursor(last.submitSeq) : null,
+    };
+  }
+}

@@ -1,0 +1,123 @@
+import { z } from "zod";
+import { isHandler, type TaskHandler } from "../handlers/handler.js";
+import { formatPath } from "../protocol/issues.js";
+import { machineCapacity } from "../resources/capacity.js";
+import { ConfigError } from "./config-error.js";
+import { parseDuration } from "./duration.js";
+
+const Duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    ctx.addIssue({ code: "custom", message: `not a duration: ${JSON.stringify(value)} (e.g. 30s, 15m, 7d)` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const PositiveMs = z.int().positive();
+
+const HandlerEntry = z.union([
+  z.string().min(1),
+  z.custom<TaskHandler>(isHandler, "must be a module path or a handler made with defineHandler()"),
+]);
+
+/**
+ * The executor's options: the keys of `config.yaml` (SPEC §7), as an object. Every key is
+ * optional; {@link compileOptions} fills in the defaults and freezes the result.
+ */
+export const ExecutorOptionsSchema = z.object({
+  /** @default "embedded" */
+  mode: z.enum(["embedded", "distributed"]).default("embedded"),
+  /** This executor's node name in statuses and resource views. @default host:pid:random */
+  node_id: z.string().min(1).max(200).optional(),
+  store: z
+    .object({
+      /** @default "sqlite:data/taskexec.db" */
+      url: z.string().min(1).default("sqlite:data/taskexec.db"),
+      /** SQLite's durability: `full` survives power loss, `normal` a process crash. @default "full" */
+      synchronous: z.enum(["full", "normal"]).default("full"),
+    })
+    .prefault({}),
+  /** @default 100 */
+  max_concurrent_tasks: z.int().min(1).max(100_000).default(100),
+  /** This node's capacity per resource kind. @default the machine's CPUs and memory, gpu 0 */
+  resources: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/), z.number().min(0)).optional(),
+  /** How long a task may wait for resources before the attempt fails `resource_unavailable`. @default 60000 */
+  allocation_timeout_ms: PositiveMs.default(60_000),
+  retry: z
+    .object({
+      /** @default 3 */
+      max_attempts: z.int().min(1).max(100).default(3),
+      /** @default 1000 */
+      base_ms: z.int().min(0).default(1000),
+      /** @default 2 */
+      factor: z.number().min(1).max(100).default(2),
+      /** @default 300000 */
+      max_ms: z.int().min(0).default(300_000),
+    })
+    .prefault({}),
+  /** @default 5000 */
+  heartbeat_ms: PositiveMs.default(5000),
+  /** How long a running task's lease lasts without renewal before it counts as lost. @default 30000 */
+  lease_ms: z.int().min(100).default(30_000),
+  /** How long finished tasks are kept. @default "7d" */
+  retention: Duration.default(7 * 86_400_000),
+  /** How long an aborted handler keeps its resources before they are taken back. @default 5000 */
+  abort_grace_ms: z.int().min(0).default(5000),
+  /** Running tasks get this long to finish on stop(); the rest go back to the queue. @default 10000 */
+  shutdown_grace_ms: z.int().min(0).default(10_000),
+  /** Handler modules to load (paths), and, in the library API, handler objects. @default [] */
+  handlers: z.array(HandlerEntry).default([]),
+  /** Built-in handlers that reach outside the process; off unless enabled here. */
+  builtins: z
+    .object({
+      http: z
+        .object({
+          enabled: z.boolean().default(false),
+          allow_hosts: z.array(z.string().min(1)).default([]),
+          timeout_ms: PositiveMs.default(10_000),
+          max_response_bytes: PositiveMs.default(1024 * 1024),
+        })
+        .prefault({}),
+      shell: z
+        .object({
+          enabled: z.boolean().default(false),
+          allow_programs: z.array(z.string().min(1)).default([]),
+          timeout_ms: PositiveMs.default(60_000),
+          max_output_bytes: PositiveMs.default(64 * 1024),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  logging: z
+    .object({
+      /** @default "info" */
+      level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+    })
+    .prefault({}),
+  /** The principal of the in-process client (`executor.client()`). @default "local" */
+  principal: z.string().min(1).default("local"),
+});
+
+export type ExecutorOptions = z.input<typeof ExecutorOptionsSchema>;
+export type CompiledOptions = Readonly<
+  z.output<typeof ExecutorOptionsSchema> & { resources: Record<string, number> }
+>;
+
+/** Validates user options, fills every default, and freezes the result. Throws {@link ConfigError}. */
+export function compileOptions(options: ExecutorOptions = {}): CompiledOptions {
+  const parsed = ExecutorOptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })));
+  }
+  const compiled = { ...parsed.data, resources: parsed.data.resources ?? machineCapacity() };
+  return deepFreeze(compiled);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value) && !isHandler(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,55 @@
+import type { Logger } from "pino";
+import type { Clock } from "../clock/clock.js";
+import type { TimerQueue } from "../clock/timer-queue.js";
+import type { CompiledOptions } from "../config/options.js";
+import type { HandlerRegistry } from "../handlers/registry.js";
+import type { ResourceManager } from "../resources/resource-manager.js";
+import { StaleStateError } from "../store/errors.js";
+import type { TaskChange } from "../store/records.js";
+import type { ChangeOutcome, TaskStore } from "../store/task-store.js";
+import type { StatusBus } from "../transport/status-bus.js";
+
+/** What every part of the engine shares: its ports, settings and the one way to change a task. */
+export class EngineContext {
+  /** Asks housekeeping to run by `at` (a retry falls due, a deadline passes). Set by Housekeeping. */
+  wake: (at: number) => void = () => {};
+
+  constructor(
+    readonly options: CompiledOptions,
+    readonly node: string,
+    readonly store: TaskStore,
+    readonly bus: StatusBus,
+    readonly resources: ResourceManager,
+    readonly registry: HandlerRegistry,
+    readonly timers: TimerQueue,
+    readonly clock: Clock,
+    readonly log: Logger,
+  ) {}
+
+  /**
+   * Makes a change durable, then announces it. Resolves to undefined when the task was no
+   * longer in an expected state (another path got there first: a cancel, a deadline, recovery).
+   */
+  async apply(change: TaskChange): Promise<ChangeOutcome | undefined> {
+    try {
+      const outcome = await this.store.applyChange(change);
+      this.bus.publish([outcome.status]);
+      const task = outcome.task;
+      if (task.state === "waiting" && task.leaseOwner === null) this.wake(task.runAt);
+      return outcome;
+    } catch (error) {
+      if (error instanceof StaleStateError) return undefined;
+      throw error;
+    }
+  }
+
+  /** Applies changes queued together (one transaction), announcing each in order. */
+  applyAll(changes: readonly TaskChange[]): Promise<(ChangeOutcome | undefined)[]> {
+    return Promise.all(changes.map((change) => this.apply(change)));
+  }
+
+  /** Logs a background failure instead of letting it become an unhandled rejection. */
+  background(what: string, promise: Promise<unknown>): void {
+    promise.catch((error: unknown) => this.log.error({ err: error }, `${what} failed`));
+  }
+}

@@ -1,0 +1,157 @@
+import type { TimerHandle } from "../clock/timer-queue.js";
+import type { TaskRecord } from "../store/records.js";
+import type { EngineContext } from "./engine-context.js";
+import { isDeadLocalOwner } from "./node-identity.js";
+import { retryDelayMs } from "./retry-policy.js";
+import type { Scheduler } from "./scheduler.js";
+import { backToAllocation, completed, deadlinePassedInQueue, errorInfo, failure } from "./status-changes.js";
+
+const BATCH = 500;
+const RETENTION_EVERY_MS = 3_600_000;
+
+/**
+ * The engine's clockwork, on one timer each: brings due retries back to the queue, fails queued
+ * tasks whose deadline passed, recovers tasks whose executor was lost (an expired lease, or a
+ * local owner process that no longer exists), renews this node's leases, and removes finished
+ * tasks past `retention`.
+ */
+export class Housekeeping {
+  readonly #ctx: EngineContext;
+  readonly #scheduler: Scheduler;
+  #sweepTimer: TimerHandle | undefined;
+  #sweepAt = Number.POSITIVE_INFINITY;
+  #sweeping: Promise<void> | undefined;
+  #again = false;
+  #leaseTimer: TimerHandle | undefined;
+  #retentionTimer: TimerHandle | undefined;
+  #stopped = false;
+
+  constructor(ctx: EngineContext, scheduler: Scheduler) {
+    this.#ctx = ctx;
+    this.#scheduler = scheduler;
+    ctx.wake = (at) => this.#wakeAt(at);
+  }
+
+  /** Recovers what a previous run left behind, then keeps the clockwork going. */
+  async start(): Promise<void> {
+    this.#stopped = false;
+    await this.sweep();
+    this.#renewLeasesLater();
+    this.#retainLater(0);
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    for (const timer of [this.#sweepTimer, this.#leaseTimer, this.#retentionTimer]) timer?.cancel();
+    this.#sweepAt = Number.POSITIVE_INFINITY;
+  }
+
+  /** One pass over retries, deadlines and lost leases; concurrent calls share a pass. */
+  sweep(): Promise<void> {
+    if (this.#sweeping) {
+      this.#again = true;
+      return this.#sweeping;
+    }
+    this.#sweeping = this.#sweepLoop().finally(() => {
+      this.#sweeping = undefined;
+    });
+    return this.#sweeping;
+  }
+
+  async #sweepLoop(): Promise<void> {
+    const { store, clock, options } = this.#ctx;
+    do {
+      this.#again = false;
+      const now = clock.now();
+      const dead = (await store.leaseOwners()).filter(
+        (owner) => owner !== this.#ctx.node && isDeadLocalOwner(owner),
+      );
+      const lost = await store.fetchLostLeases(now, dead, BATCH);
+      const due = await store.fetchDueRetries(now, BATCH);
+      const overdue = await store.fetchOverdue(now, BATCH);
+      const mine = (t: TaskRecord) => t.leaseOwner === this.#ctx.node && this.#scheduler.isActive(t.id);
+      await Promise.all([
+        ...lost.filter((t) => !mine(t)).map((t) => this.#recover(t, now)),
+        ...due.map((t) => this.#requeue(t, now, { reason: "retry_due" })),
+        ...overdue.filter((t) => !mine(t)).map((t) => this.#expire(t, now)),
+      ]);
+      if (lost.length === BATCH || due.length === BATCH || overdue.length === BATCH) this.#again = true;
+    } while (this.#again && !this.#stopped);
+    if (this.#stopped) return;
+    const next = (await store.nextWakeAt()) ?? Number.POSITIVE_INFINITY;
+    this.#wakeAt(Math.min(next, clock.now() + options.lease_ms));
+  }
+
+  /** A task whose executor is gone: the attempt counts as failed with `executor_lost`. */
+  async #recover(task: TaskRecord, now: number): Promise<void> {
+    const ctx = this.#ctx;
+    ctx.log.warn(
+      { task_id: task.id, owner: task.leaseOwner, state: task.state },
+      "recovering a task from a lost executor",
+    );
+    if (task.state === "completing") {
+      await ctx.apply(completed(task, task.attempts, task.result, now));
+    } else if (task.state === "waiting") {
+      await this.#requeue(task, now, { reason: "executor_lost" });
+    } else if (task.state === "executing") {
+      const error = errorInfo(
+        "executor_lost",
+        `executor ${task.leaseOwner} stopped during attempt ${task.attempts}`,
+      );
+      const retryAt = now + retryDelayMs(ctx.options.retry, task.attempts);
+      await ctx.apply(failure(task, "executing", task.attempts, error, now, retryAt));
+    }
+  }
+
+  async #requeue(task: TaskRecord, now: number, details: Record<string, unknown>): Promise<void> {
+    const outcome = await this.#ctx.apply(backToAllocation(task, now, details));
+    if (outcome) this.#scheduler.offer(outcome.task);
+  }
+
+  async #expire(task: TaskRecord, now: number): Promise<void> {
+    this.#scheduler.forget(task.id);
+    await this.#ctx.applyAll(deadlinePassedInQueue(task, now));
+  }
+
+  #wakeAt(at: number): void {
+    if (this.#stopped || at >= this.#sweepAt) return;
+    this.#sweepTimer?.cancel();
+    this.#sweepAt = at;
+    this.#sweepTimer = this.#ctx.timers.at(at, () => {
+      this.#sweepAt = Number.POSITIVE_INFINITY;
+      this.#ctx.background("housekeeping", this.sweep());
+    });
+  }
+
+  #renewLeasesLater(): void {
+    const { options, timers, clock } = this.#ctx;
+    this.#leaseTimer = timers.at(clock.now() + options.lease_ms / 3, () => {
+      const ids = this.#scheduler.leasedTaskIds();
+      const renew =
+        ids.length === 0
+          ? Promise.resolve(0)
+          : this.#ctx.store.renewLeases(this.#ctx.node, ids, clock.now() + options.lease_ms);
+      this.#ctx.background(
+        "renewing leases",
+        renew.finally(() => !this.#stopped && this.#renewLeasesLater()),
+      );
+    });
+  }
+
+  #retainLater(delay: number): void {
+    const { options, timers, clock, store } = this.#ctx;
+    this.#retentionTimer = timers.at(clock.now() + delay, () => {
+      const purge = async () => {
+        const cutoff = clock.now() - options.retention;
+        let removed = 0;
+        for (let n = BATCH; n === BATCH && !this.#stopped; removed += n)
+          n = await store.deleteFinishedBefore(cutoff, BATCH);
+        if (removed > 0) this.#ctx.log.info({ removed }, "removed finished tasks past retention");
+      };
+      this.#ctx.background(
+        "retention",
+        purge().finally(() => !this.#stopped && this.#retainLater(RETENTION_EVERY_MS)),
+      );
+    });
+  }
+}

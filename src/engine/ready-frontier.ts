@@ -1,0 +1,78 @@
+import type { TaskRecord } from "../store/records.js";
+import { compareSchedulingKeys } from "./scheduling-order.js";
+
+/**
+ * The ready frontier: the best few ready tasks, in memory, in scheduling order. Everything else
+ * that is queued stays on disk, so a million queued tasks cost disk, not RAM.
+ *
+ * Invariant: the frontier holds the top `capacity` ready tasks that no one has taken yet, or
+ * all of them when `complete` is true. A new task enters only if it belongs in that top.
+ */
+export class ReadyFrontier {
+  // Sorted worst first, so the best is popped from the end.
+  readonly #items: TaskRecord[] = [];
+  readonly #ids = new Set<string>();
+  /** True when every ready task on disk is also here. */
+  complete = false;
+
+  constructor(readonly capacity: number) {}
+
+  get size(): number {
+    return this.#items.length;
+  }
+
+  has(id: string): boolean {
+    return this.#ids.has(id);
+  }
+
+  pop(): TaskRecord | undefined {
+    const task = this.#items.pop();
+    if (task) this.#ids.delete(task.id);
+    return task;
+  }
+
+  remove(id: string): boolean {
+    if (!this.#ids.delete(id)) return false;
+    this.#items.splice(
+      this.#items.findIndex((t) => t.id === id),
+      1,
+    );
+    return true;
+  }
+
+  /** Offers a task that just became ready. Returns whether it was kept in memory. */
+  offer(task: TaskRecord): boolean {
+    if (this.#ids.has(task.id)) return true;
+    const worst = this.#items[0];
+    const belongs = this.complete || (worst !== undefined && compareSchedulingKeys(task, worst) < 0);
+    if (!belongs) return false;
+    this.#insert(task);
+    if (this.#items.length > this.capacity) {
+      this.#ids.delete(this.#items.shift()!.id);
+      this.complete = false;
+    }
+    return true;
+  }
+
+  /** Adds tasks read from disk (best first), skipping those already here. */
+  fill(tasks: readonly TaskRecord[], complete: boolean): void {
+    for (const task of tasks) {
+      if (this.#items.length >= this.capacity) break;
+      if (!this.#ids.has(task.id)) this.#insert(task);
+    }
+    this.complete = complete && this.#items.length < this.capacity;
+  }
+
+  #insert(task: TaskRecord): void {
+    // Binary search for the first item that runs before `task` (items are worst first).
+    let lo = 0;
+    let hi = this.#items.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (compareSchedulingKeys(this.#items[mid]!, task) > 0) lo = mid + 1;
+      else hi = mid;
+    }
+    this.#items.splice(lo, 0, task);
+    this.#ids.add(task.id);
+  }
+}

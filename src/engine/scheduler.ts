@@ -1,0 +1,203 @@
+import { TaskexecError } from "../protocol/errors.js";
+import { AllocationCancelledError, type ResourceRequest } from "../resources/resource-manager.js";
+import type { AllocationRecord, TaskRecord } from "../store/records.js";
+import type { EngineContext } from "./engine-context.js";
+import { ReadyFrontier } from "./ready-frontier.js";
+import { retryDelayMs } from "./retry-policy.js";
+import {
+  backToAllocation,
+  deadlinePassedInQueue,
+  errorInfo,
+  executionStarted,
+  failed,
+  failure,
+  resourcesWaiting,
+} from "./status-changes.js";
+import { type AbortCause, TaskAttempt } from "./task-attempt.js";
+
+/** A task this executor holds: being allocated, waiting for resources, or executing. */
+interface ActiveTask {
+  phase: "allocating" | "waiting" | "executing";
+  attempt?: TaskAttempt;
+}
+
+/** The ready frontier holds this many tasks per execution slot. */
+const FRONTIER_FACTOR = 2;
+const FRONTIER_MIN = 64;
+
+/**
+ * Takes ready tasks in scheduling order and runs them within `max_concurrent_tasks` slots
+ * (a task waiting for resources holds its slot). Only the frontier is in memory; the queue is
+ * on disk and read a frontier at a time.
+ */
+export class Scheduler {
+  readonly #ctx: EngineContext;
+  readonly #frontier: ReadyFrontier;
+  readonly #active = new Map<string, ActiveTask>();
+  #running = false;
+  #refilling = false;
+
+  constructor(ctx: EngineContext) {
+    this.#ctx = ctx;
+    this.#frontier = new ReadyFrontier(
+      Math.max(FRONTIER_MIN, ctx.options.max_concurrent_tasks * FRONTIER_FACTOR),
+    );
+  }
+
+  get activeCount(): number {
+    return this.#active.size;
+  }
+
+  isActive(taskId: string): boolean {
+    return this.#active.has(taskId);
+  }
+
+  /** Ids of tasks whose leases this node must keep renewing. */
+  leasedTaskIds(): string[] {
+    return [...this.#active].filter(([, a]) => a.phase !== "allocating").map(([id]) => id);
+  }
+
+  start(): void {
+    this.#running = true;
+    this.pump();
+  }
+
+  /** Stops taking new work; what runs keeps running. */
+  pause(): void {
+    this.#running = false;
+  }
+
+  /** A task just became ready (accepted, retry due, recovered). */
+  offer(task: TaskRecord): void {
+    if (this.#active.has(task.id)) return;
+    this.#frontier.offer(task);
+    this.pump();
+  }
+
+  /** Forgets a queued task that another path ended (cancel, deadline). */
+  forget(taskId: string): void {
+    this.#frontier.remove(taskId);
+    if (this.#active.get(taskId)?.phase === "waiting") this.#ctx.resources.cancelWait(taskId);
+  }
+
+  /** Stops a task's running attempt (its state is recorded by the caller). */
+  abort(taskId: string, cause: AbortCause): void {
+    this.#active.get(taskId)?.attempt?.abort(cause);
+  }
+
+  /** Resolves when every running attempt has finished, or after `ms`. Returns those still running. */
+  async drain(ms: number): Promise<string[]> {
+    const attempts = [...this.#active.values()].flatMap((a) => (a.attempt ? [a.attempt.done] : []));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(attempts), new Promise((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
+    return [...this.#active.keys()];
+  }
+
+  pump(): void {
+    const max = this.#ctx.options.max_concurrent_tasks;
+    while (this.#running && this.#active.size < max) {
+      const task = this.#frontier.pop();
+      if (task === undefined) break;
+      if (!this.#active.has(task.id)) this.#begin(task);
+    }
+    if (this.#running && this.#frontier.size < this.#frontier.capacity / 2) this.#refill();
+  }
+
+  #refill(): void {
+    if (this.#refilling || this.#frontier.complete) return;
+    this.#refilling = true;
+    const limit = this.#frontier.capacity + this.#active.size;
+    const read = this.#ctx.store.fetchReady(limit).then((rows) => {
+      this.#frontier.fill(
+        rows.filter((row) => !this.#active.has(row.id)),
+        rows.length < limit,
+      );
+    });
+    this.#ctx.background(
+      "reading ready tasks",
+      read.finally(() => {
+        this.#refilling = false;
+        if (this.#frontier.size > 0) this.pump();
+      }),
+    );
+  }
+
+  #begin(task: TaskRecord): void {
+    const active: ActiveTask = { phase: "allocating" };
+    this.#active.set(task.id, active);
+    const now = this.#ctx.clock.now();
+    let work: Promise<void>;
+    if (task.deadline !== null && task.deadline <= now) {
+      work = this.#ctx.applyAll(deadlinePassedInQueue(task, now)).then(() => {});
+    } else {
+      const request: ResourceRequest = { taskId: task.id, requirements: task.requirements, key: task };
+      const allocation = this.#ctx.resources.tryAllocate(request);
+      work = allocation
+        ? this.#execute(task, allocation, active)
+        : this.#waitForResources(task, request, active);
+    }
+    this.#ctx.background(
+      `running task ${task.id}`,
+      work.finally(() => {
+        this.#active.delete(task.id);
+        this.pump();
+      }),
+    );
+  }
+
+  async #execute(task: TaskRecord, allocation: AllocationRecord, active: ActiveTask): Promise<void> {
+    const ctx = this.#ctx;
+    const now = ctx.clock.now();
+    const started = await ctx
+      .apply(executionStarted(task, allocation, ctx.node, now, now + ctx.options.lease_ms))
+      .catch((error: unknown) => {
+        ctx.resources.release(allocation);
+        throw error;
+      });
+    if (started === undefined) {
+      ctx.resources.release(allocation);
+      return;
+    }
+    const handler = ctx.registry.get(task.type);
+    if (handler === undefined) {
+      ctx.resources.release(allocation);
+      const error = errorInfo("handler_not_found", `no handler for task type "${task.type}" on ${ctx.node}`);
+      await ctx.apply(failed(started.task, "executing", started.task.attempts, error, ctx.clock.now()));
+      return;
+    }
+    active.phase = "executing";
+    active.attempt = new TaskAttempt(ctx, started.task, allocation, handler);
+    await active.attempt.done;
+  }
+
+  async #waitForResources(task: TaskRecord, request: ResourceRequest, active: ActiveTask): Promise<void> {
+    const ctx = this.#ctx;
+    const now = ctx.clock.now();
+    active.phase = "waiting";
+    const waiting = await ctx.apply(resourcesWaiting(task, ctx.node, now, now + ctx.options.lease_ms));
+    if (waiting === undefined) return;
+    let allocation: AllocationRecord;
+    try {
+      allocation = await ctx.resources.waitFor(request, now + ctx.options.allocation_timeout_ms);
+    } catch (error) {
+      if (error instanceof AllocationCancelledError) return;
+      if (!(error instanceof TaskexecError)) throw error;
+      // The allocation timed out: that uses up an attempt, retried with backoff like any other.
+      const later = ctx.clock.now();
+      const attempts = waiting.task.attempts + 1;
+      const retryAt = later + retryDelayMs(ctx.options.retry, attempts);
+      await ctx.apply(
+        failure(waiting.task, "waiting", attempts, errorInfo(error.code, error.message), later, retryAt),
+      );
+      return;
+    }
+    active.phase = "allocating";
+    const back = await ctx.apply(backToAllocation(waiting.task, ctx.clock.now()));
+    if (back === undefined) {
+      ctx.resources.release(allocation);
+      return;
+    }
+    await this.#execute(back.task, allocation, active);
+  }
+}

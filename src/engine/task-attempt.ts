@@ -1,0 +1,162 @@
+import type { TimerHandle } from "../clock/timer-queue.js";
+import type { AnyTaskHandler, HandlerContext } from "../handlers/handler.js";
+import { coerceError, PermanentError, TaskexecError } from "../protocol/errors.js";
+import type { TaskErrorInfo } from "../protocol/task-status.js";
+import type { AllocationRecord, TaskRecord } from "../store/records.js";
+import type { EngineContext } from "./engine-context.js";
+import { retryDelayMs } from "./retry-policy.js";
+import { completion, errorInfo, failure, progressUpdate } from "./status-changes.js";
+
+/** Why an attempt was stopped from outside its handler. */
+export type AbortCause = "cancelled" | "deadline_exceeded" | "timeout" | "shutdown";
+
+/**
+ * One attempt of one task: runs the handler with its context, races it against cancel,
+ * deadline and `timeout_ms`, records the outcome, and gives the resources back once the handler
+ * has settled (or `abort_grace_ms` after an abort it ignores).
+ */
+export class TaskAttempt {
+  readonly #ctx: EngineContext;
+  readonly #task: TaskRecord;
+  readonly #allocation: AllocationRecord;
+  readonly #handler: AnyTaskHandler;
+  readonly #controller = new AbortController();
+  readonly #timers: TimerHandle[] = [];
+  #cause: AbortCause | undefined;
+  #onAbort: () => void = () => {};
+  /** Resolves when the outcome is recorded and the resources are back. */
+  readonly done: Promise<void>;
+
+  constructor(ctx: EngineContext, task: TaskRecord, allocation: AllocationRecord, handler: AnyTaskHandler) {
+    this.#ctx = ctx;
+    this.#task = task;
+    this.#allocation = allocation;
+    this.#handler = handler;
+    this.done = this.#run().catch((error: unknown) => {
+      ctx.log.error({ err: error, task_id: task.id }, "recording an attempt's outcome failed");
+    });
+  }
+
+  get attempt(): number {
+    return this.#task.attempts;
+  }
+
+  /** Stops the handler: its signal aborts with a TaskexecError naming the cause. */
+  abort(cause: AbortCause): void {
+    if (this.#cause !== undefined) return;
+    this.#cause = cause;
+    const code = cause === "shutdown" ? "executor_lost" : cause;
+    this.#controller.abort(
+      new TaskexecError(code, `task ${cause === "shutdown" ? "interrupted by shutdown" : cause}`),
+    );
+    this.#onAbort();
+  }
+
+  async #run(): Promise<void> {
+    const { clock, timers } = this.#ctx;
+    const task = this.#task;
+    if (task.deadline !== null)
+      this.#timers.push(timers.at(task.deadline, () => this.abort("deadline_exceeded")));
+    if (task.timeoutMs !== null)
+      this.#timers.push(timers.at(clock.now() + task.timeoutMs, () => this.abort("timeout")));
+    const aborted = new Promise<void>((resolve) => {
+      this.#onAbort = resolve;
+    });
+
+    let outcome: { ok: true; value: unknown } | { ok: false; error: unknown } | undefined;
+    const settled = this.#invoke().then(
+      (value) => {
+        outcome = { ok: true, value };
+      },
+      (error: unknown) => {
+        outcome = { ok: false, error };
+      },
+    );
+    await Promise.race([settled, aborted]);
+    for (const timer of this.#timers) timer.cancel();
+
+    const cause = this.#cause;
+    if (cause === undefined && outcome !== undefined) {
+      this.#ctx.resources.release(this.#allocation);
+      await this.#record(outcome);
+      return;
+    }
+    // Aborted: record it now (cancel and shutdown are recorded by whoever aborted), then wait
+    // for the handler to let go of its resources, but not forever.
+    if (cause === "deadline_exceeded" || cause === "timeout") {
+      const message =
+        cause === "timeout"
+          ? `the handler ran longer than timeout_ms (${task.timeoutMs} ms)`
+          : "the deadline passed while the task ran";
+      await this.#fail(errorInfo(cause, message));
+    }
+    await Promise.race([
+      settled,
+      new Promise<void>((r) => timers.at(clock.now() + this.#ctx.options.abort_grace_ms, r)),
+    ]);
+    if (outcome === undefined)
+      this.#ctx.log.warn({ task_id: task.id, cause }, "handler ignored its abort signal");
+    this.#ctx.resources.release(this.#allocation);
+  }
+
+  async #invoke(): Promise<unknown> {
+    const task = this.#task;
+    const parameters = this.#handler.parameters
+      ? this.#handler.parameters.parse(task.parameters)
+      : task.parameters;
+    const context: HandlerContext<unknown> = {
+      taskId: task.id,
+      attempt: task.attempts,
+      parameters,
+      resources: this.#allocation.amounts,
+      signal: this.#controller.signal,
+      progress: (fraction, details) => this.#progress(fraction, details),
+      log: this.#ctx.log.child({ task_id: task.id, type: task.type, attempt: task.attempts }),
+    };
+    return await this.#handler.run(context);
+  }
+
+  async #progress(fraction: number, details: Record<string, unknown> = {}): Promise<void> {
+    if (typeof fraction !== "number" || !Number.isFinite(fraction) || fraction < 0 || fraction > 1) {
+      throw new TypeError(`progress must be a number from 0 to 1, got ${String(fraction)}`);
+    }
+    if (this.#controller.signal.aborted) return;
+    await this.#ctx.apply(progressUpdate(this.#task, this.attempt, fraction, details, this.#ctx.clock.now()));
+  }
+
+  async #record(outcome: { ok: true; value: unknown } | { ok: false; error: unknown }): Promise<void> {
+    if (!outcome.ok) {
+      await this.#fail(classify(outcome.error));
+      return;
+    }
+    let result: unknown;
+    try {
+      const json = JSON.stringify(outcome.value ?? null);
+      if (json === undefined) throw new TypeError(`a ${typeof outcome.value} is not JSON`);
+      result = JSON.parse(json);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      await this.#fail(
+        errorInfo("handler_error", `the handler returned a value that is not JSON: ${reason}`, false),
+      );
+      return;
+    }
+    await this.#ctx.applyAll(completion(this.#task, this.attempt, result, this.#ctx.clock.now()));
+  }
+
+  async #fail(error: TaskErrorInfo): Promise<void> {
+    const now = this.#ctx.clock.now();
+    const retryAt = now + retryDelayMs(this.#ctx.options.retry, this.attempt);
+    await this.#ctx.apply(failure(this.#task, "executing", this.attempt, error, now, retryAt));
+  }
+}
+
+/** What a thrown value means for the task: its code, message, and whether to retry. */
+export function classify(thrown: unknown): TaskErrorInfo {
+  if (thrown instanceof PermanentError) return errorInfo("handler_error", thrown.message, false);
+  if (thrown instanceof TaskexecError) return errorInfo(thrown.code, thrown.message);
+  const error = coerceError(thrown);
+  if (error.name === "ZodError")
+    return errorInfo("handler_error", `parameters no longer valid: ${error.message}`, false);
+  return errorInfo("handler_error", error.message || error.name, true);
+}

@@ -1,0 +1,278 @@
+import type { AnyTaskHandler } from "../handlers/handler.js";
+import { MalformedMessageError, TaskNotFoundError, TaskRejectedError } from "../protocol/errors.js";
+import { isTerminal, type TaskState } from "../protocol/states.js";
+import type { TaskStatus } from "../protocol/task-status.js";
+import type { ResourceSnapshot } from "../resources/resource-manager.js";
+import type { AuditRecord, NewTask, TaskRecord } from "../store/records.js";
+import type { EngineContext } from "./engine-context.js";
+import { Housekeeping } from "./housekeeping.js";
+import { Scheduler } from "./scheduler.js";
+import { cancelled, rejectionStatus } from "./status-changes.js";
+import { TaskValidator } from "./task-validator.js";
+import { watchStatuses } from "./watch-statuses.js";
+
+/** The executor's lifecycle. `stop()` moves running → stopping → stopped. */
+export type ExecutorLifecycle = "created" | "starting" | "running" | "stopping" | "stopped";
+
+/** Who is asking, for ownership checks: a submitter sees only its own tasks, an admin all. */
+export interface Principal {
+  id: string;
+  admin?: boolean;
+}
+
+export type SubmitOutcome =
+  | { kind: "accepted" | "duplicate"; status: TaskStatus; task: TaskRecord }
+  | { kind: "rejected"; status: TaskStatus; error: TaskRejectedError }
+  | { kind: "malformed"; error: MalformedMessageError };
+
+export interface ListOptions {
+  state?: TaskState | undefined;
+  type?: string | undefined;
+  limit?: number | undefined;
+  beforeSeq?: number | undefined;
+}
+
+/**
+ * The lifecycle driver: accepts `submit_task` messages, keeps them durable, runs them through
+ * the scheduler and handlers, and announces every change as a `task_status`.
+ */
+export class TaskExecutor {
+  readonly #ctx: EngineContext;
+  readonly #scheduler: Scheduler;
+  readonly #housekeeping: Housekeeping;
+  readonly #validator: TaskValidator;
+  readonly #ownsStore: boolean;
+  #state: ExecutorLifecycle = "created";
+
+  constructor(ctx: EngineContext, options: { ownsStore: boolean }) {
+    this.#ctx = ctx;
+    this.#ownsStore = options.ownsStore;
+    this.#scheduler = new Scheduler(ctx);
+    this.#housekeeping = new Housekeeping(ctx, this.#scheduler);
+    this.#validator = new TaskValidator({
+      registry: ctx.registry,
+      capacity: () => ctx.resources.capacity,
+      defaultMaxAttempts: ctx.options.retry.max_attempts,
+      node: ctx.node,
+    });
+  }
+
+  get state(): ExecutorLifecycle {
+    return this.#state;
+  }
+
+  get node(): string {
+    return this.#ctx.node;
+  }
+
+  /** Adds a handler; tasks of its type are accepted from now on. */
+  register(handler: AnyTaskHandler): void {
+    this.#ctx.registry.register(handler);
+  }
+
+  handlerTypes(): string[] {
+    return this.#ctx.registry.types();
+  }
+
+  /** Recovers what a previous run left (lost leases, due retries), then starts running tasks. */
+  async start(): Promise<void> {
+    if (this.#state !== "created" && this.#state !== "stopped") return;
+    this.#state = "starting";
+    await this.#housekeeping.start();
+    this.#state = "running";
+    this.#scheduler.start();
+    this.#ctx.log.info({ node: this.node, handlers: this.handlerTypes() }, "executor started");
+  }
+
+  /**
+   * Stops taking work, gives running tasks `graceMs` to finish, and puts the rest back in the
+   * queue (their attempt is given back: a shutdown is not the task's fault).
+   */
+  async stop(options: { graceMs?: number } = {}): Promise<void> {
+    if (this.#state === "stopped" || this.#state === "stopping") return;
+    this.#state = "stopping";
+    this.#scheduler.pause();
+    const left = await this.#scheduler.drain(options.graceMs ?? this.#ctx.options.shutdown_grace_ms);
+    await Promise.all(left.map((id) => this.#requeueOnShutdown(id)));
+    this.#housekeeping.stop();
+    this.#ctx.timers.clear();
+    if (this.#ownsStore) await this.#ctx.store.close();
+    this.#state = "stopped";
+    this.#ctx.log.info({ node: this.node, requeued: left.length }, "executor stopped");
+  }
+
+  async #requeueOnShutdown(taskId: string): Promise<void> {
+    const ctx = this.#ctx;
+    this.#scheduler.abort(taskId, "shutdown");
+    this.#scheduler.forget(taskId);
+    const task = await ctx.store.getTask(taskId);
+    if (task === undefined || (task.state !== "executing" && task.state !== "waiting")) return;
+    const now = ctx.clock.now();
+    await ctx.apply({
+      taskId,
+      from: [task.state],
+      to: task.state === "executing" ? "waiting" : "resource_allocation",
+      patch: {
+        attempts: task.state === "executing" ? Math.max(0, task.attempts - 1) : task.attempts,
+        runAt: now,
+        leaseOwner: null,
+        leaseExpiresAt: null,
+        allocation: null,
+      },
+      status: {
+        messageId: crypto.randomUUID(),
+        at: now,
+        details: { reason: "executor_shutdown", node: ctx.node },
+      },
+    });
+  }
+
+  /** Submits one `submit_task`. Throws {@link MalformedMessageError} for a message that is not one. */
+  async submit(
+    principal: Principal,
+    message: unknown,
+  ): Promise<Exclude<SubmitOutcome, { kind: "malformed" }>> {
+    const [outcome] = await this.submitMany(principal, [message]);
+    if (outcome!.kind === "malformed") throw outcome!.error;
+    return outcome!;
+  }
+
+  /** Submits many messages in one transaction; one bad message never spoils the others. */
+  async submitMany(principal: Principal, messages: readonly unknown[]): Promise<SubmitOutcome[]> {
+    if (this.#state === "stopped") throw new Error("the executor is stopped");
+    const ctx = this.#ctx;
+    const now = ctx.clock.now();
+    const outcomes: (SubmitOutcome | undefined)[] = [];
+    const audit: AuditRecord[] = [];
+    const toInsert: { index: number; task: NewTask }[] = [];
+    for (const [index, message] of messages.entries()) {
+      let validation: ReturnType<TaskValidator["validate"]>;
+      try {
+        validation = this.#validator.validate(principal.id, message, now);
+      } catch (error) {
+        if (!(error instanceof MalformedMessageError)) throw error;
+        outcomes[index] = { kind: "malformed", error };
+        audit.push({
+          at: now,
+          principal: principal.id,
+          action: "submit_task",
+          messageId: null,
+          taskId: null,
+          decision: "malformed",
+          payload: { errors: error.issues },
+        });
+        continue;
+      }
+      if (validation.ok) {
+        toInsert.push({ index, task: validation.task });
+        continue;
+      }
+      const error = new TaskRejectedError(validation.code, validation.issues);
+      outcomes[index] = {
+        kind: "rejected",
+        error,
+        status: rejectionStatus(validation.messageId, validation.code, validation.issues, error.message, now),
+      };
+      audit.push({
+        at: now,
+        principal: principal.id,
+        action: "submit_task",
+        messageId: validation.messageId,
+        taskId: null,
+        decision: "rejected",
+        payload: { code: validation.code, errors: validation.issues },
+      });
+    }
+    const inserted =
+      toInsert.length > 0 ? ctx.store.insertTasks(toInsert.map((t) => t.task)) : Promise.resolve([]);
+    const results = await inserted;
+    for (const [i, result] of results.entries()) {
+      const kind = result.created ? "accepted" : "duplicate";
+      outcomes[toInsert[i]!.index] = { kind, status: result.status, task: result.task };
+      audit.push({
+        at: now,
+        principal: principal.id,
+        action: "submit_task",
+        messageId: result.task.messageId,
+        taskId: result.task.id,
+        decision: kind,
+      });
+    }
+    await ctx.store.appendAudit(audit);
+    const created = results.filter((r) => r.created);
+    ctx.bus.publish(created.map((r) => r.status));
+    for (const { task } of created) {
+      if (task.deadline !== null) ctx.wake(task.deadline);
+      this.#scheduler.offer(task);
+    }
+    return outcomes as SubmitOutcome[];
+  }
+
+  /** Cancels a task that has not finished; a finished one is left as it is (`changed: false`). */
+  async cancel(
+    principal: Principal,
+    taskId: string,
+    reason = "cancelled by request",
+  ): Promise<{ status: TaskStatus; changed: boolean }> {
+    const ctx = this.#ctx;
+    const task = await this.getTask(principal, taskId);
+    const now = ctx.clock.now();
+    const outcome = isTerminal(task.state)
+      ? undefined
+      : await ctx.apply(cancelled(task, reason, principal.id, now));
+    await ctx.store.appendAudit([
+      {
+        at: now,
+        principal: principal.id,
+        action: "cancel_task",
+        messageId: null,
+        taskId,
+        decision: outcome ? "cancelled" : "already_finished",
+        payload: { reason },
+      },
+    ]);
+    if (outcome === undefined) {
+      const statuses = await ctx.store.getStatuses(
+        taskId,
+        Math.max(0, (await ctx.store.getTask(taskId))!.lastSequence - 1),
+      );
+      return { status: statuses[statuses.length - 1]!, changed: false };
+    }
+    this.#scheduler.forget(taskId);
+    this.#scheduler.abort(taskId, "cancelled");
+    return { status: outcome.status, changed: true };
+  }
+
+  /** A task the principal may see; {@link TaskNotFoundError} for any other (never "forbidden"). */
+  async getTask(principal: Principal, taskId: string): Promise<TaskRecord> {
+    const task = await this.#ctx.store.getTask(taskId);
+    if (task === undefined || (!principal.admin && task.submitter !== principal.id))
+      throw new TaskNotFoundError(taskId);
+    return task;
+  }
+
+  async listTasks(principal: Principal, options: ListOptions = {}): Promise<TaskRecord[]> {
+    return this.#ctx.store.listTasks({
+      submitter: principal.admin ? undefined : principal.id,
+      state: options.state,
+      type: options.type,
+      limit: Math.min(Math.max(options.limit ?? 50, 1), 1000),
+      beforeSeq: options.beforeSeq,
+    });
+  }
+
+  async getStatuses(principal: Principal, taskId: string, afterSequence = 0): Promise<TaskStatus[]> {
+    await this.getTask(principal, taskId);
+    return this.#ctx.store.getStatuses(taskId, afterSequence);
+  }
+
+  /** Every status of a task from `afterSequence` on, live, ending with its terminal status. */
+  async *watch(principal: Principal, taskId: string, afterSequence = 0): AsyncGenerator<TaskStatus> {
+    await this.getTask(principal, taskId);
+    yield* watchStatuses(this.#ctx.store, this.#ctx.bus, taskId, afterSequence);
+  }
+
+  resources(): ResourceSnapshot[] {
+    return [this.#ctx.resources.snapshot()];
+  }
+}

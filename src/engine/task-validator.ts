@@ -1,0 +1,132 @@
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import type { HandlerRegistry } from "../handlers/registry.js";
+import type { ErrorCode } from "../protocol/error-codes.js";
+import { MalformedMessageError } from "../protocol/errors.js";
+import { Priority, Timestamp } from "../protocol/fields.js";
+import { issuesFromZod, type ValidationIssue } from "../protocol/issues.js";
+import { SubmitTaskEnvelope, SubmitTaskHeader, TaskSpecification } from "../protocol/submit-task.js";
+import { unsatisfiableIssues } from "../resources/capacity.js";
+import type { NewTask, ResourceAmounts } from "../store/records.js";
+
+const BodyWithoutSpecification = z.object({ priority: Priority, deadline: Timestamp.optional() });
+
+export type Validation =
+  | { ok: true; task: NewTask }
+  | { ok: false; messageId: string; code: ErrorCode; issues: ValidationIssue[] };
+
+export interface ValidatorDependencies {
+  registry: HandlerRegistry;
+  /** The largest capacity any node offers (embedded: this node's). */
+  capacity: () => Readonly<ResourceAmounts>;
+  defaultMaxAttempts: number;
+  node: string;
+}
+
+/**
+ * The TaskValidator of the seed's design: checks a `submit_task` completely and reports every
+ * problem at once, each with its path — the envelope, the handler's parameter schema, the
+ * requirements against capacity, and the deadline. Throws {@link MalformedMessageError} only
+ * when the message cannot even be addressed (no envelope, no usable message_id).
+ */
+export class TaskValidator {
+  constructor(private readonly deps: ValidatorDependencies) {}
+
+  validate(submitter: string, message: unknown, now: number): Validation {
+    const envelope = SubmitTaskEnvelope.safeParse(message);
+    if (!envelope.success) throw new MalformedMessageError(issuesFromZod(envelope.error));
+    const messageId = envelope.data.header.message_id;
+    const raw = message as { header: unknown; body: unknown };
+
+    const issues: ValidationIssue[] = [];
+    const header = SubmitTaskHeader.safeParse(raw.header);
+    if (!header.success) issues.push(...issuesFromZod(header.error, "header"));
+
+    const body = BodyWithoutSpecification.safeParse(raw.body);
+    if (!body.success) issues.push(...issuesFromZod(body.error, "body"));
+
+    const specification = this.#specification(raw.body, issues);
+    const deadline = body.success && body.data.deadline !== undefined ? Date.parse(body.data.deadline) : null;
+    if (deadline !== null && deadline <= now) {
+      issues.push({
+        path: "body.deadline",
+        message: "the deadline has already passed",
+        code: "deadline_exceeded",
+      });
+    }
+
+    let parameters: Record<string, unknown> = {};
+    if (specification) {
+      parameters = specification.parameters;
+      const handler = this.deps.registry.get(specification.type);
+      if (handler === undefined) {
+        issues.push({
+          path: "body.task_specification.type",
+          message: `no handler for task type "${specification.type}" (known: ${this.deps.registry.types().join(", ")})`,
+          code: "handler_not_found",
+        });
+      } else if (handler.parameters) {
+        const checked = handler.parameters.safeParse(parameters);
+        if (!checked.success)
+          issues.push(...issuesFromZod(checked.error, "body.task_specification.parameters"));
+      }
+      issues.push(...unsatisfiableIssues(specification.requirements ?? {}, this.deps.capacity()));
+    }
+
+    if (issues.length > 0 || !specification || !body.success) {
+      return { ok: false, messageId, code: issues[0]?.code ?? "validation_failed", issues };
+    }
+    return {
+      ok: true,
+      task: {
+        id: randomUUID(),
+        submitter,
+        messageId,
+        type: specification.type,
+        priority: body.data.priority,
+        deadline,
+        parameters,
+        requirements: specification.requirements ?? {},
+        timeoutMs: specification.timeout_ms ?? null,
+        maxAttempts: specification.max_attempts ?? this.deps.defaultMaxAttempts,
+        createdAt: now,
+        state: "resource_allocation",
+        accepted: {
+          messageId: randomUUID(),
+          at: now,
+          details: { event: "task_accepted", node: this.deps.node },
+        },
+      },
+    };
+  }
+
+  #specification(body: unknown, issues: ValidationIssue[]): TaskSpecification | undefined {
+    const value =
+      typeof body === "object" && body !== null
+        ? (body as Record<string, unknown>).task_specification
+        : undefined;
+    const path = "body.task_specification";
+    if (typeof value === "string") {
+      issues.push({
+        path,
+        message: "encrypted task specifications are not enabled on this executor",
+        code: "validation_failed",
+      });
+      return undefined;
+    }
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      issues.push({
+        path,
+        message: value === undefined ? "is required" : "must be an object (or a JWE compact string)",
+        code: "validation_failed",
+      });
+      return undefined;
+    }
+    const parsed = TaskSpecification.safeParse(value);
+    if (!parsed.success) {
+      issues.push(...issuesFromZod(parsed.error, path));
+      return undefined;
+    }
+    return parsed.data;
+  }
+}

@@ -1,0 +1,50 @@
+import { isTerminal } from "../protocol/states.js";
+import type { TaskStatus } from "../protocol/task-status.js";
+import type { TaskStore } from "../store/task-store.js";
+import type { StatusBus } from "../transport/status-bus.js";
+
+/**
+ * A task's statuses after `afterSequence`, history first and then live, each exactly once and
+ * in sequence order, ending after the terminal one. It subscribes before reading history, so
+ * nothing published in between is missed, and it fills any gap from the store.
+ */
+export async function* watchStatuses(
+  store: TaskStore,
+  bus: StatusBus,
+  taskId: string,
+  afterSequence: number,
+): AsyncGenerator<TaskStatus> {
+  const live: TaskStatus[] = [];
+  let wake: (() => void) | undefined;
+  const unsubscribe = bus.subscribe(taskId, (status) => {
+    live.push(status);
+    wake?.();
+  });
+  try {
+    let last = afterSequence;
+    const emit = function* (statuses: readonly TaskStatus[]) {
+      for (const status of statuses) {
+        if (status.header.sequence <= last) continue;
+        last = status.header.sequence;
+        yield status;
+      }
+    };
+    let history = await store.getStatuses(taskId, last);
+    for (;;) {
+      for (const status of emit(history)) {
+        yield status;
+        if (isTerminal(status.body.status)) return;
+      }
+      if (live.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+      const next = live.splice(0);
+      // A gap means something was published before we subscribed or out of order: read it.
+      history =
+        next[0] !== undefined && next[0].header.sequence > last + 1
+          ? await store.getStatuses(taskId, last)
+          : next;
+    }
+  } finally {
+    unsubscribe();
+  }
+}

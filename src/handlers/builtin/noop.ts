@@ -1,0 +1,9 @@
+import { z } from "zod";
+import { defineHandler } from "../handler.js";
+
+/** `noop`: does nothing and returns `{}`; for smoke tests and benchmarks. */
+export const noopHandler = defineHandler({
+  type: "noop",
+  parameters: z.object({}),
+  run: () => ({}),
+});
