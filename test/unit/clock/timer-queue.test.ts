@@ -19,7 +19,10 @@ describe("TimerQueue", () => {
     let realTimers = 0;
     const clock = {
       ...realClock,
-      setTimer: (ms: number, fn: () => void) => (realTimers++, realClock.setTimer(ms, fn)),
+      setTimer: (ms: number, fn: () => void) => {
+        realTimers++;
+        return realClock.setTimer(ms, fn);
+      },
     };
     const q = new TimerQueue(clock);
     const now = Date.now();

@@ -1,0 +1,110 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { createExecutor } from "../../../src/executor.js";
+import { collect, events, type Harness, startExecutor, until } from "../../helpers/executor.js";
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.cleanup();
+  h = undefined;
+});
+
+describe("resources in the lifecycle", () => {
+  it("makes a task wait for resources, then runs it when they free up", async () => {
+    h = await startExecutor({ resources: { cpu: 2 } });
+    const client = h.executor.client();
+    const hog = await client.submit({ type: "sleep", parameters: { ms: 300 }, requirements: { cpu: 2 } });
+    await until(async () => (await client.get(hog.id)).state === "executing");
+    const next = await client.submit({ type: "noop", requirements: { cpu: 1 } });
+    const statuses = await collect(client.watch(next.id));
+    expect(statuses.map((s) => s.body.status)).toEqual([
+      "resource_allocation",
+      "waiting",
+      "resource_allocation",
+      "executing",
+      "completing",
+      "completed",
+    ]);
+    expect(events(statuses)).toContain("resources_waiting");
+    const started = statuses.find((s) => s.body.details?.event === "execution_started")!;
+    expect(Date.parse(started.header.timestamp)).toBeGreaterThanOrEqual(
+      Date.parse((await client.get(hog.id)).finished_at!) - 5,
+    );
+    expect((await client.get(next.id)).allocation).toMatchObject({ amounts: { cpu: 1 } });
+    expect(h.executor.resources()[0]).toMatchObject({ allocated: { cpu: 0 }, running: 0, waiting: 0 });
+  });
+
+  it("retries an allocation timeout as resource_unavailable, and fails when attempts run out", async () => {
+    h = await startExecutor({ resources: { cpu: 1 }, allocation_timeout_ms: 80 });
+    const client = h.executor.client();
+    await client.submit({ type: "sleep", parameters: { ms: 2000 }, requirements: { cpu: 1 } });
+    const starved = await client.submit({ type: "noop", requirements: { cpu: 1 }, maxAttempts: 2 });
+    const statuses = await collect(client.watch(starved.id));
+    const retry = statuses.find((s) => s.body.details?.event === "retry_scheduled")!;
+    expect(retry.body.details?.error).toMatchObject({ code: "resource_unavailable", retryable: true });
+    const last = statuses[statuses.length - 1]!;
+    expect(last.body).toMatchObject({
+      status: "failed",
+      details: { attempt: 2, error: { code: "resource_unavailable" } },
+    });
+  });
+
+  it("rejects requirements no node can satisfy with resource_unsatisfiable", async () => {
+    h = await startExecutor({ resources: { cpu: 2, gpu: 0 } });
+    const error = await h.executor
+      .client()
+      .submit({ type: "noop", requirements: { gpu: 1 } })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "resource_unsatisfiable" });
+  });
+
+  it("never runs more than max_concurrent_tasks at once", async () => {
+    h = await startExecutor({ max_concurrent_tasks: 3 });
+    const client = h.executor.client();
+    const results = await client.submitMany(
+      Array.from({ length: 12 }, () => ({ type: "sleep", parameters: { ms: 40 } })),
+    );
+    let peak = 0;
+    const poll = setInterval(() => {
+      peak = Math.max(peak, h!.executor.resources()[0]!.running);
+    }, 2);
+    for (const r of results) if (r.ok) await collect(client.watch(r.id));
+    clearInterval(poll);
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThanOrEqual(3);
+  });
+});
+
+describe("stop and restart", () => {
+  it("gives running tasks their grace, requeues the rest, and a restart finishes them", async () => {
+    h = await startExecutor({ max_concurrent_tasks: 2 });
+    const client = h.executor.client();
+    const quick = await client.submit({ type: "sleep", parameters: { ms: 50 } });
+    const long = await client.submit({ type: "sleep", parameters: { ms: 1500 } });
+    const queued = await client.submit({ type: "noop" });
+    await until(async () => (await client.get(long.id)).state === "executing");
+    await h.executor.stop({ graceMs: 300 });
+    expect(h.executor.state).toBe("stopped");
+
+    const again = await createExecutor({
+      store: { url: `sqlite:${h.dbPath}` },
+      logging: { level: "silent" },
+      retry: { base_ms: 20, max_ms: 100 },
+    });
+    try {
+      const snapshot = await again.client({ admin: true }).get(long.id);
+      expect(snapshot.state).toBe("waiting");
+      expect(snapshot.attempts).toBe(0); // the interrupted attempt was given back
+      await again.start();
+      const c = again.client();
+      for (const id of [quick.id, long.id, queued.id]) {
+        const statuses = await collect(c.watch(id), 15_000);
+        expect(statuses[statuses.length - 1]!.body.status).toBe("completed");
+        expect(statuses.map((s) => s.header.sequence)).toEqual(statuses.map((_, i) => i + 1));
+      }
+      const longStatuses = await c.get(long.id);
+      expect(longStatuses.attempts).toBe(1);
+    } finally {
+      await again.stop({ graceMs: 0 });
+    }
+  });
+});
