@@ -73,7 +73,9 @@ export class Housekeeping {
       await Promise.all([
         ...lost.filter((t) => !mine(t)).map((t) => this.#recover(t, now)),
         ...due.map((t) => this.#requeue(t, now, { reason: "retry_due" })),
-        ...overdue.filter((t) => !mine(t)).map((t) => this.#expire(t, now)),
+        // Overdue tasks are queued by definition; one this node holds is waiting for resources,
+        // and forget() ends that wait before the task is failed.
+        ...overdue.map((t) => this.#expire(t, now)),
       ]);
       if (lost.length === BATCH || due.length === BATCH || overdue.length === BATCH) this.#again = true;
     } while (this.#again && !this.#stopped);

@@ -92,6 +92,8 @@ export class TaskExecutor {
     if (this.#state === "stopped" || this.#state === "stopping") return;
     this.#state = "stopping";
     this.#scheduler.pause();
+    // Let start transitions already queued commit, so their attempts exist and are drained too.
+    await new Promise((resolve) => setImmediate(resolve));
     const left = await this.#scheduler.drain(options.graceMs ?? this.#ctx.options.shutdown_grace_ms);
     await Promise.all(left.map((id) => this.#requeueOnShutdown(id)));
     this.#housekeeping.stop();

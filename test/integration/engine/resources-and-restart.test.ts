@@ -108,3 +108,18 @@ describe("stop and restart", () => {
     }
   });
 });
+
+describe("deadlines while waiting for resources", () => {
+  it("fails a task at its deadline even while it waits for resources", async () => {
+    h = await startExecutor({ resources: { cpu: 1 }, allocation_timeout_ms: 60_000 });
+    const client = h.executor.client();
+    await client.submit({ type: "sleep", parameters: { ms: 1500 }, requirements: { cpu: 1 } });
+    const waiter = await client.submit({ type: "noop", requirements: { cpu: 1 }, deadline: new Date(Date.now() + 200) });
+    const started = Date.now();
+    const statuses = await collect(client.watch(waiter.id));
+    expect(statuses.map((s) => s.body.status)).toEqual(["resource_allocation", "waiting", "failed"]);
+    expect(statuses[2]!.body.details?.error?.code).toBe("deadline_exceeded");
+    expect(Date.now() - started).toBeLessThan(1200);
+    expect(h.executor.resources()[0]!.waiting).toBe(0);
+  });
+});
