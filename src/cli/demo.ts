@@ -18,6 +18,23 @@ const task = await client.submit({
   priority: 1,
   deadline: new Date(Date.now() + 30 * 60_000),
 });
-console.log(`submitted task ${task.id} to ${executor.node}\n`);
-for await (const status of client.watch(task.id)) console.log(JSON.stringify(status));
+const asJson = process.argv.includes("--json");
+if (!asJson)
+  console.log(
+    `submitted task ${task.id} to ${executor.node}\n\n  seq  state                event              progress`,
+  );
+for await (const status of client.watch(task.id)) {
+  if (asJson) {
+    console.log(JSON.stringify(status));
+    continue;
+  }
+  const { sequence } = status.header;
+  const { status: state, progress, details } = status.body;
+  const percent = progress === undefined ? "" : `${Math.round(progress * 100)}%`;
+  console.log(
+    `  ${String(sequence).padStart(3)}  ${state.padEnd(19)}  ${(details?.event ?? "").padEnd(17)}  ${percent}`,
+  );
+  if (details?.result !== undefined) console.log(`\nresult: ${JSON.stringify(details.result, null, 2)}`);
+  if (details?.error !== undefined) console.log(`\nerror: ${details.error.code}: ${details.error.message}`);
+}
 await executor.stop();

@@ -35,7 +35,8 @@ export function createShellHandler(options: ShellHandlerOptions) {
       return new Promise((resolve, reject) => {
         const child = spawn(parameters.program, parameters.args, {
           cwd: parameters.cwd,
-          env: parameters.env ?? {},
+          // Only PATH and what the task names: the executor's own secrets never reach the child.
+          env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...parameters.env },
           shell: false,
           signal: AbortSignal.any([signal, AbortSignal.timeout(options.timeout_ms)]),
           stdio: ["ignore", "pipe", "pipe"],

@@ -14,6 +14,7 @@ interface PendingWrite {
 export class SqliteGroupCommit {
   #queue: PendingWrite[] = [];
   #scheduled = false;
+  #commits = 0;
   readonly #batch: (writes: PendingWrite[]) => { ok: boolean; value: unknown }[];
   readonly #single: (run: () => unknown) => unknown;
 
@@ -29,6 +30,11 @@ export class SqliteGroupCommit {
         }
       }),
     );
+  }
+
+  /** Transactions committed so far (each holding one turn's writes). */
+  get commits(): number {
+    return this.#commits;
   }
 
   /** Queues a write; resolves with its value once the transaction holding it has committed. */
@@ -51,6 +57,7 @@ export class SqliteGroupCommit {
     let outcomes: { ok: boolean; value: unknown }[];
     try {
       outcomes = this.#batch(writes);
+      this.#commits += 1;
     } catch (error) {
       // The commit itself failed (disk full, I/O error): nothing of the batch is durable.
       for (const write of writes) write.reject(error);

@@ -114,7 +114,11 @@ describe("deadlines while waiting for resources", () => {
     h = await startExecutor({ resources: { cpu: 1 }, allocation_timeout_ms: 60_000 });
     const client = h.executor.client();
     await client.submit({ type: "sleep", parameters: { ms: 1500 }, requirements: { cpu: 1 } });
-    const waiter = await client.submit({ type: "noop", requirements: { cpu: 1 }, deadline: new Date(Date.now() + 200) });
+    const waiter = await client.submit({
+      type: "noop",
+      requirements: { cpu: 1 },
+      deadline: new Date(Date.now() + 200),
+    });
     const started = Date.now();
     const statuses = await collect(client.watch(waiter.id));
     expect(statuses.map((s) => s.body.status)).toEqual(["resource_allocation", "waiting", "failed"]);
