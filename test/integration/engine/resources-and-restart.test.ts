@@ -1,3 +1,4 @@
+import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { createExecutor } from "../../../src/executor.js";
 import { collect, events, type Harness, startExecutor, until } from "../../helpers/executor.js";
@@ -125,5 +126,31 @@ describe("deadlines while waiting for resources", () => {
     expect(statuses[2]!.body.details?.error?.code).toBe("deadline_exceeded");
     expect(Date.now() - started).toBeLessThan(1200);
     expect(h.executor.resources()[0]!.waiting).toBe(0);
+  });
+});
+
+describe("leases", () => {
+  it("renews the lease of a running task, and drops it when the task ends", async () => {
+    h = await startExecutor({ lease_ms: 300 });
+    const reader = new Database(h.dbPath, { readonly: true });
+    try {
+      const lease = reader.prepare(
+        "SELECT lease_owner AS owner, lease_expires_at AS expires FROM tasks WHERE id = ?",
+      );
+      const client = h.executor.client();
+      const task = await client.submit({ type: "sleep", parameters: { ms: 900 } });
+      await until(async () => (await client.get(task.id)).state === "executing");
+      const first = lease.get(task.id) as { owner: string; expires: number };
+      expect(first.owner).toBe(h.executor.node);
+      await new Promise((r) => setTimeout(r, 450));
+      const later = lease.get(task.id) as { owner: string; expires: number };
+      // Without renewal the lease would have expired by now.
+      expect(later.expires).toBeGreaterThan(first.expires);
+      expect(later.expires).toBeGreaterThan(Date.now());
+      await collect(client.watch(task.id));
+      expect(lease.get(task.id)).toEqual({ owner: null, expires: null });
+    } finally {
+      reader.close();
+    }
   });
 });
