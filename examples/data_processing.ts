@@ -77,7 +77,7 @@ async function load(source: string, records: number): Promise<unknown[]> {
   if (source.startsWith("file:")) {
     const data: unknown = JSON.parse(await readFile(source.slice(5), "utf8"));
     if (!Array.isArray(data)) throw new Error(`${source} does not hold a JSON array`);
-    return data;
+    return data as unknown[];
   }
   // A repeatable stream from the source's name: a few invalid records for `validate` to drop.
   let seed = [...source].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7);

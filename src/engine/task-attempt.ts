@@ -101,7 +101,7 @@ export class TaskAttempt {
 
   async #invoke(): Promise<unknown> {
     const task = this.#task;
-    const parameters = this.#handler.parameters
+    const parameters: unknown = this.#handler.parameters
       ? this.#handler.parameters.parse(task.parameters)
       : task.parameters;
     const context: HandlerContext<unknown> = {

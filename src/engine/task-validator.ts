@@ -12,8 +12,7 @@ import type { NewTask, ResourceAmounts } from "../store/records.js";
 const BodyWithoutSpecification = z.object({ priority: Priority, deadline: Timestamp.optional() });
 
 export type Validation =
-  | { ok: true; task: NewTask }
-  | { ok: false; messageId: string; code: ErrorCode; issues: ValidationIssue[] };
+  { ok: true; task: NewTask } | { ok: false; messageId: string; code: ErrorCode; issues: ValidationIssue[] };
 
 export interface ValidatorDependencies {
   registry: HandlerRegistry;

@@ -17,7 +17,7 @@ export interface HandlerContext<P = Record<string, unknown>> {
   /** Aborts on cancel, deadline, `timeout_ms` and shutdown: stop soon after it fires. */
   readonly signal: AbortSignal;
   /** Reports progress (0–1) as a durable `progress_update` status; resolves once it is stored. */
-  progress(fraction: number, details?: Record<string, unknown>): Promise<void>;
+  readonly progress: (fraction: number, details?: Record<string, unknown>) => Promise<void>;
   readonly log: Logger;
 }
 
@@ -62,5 +62,5 @@ export function isHandler(value: unknown): value is TaskHandler {
 }
 
 /** A handler of any parameter type, as the registry keeps them. */
-// biome-ignore lint/suspicious/noExplicitAny: handlers of every parameter type live in one registry
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- handlers of every parameter type share one registry
 export type AnyTaskHandler = TaskHandler<any, unknown>;

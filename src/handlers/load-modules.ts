@@ -21,7 +21,7 @@ export async function loadHandlerModules(
       throw new ConfigError([{ path: `handlers[${i}]`, message: `cannot load "${path}": ${reason}` }]);
     }
     const found = Object.values(module)
-      .flatMap((value) => (Array.isArray(value) ? value : [value]))
+      .flatMap((value): unknown[] => (Array.isArray(value) ? (value as unknown[]) : [value]))
       .filter(isHandler);
     if (found.length === 0) {
       throw new ConfigError([

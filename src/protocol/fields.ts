@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { SUPPORTED_PROTOCOL_VERSION } from "./version.js";
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find control characters
+// eslint-disable-next-line no-control-regex -- the point is to find control characters
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** A message id: 1–128 characters (code points) of well-formed Unicode, no control characters. */

@@ -15,7 +15,7 @@ export function messageJsonSchemas(): Record<`${MessageType}.schema.json`, unkno
       title: type,
     };
   }
-  return out as Record<`${MessageType}.schema.json`, unknown>;
+  return out;
 }
 
 /** The exact text written for each schema file (stable key order, trailing newline). */

@@ -131,7 +131,7 @@ export class ResourceManager {
 
   #drain(): void {
     const reserved: ResourceAmounts = {};
-    for (let i = 0; i < this.#waiters.length; ) {
+    for (let i = 0; i < this.#waiters.length;) {
       const waiter = this.#waiters[i]!;
       if (this.#fits(waiter.request.requirements, reserved)) {
         this.#waiters.splice(i, 1);

@@ -28,11 +28,11 @@ function startChild(env: Record<string, string>): {
   let out = "";
   let err = "";
   const waiters: { line: string; resolve: () => void }[] = [];
-  child.stdout!.on("data", (chunk: Buffer) => {
+  child.stdout.on("data", (chunk: Buffer) => {
     out += chunk.toString();
     for (const w of waiters) if (out.includes(`${w.line}\n`)) w.resolve();
   });
-  child.stderr!.on("data", (chunk: Buffer) => {
+  child.stderr.on("data", (chunk: Buffer) => {
     err += chunk.toString();
   });
   const output = new Promise<string>((resolve) => child.on("exit", () => resolve(out + err)));

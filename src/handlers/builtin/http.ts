@@ -53,7 +53,7 @@ async function readBounded(response: Response, limit: number): Promise<{ text: s
   const chunks: Uint8Array[] = [];
   let size = 0;
   let truncated = false;
-  for await (const chunk of response.body) {
+  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
     const room = limit - size;
     if (chunk.byteLength > room) {
       chunks.push(chunk.subarray(0, room));

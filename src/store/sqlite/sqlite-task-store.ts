@@ -82,7 +82,7 @@ export async function openSqliteTaskStore(options: SqliteStoreOptions): Promise<
     const { error } = await migrateSqlite(options.path, "latest");
     if (error) {
       db.close();
-      throw error;
+      throw error instanceof Error ? error : new Error("migration failed", { cause: error });
     }
   }
   return new SqliteTaskStore(db);
@@ -198,8 +198,7 @@ export class SqliteTaskStore implements TaskStore {
 
   async getTaskByMessageId(submitter: string, messageId: string): Promise<TaskRecord | undefined> {
     const row = this.#sql.select_task_by_message.get({ submitter, message_id: messageId }) as
-      | TaskRow
-      | undefined;
+      TaskRow | undefined;
     return row && taskFromRow(row);
   }
 
