@@ -53,22 +53,22 @@ export interface StatusDraft {
   details?: StatusDetails | undefined;
 }
 
-export interface NewTask {
-  id: string;
-  submitter: string;
-  messageId: string;
-  type: string;
-  priority: number;
-  deadline: number | null;
-  parameters: Record<string, unknown>;
-  requirements: ResourceAmounts;
-  timeoutMs: number | null;
-  maxAttempts: number;
-  createdAt: number;
-  /** The state it is accepted into, and the status announcing that (sequence 1). */
-  state: TaskState;
-  accepted: StatusDraft;
-}
+/** A task to insert: its fixed fields, the state it is accepted into, and the status announcing that (sequence 1). */
+export type NewTask = Pick<
+  TaskRecord,
+  | "id"
+  | "submitter"
+  | "messageId"
+  | "type"
+  | "state"
+  | "priority"
+  | "deadline"
+  | "parameters"
+  | "requirements"
+  | "timeoutMs"
+  | "maxAttempts"
+  | "createdAt"
+> & { accepted: StatusDraft };
 
 /** Fields a transition may change. `undefined` leaves a field as it is; `null` clears it. */
 export type TaskPatch = Partial<
