@@ -7,11 +7,8 @@ export interface Clock {
 
 export const realClock: Clock = {
   now: () => Date.now(),
-  setTimer: (ms, fn) => {
-    const handle = setTimeout(fn, ms);
-    // Timers alone never keep the process alive: open work does.
-    handle.unref();
-    return handle;
-  },
+  // A ref'd timer: a started executor always has one armed (housekeeping), so it keeps the
+  // process alive until stop() clears its timers — like a server until it closes.
+  setTimer: (ms, fn) => setTimeout(fn, ms),
   clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
