@@ -4,6 +4,7 @@ import { formatPath } from "../protocol/issues.js";
 import { machineCapacity } from "../resources/capacity.js";
 import { ConfigError } from "./config-error.js";
 import { parseDuration } from "./duration.js";
+import { ServiceOptionsShape } from "./service-options.js";
 
 const Duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
   const ms = parseDuration(value);
@@ -25,13 +26,14 @@ const HandlerEntry = z.union([
  * The executor's options: the keys of `config.yaml` (SPEC §7), as an object. Every key is
  * optional; {@link compileOptions} fills in the defaults and freezes the result.
  */
-export const ExecutorOptionsSchema = z.object({
+export const ExecutorOptionsSchema = z.strictObject({
+  ...ServiceOptionsShape,
   /** @default "embedded" */
   mode: z.enum(["embedded", "distributed"]).default("embedded"),
   /** This executor's node name in statuses and resource views. @default host:pid:random */
   node_id: z.string().min(1).max(200).optional(),
   store: z
-    .object({
+    .strictObject({
       /** @default "sqlite:data/taskexec.db" */
       url: z.string().min(1).default("sqlite:data/taskexec.db"),
       /** SQLite's durability: `full` survives power loss, `normal` a process crash. @default "full" */
@@ -45,7 +47,7 @@ export const ExecutorOptionsSchema = z.object({
   /** How long a task may wait for resources before the attempt fails `resource_unavailable`. @default 60000 */
   allocation_timeout_ms: PositiveMs.default(60_000),
   retry: z
-    .object({
+    .strictObject({
       /** @default 3 */
       max_attempts: z.int().min(1).max(100).default(3),
       /** @default 1000 */
@@ -70,9 +72,9 @@ export const ExecutorOptionsSchema = z.object({
   handlers: z.array(HandlerEntry).default([]),
   /** Built-in handlers that reach outside the process; off unless enabled here. */
   builtins: z
-    .object({
+    .strictObject({
       http: z
-        .object({
+        .strictObject({
           enabled: z.boolean().default(false),
           allow_hosts: z.array(z.string().min(1)).default([]),
           timeout_ms: PositiveMs.default(10_000),
@@ -80,7 +82,7 @@ export const ExecutorOptionsSchema = z.object({
         })
         .prefault({}),
       shell: z
-        .object({
+        .strictObject({
           enabled: z.boolean().default(false),
           allow_programs: z.array(z.string().min(1)).default([]),
           timeout_ms: PositiveMs.default(60_000),
@@ -90,7 +92,7 @@ export const ExecutorOptionsSchema = z.object({
     })
     .prefault({}),
   logging: z
-    .object({
+    .strictObject({
       /** @default "info" */
       level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
     })
@@ -108,7 +110,9 @@ export type CompiledOptions = Readonly<
 export function compileOptions(options: ExecutorOptions = {}): CompiledOptions {
   const parsed = ExecutorOptionsSchema.safeParse(options);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })));
+    throw new ConfigError(
+      parsed.error.issues.map((i) => ({ path: formatPath(i.path) || "(root)", message: i.message })),
+    );
   }
   const compiled = { ...parsed.data, resources: parsed.data.resources ?? machineCapacity() };
   return deepFreeze(compiled);

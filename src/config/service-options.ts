@@ -1,0 +1,67 @@
+import { z } from "zod";
+
+/** The keys of `config.yaml` that only the service (`taskexec serve`, `api`) uses. */
+export const ServiceOptionsShape = {
+  /** Where generated files live: the JWT secret, the local CLI token, the default database. @default "data" */
+  data_dir: z.string().min(1).default("data"),
+  http: z
+    .strictObject({
+      /** @default "127.0.0.1" */
+      host: z.string().min(1).default("127.0.0.1"),
+      /** @default 8080 */
+      port: z.int().min(0).max(65_535).default(8080),
+      /** Largest request body in bytes; larger is refused with 413. @default 1048576 */
+      body_limit: z
+        .int()
+        .min(1024)
+        .max(64 * 1024 * 1024)
+        .default(1024 * 1024),
+      /** A comment line on open status streams this often, so proxies keep them open. @default 15000 */
+      sse_keepalive_ms: z.int().min(100).default(15_000),
+    })
+    .prefault({}),
+  auth: z
+    .strictObject({
+      /** Off only for local experiments: every request is then an admin. Refused off loopback. @default true */
+      enabled: z.boolean().default(true),
+      /** HS256 secret (≥ 32 characters). Generated into data_dir on the first `serve` if unset. */
+      jwt_secret: z.string().min(32, "must be at least 32 characters").optional(),
+      /** A PEM public key (RS256 / ES256) to verify tokens with. */
+      public_key: z.string().min(1).optional(),
+      /** A JWKS URL to verify tokens with. */
+      jwks_url: z.url().optional(),
+      /** When set, tokens must carry this `iss`. */
+      issuer: z.string().min(1).optional(),
+      /** When set, tokens must carry this `aud`. */
+      audience: z.string().min(1).optional(),
+      /** Allowed clock skew for `exp` / `nbf`, in seconds. @default 5 */
+      clock_tolerance_s: z.int().min(0).max(300).default(5),
+    })
+    .prefault({}),
+  limits: z
+    .strictObject({
+      /** Submissions per principal per minute (token bucket; bursts up to this many). @default 6000 */
+      submit_per_minute: z.int().min(1).default(6000),
+      /** Unfinished tasks a principal may have at once. @default unlimited */
+      max_active_tasks: z.int().min(1).optional(),
+      /** Resources a principal's unfinished tasks may ask for in total, per kind. @default unlimited */
+      max_resources: z.record(z.string(), z.number().min(0)).optional(),
+    })
+    .prefault({}),
+  tls: z
+    .strictObject({
+      /** PEM certificate file; with `key`, the server speaks HTTPS (TLS 1.3 minimum). */
+      cert: z.string().min(1).optional(),
+      key: z.string().min(1).optional(),
+    })
+    .refine((t) => (t.cert === undefined) === (t.key === undefined), "tls.cert and tls.key go together")
+    .prefault({}),
+  metrics: z
+    .strictObject({
+      /** When set, `GET /metrics` needs `Authorization: Bearer <token>`. */
+      token: z.string().min(1).optional(),
+    })
+    .prefault({}),
+  /** The RabbitMQ URL of distributed mode (SPEC §4). */
+  message_broker_url: z.string().min(1).optional(),
+};
