@@ -48,8 +48,11 @@ export class LocalTaskClient implements TaskClientApi {
     return toSnapshot(await this.executor.getTask(this.principal, id));
   }
 
-  watch(id: string, options: { afterSequence?: number } = {}): AsyncIterable<TaskStatus> {
-    return this.executor.watch(this.principal, id, options.afterSequence ?? 0);
+  watch(
+    id: string,
+    options: { afterSequence?: number; signal?: AbortSignal } = {},
+  ): AsyncIterable<TaskStatus> {
+    return this.executor.watch(this.principal, id, options.afterSequence ?? 0, options.signal);
   }
 
   async cancel(id: string, reason?: string): Promise<TaskStatus> {

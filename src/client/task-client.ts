@@ -54,7 +54,7 @@ export interface TaskClientApi {
   submitMany(requests: readonly SubmitRequest[]): Promise<SubmitManyResult[]>;
   get(id: string): Promise<TaskSnapshot>;
   /** The task's statuses (history, then live), ending with its terminal status. */
-  watch(id: string, options?: { afterSequence?: number }): AsyncIterable<TaskStatus>;
+  watch(id: string, options?: { afterSequence?: number; signal?: AbortSignal }): AsyncIterable<TaskStatus>;
   cancel(id: string, reason?: string): Promise<TaskStatus>;
   list(filter?: TaskFilter): Promise<TaskPage>;
 }

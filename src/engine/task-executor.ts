@@ -3,7 +3,8 @@ import { MalformedMessageError, TaskNotFoundError, TaskRejectedError } from "../
 import { isTerminal, type TaskState } from "../protocol/states.js";
 import type { TaskStatus } from "../protocol/task-status.js";
 import type { ResourceSnapshot } from "../resources/resource-manager.js";
-import type { AuditRecord, NewTask, TaskRecord } from "../store/records.js";
+import type { AuditEntry, AuditFilter, AuditRecord, NewTask, TaskRecord } from "../store/records.js";
+import type { ActiveUsage } from "../store/task-store.js";
 import type { EngineContext } from "./engine-context.js";
 import { Housekeeping } from "./housekeeping.js";
 import { Scheduler } from "./scheduler.js";
@@ -269,9 +270,35 @@ export class TaskExecutor {
   }
 
   /** Every status of a task from `afterSequence` on, live, ending with its terminal status. */
-  async *watch(principal: Principal, taskId: string, afterSequence = 0): AsyncGenerator<TaskStatus> {
+  async *watch(
+    principal: Principal,
+    taskId: string,
+    afterSequence = 0,
+    signal?: AbortSignal,
+  ): AsyncGenerator<TaskStatus> {
     await this.getTask(principal, taskId);
-    yield* watchStatuses(this.#ctx.store, this.#ctx.bus, taskId, afterSequence);
+    yield* watchStatuses(this.#ctx.store, this.#ctx.bus, taskId, afterSequence, signal);
+  }
+
+  /** A principal's unfinished tasks and what they ask for (for quotas). */
+  activeUsage(submitter: string): Promise<ActiveUsage> {
+    return this.#ctx.store.activeUsage(submitter);
+  }
+
+  /** Whether a submitter already used a message id. */
+  async hasMessage(submitter: string, messageId: string): Promise<boolean> {
+    return (await this.#ctx.store.getTaskByMessageId(submitter, messageId)) !== undefined;
+  }
+
+  /** The audit trail (admin). */
+  queryAudit(filter: AuditFilter): Promise<AuditEntry[]> {
+    return this.#ctx.store.queryAudit(filter);
+  }
+
+  /** Resolves when the store answers a query (readiness); rejects otherwise. */
+  async checkReady(): Promise<void> {
+    if (this.#state !== "running") throw new Error(`the executor is ${this.#state}`);
+    await this.#ctx.store.countByState();
   }
 
   resources(): ResourceSnapshot[] {

@@ -13,6 +13,7 @@ export async function* watchStatuses(
   bus: StatusBus,
   taskId: string,
   afterSequence: number,
+  signal?: AbortSignal,
 ): AsyncGenerator<TaskStatus> {
   const live: TaskStatus[] = [];
   let wake: (() => void) | undefined;
@@ -20,6 +21,8 @@ export async function* watchStatuses(
     live.push(status);
     wake?.();
   });
+  const onAbort = () => wake?.();
+  signal?.addEventListener("abort", onAbort);
   try {
     let last = afterSequence;
     const emit = function* (statuses: readonly TaskStatus[]) {
@@ -35,8 +38,10 @@ export async function* watchStatuses(
         yield status;
         if (isTerminal(status.body.status)) return;
       }
+      if (signal?.aborted) return;
       if (live.length === 0) await new Promise<void>((resolve) => (wake = resolve));
       wake = undefined;
+      if (signal?.aborted) return;
       const next = live.splice(0);
       // A gap means something was published before we subscribed or out of order: read it.
       history =
@@ -46,5 +51,6 @@ export async function* watchStatuses(
     }
   } finally {
     unsubscribe();
+    signal?.removeEventListener("abort", onAbort);
   }
 }

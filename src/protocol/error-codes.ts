@@ -16,6 +16,9 @@ export const ERROR_CODES = {
   handler_not_found: { http: 422, retryable: false, summary: "no handler is registered for the task type" },
   executor_lost: { http: 503, retryable: true, summary: "the executor running the task stopped" },
   cancelled: { http: 409, retryable: false, summary: "the task was cancelled" },
+  // Not in SPEC §2's list: an HTTP answer for a task (or route) that does not exist or is not
+  // the caller's to see. Added because no protocol code says "not found".
+  not_found: { http: 404, retryable: false, summary: "no such task (or not yours to see)" },
 } as const satisfies Record<string, { http: number; retryable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

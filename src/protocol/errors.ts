@@ -51,7 +51,7 @@ export class TaskRejectedError extends TaskexecError {
 export class TaskNotFoundError extends TaskexecError {
   override name = "TaskNotFoundError";
   constructor(readonly taskId: string) {
-    super("validation_failed", `no task ${taskId}`);
+    super("not_found", `no task ${taskId}`);
   }
 }
 

@@ -22,6 +22,12 @@ export interface ChangeOutcome {
   status: TaskStatus;
 }
 
+/** A submitter's unfinished tasks: how many, and the resources they ask for in total. */
+export interface ActiveUsage {
+  tasks: number;
+  resources: Record<string, number>;
+}
+
 /** What a backend can do; the engine asks these instead of checking which backend it has. */
 export interface StoreCapabilities {
   /** Several processes may claim work from this store at once (row locks with SKIP LOCKED). */
@@ -51,6 +57,8 @@ export interface TaskStore {
   getTaskByMessageId(submitter: string, messageId: string): Promise<TaskRecord | undefined>;
   listTasks(filter: TaskListFilter): Promise<TaskRecord[]>;
   countByState(): Promise<Record<string, number>>;
+  /** For quotas: the submitter's unfinished tasks and their requirements summed per kind. */
+  activeUsage(submitter: string): Promise<ActiveUsage>;
 
   /** Status messages of a task with `sequence > afterSequence`, in order. */
   getStatuses(taskId: string, afterSequence?: number): Promise<TaskStatus[]>;

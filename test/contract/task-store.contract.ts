@@ -247,6 +247,24 @@ export function describeTaskStoreContract(backend: string, open: () => Promise<S
       expect(await store.countByState()).toEqual({ resource_allocation: 4 });
     });
 
+    it("sums a submitter's unfinished tasks and their requirements", async () => {
+      const [a, b, done, other] = [
+        newTask({ requirements: { cpu: 1, gpu: 1 } }),
+        newTask({ requirements: { cpu: 2.5 } }),
+        newTask({ requirements: { cpu: 8 } }),
+        newTask({ submitter: "bob", requirements: { cpu: 3 } }),
+      ];
+      await store.insertTasks([a, b, done, other]);
+      await store.applyChange({
+        taskId: done.id,
+        from: ["resource_allocation"],
+        to: "cancelled",
+        status: draft(),
+      });
+      expect(await store.activeUsage("alice")).toEqual({ tasks: 2, resources: { cpu: 3.5, gpu: 1 } });
+      expect(await store.activeUsage("nobody")).toEqual({ tasks: 0, resources: {} });
+    });
+
     it("appends and queries the audit trail", async () => {
       const at = Date.now();
       await store.appendAudit([

@@ -16,7 +16,13 @@ import type {
 } from "../records.js";
 import { readSqlFiles } from "../sql-files.js";
 import { toStatusMessage } from "../status-message.js";
-import type { ChangeOutcome, InsertOutcome, StoreCapabilities, TaskStore } from "../task-store.js";
+import type {
+  ActiveUsage,
+  ChangeOutcome,
+  InsertOutcome,
+  StoreCapabilities,
+  TaskStore,
+} from "../task-store.js";
 import { SqliteGroupCommit } from "./sqlite-group-commit.js";
 import { migrateSqlite } from "./sqlite-migrator.js";
 import {
@@ -50,6 +56,7 @@ const QUERY_NAMES = [
   "select_audit",
   "delete_finished",
   "delete_old_audit",
+  "active_usage",
 ] as const;
 type QueryName = (typeof QUERY_NAMES)[number];
 
@@ -216,6 +223,11 @@ export class SqliteTaskStore implements TaskStore {
   async countByState(): Promise<Record<string, number>> {
     const rows = this.#sql.count_by_state.all() as { state: string; n: number }[];
     return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+  }
+
+  async activeUsage(submitter: string): Promise<ActiveUsage> {
+    const row = this.#sql.active_usage.get({ submitter }) as { tasks: number; resources: string };
+    return { tasks: row.tasks, resources: JSON.parse(row.resources) as Record<string, number> };
   }
 
   async getStatuses(taskId: string, afterSequence = 0): Promise<TaskStatus[]> {

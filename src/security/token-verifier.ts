@@ -1,0 +1,76 @@
+import { createPublicKey, type KeyObject } from "node:crypto";
+import { createRemoteJWKSet, type JWTPayload, jwtVerify } from "jose";
+import type { CompiledOptions } from "../config/options.js";
+import { TaskexecError } from "../protocol/errors.js";
+import { type AuthenticatedPrincipal, ROLES, type Role } from "./roles.js";
+
+export interface TokenVerifier {
+  verify(token: string): Promise<AuthenticatedPrincipal>;
+}
+
+type KeyInput = Uint8Array | KeyObject | ReturnType<typeof createRemoteJWKSet>;
+
+/**
+ * Verifies JWTs (SPEC §6) with jose: HS256 with `auth.jwt_secret`, RS256/ES256 with
+ * `auth.public_key` or `auth.jwks_url`. `exp` and `sub` are required, `iss`/`aud` checked when
+ * configured, and only the configured algorithms pass — so `alg: none` never does.
+ */
+export function createTokenVerifier(auth: CompiledOptions["auth"], secret = auth.jwt_secret): TokenVerifier {
+  let key: KeyInput;
+  let algorithms: string[];
+  if (auth.jwks_url !== undefined) {
+    key = createRemoteJWKSet(new URL(auth.jwks_url));
+    algorithms = ["RS256", "ES256"];
+  } else if (auth.public_key !== undefined) {
+    const publicKey = createPublicKey(auth.public_key);
+    key = publicKey;
+    algorithms = publicKey.asymmetricKeyType === "ec" ? ["ES256"] : ["RS256"];
+  } else if (secret !== undefined) {
+    key = new TextEncoder().encode(secret);
+    algorithms = ["HS256"];
+  } else {
+    throw new TaskexecError(
+      "unauthenticated",
+      "no way to verify tokens: set auth.jwt_secret, auth.public_key or auth.jwks_url",
+    );
+  }
+  return {
+    async verify(token) {
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(token, key as Uint8Array, {
+          algorithms,
+          requiredClaims: ["exp", "sub"],
+          clockTolerance: auth.clock_tolerance_s,
+          ...(auth.issuer !== undefined && { issuer: auth.issuer }),
+          ...(auth.audience !== undefined && { audience: auth.audience }),
+        }));
+      } catch (error) {
+        throw new TaskexecError("unauthenticated", describeJoseError(error), { cause: error });
+      }
+      const roles = Array.isArray(payload.roles)
+        ? payload.roles.filter((r): r is Role => (ROLES as readonly unknown[]).includes(r))
+        : [];
+      return { id: payload.sub!, roles };
+    },
+  };
+}
+
+function describeJoseError(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  const claim = (error as { claim?: string }).claim;
+  switch (code) {
+    case "ERR_JWT_EXPIRED":
+      return "the token has expired";
+    case "ERR_JWS_SIGNATURE_VERIFICATION_FAILED":
+      return "the token's signature is not valid";
+    case "ERR_JOSE_ALG_NOT_ALLOWED":
+      return "the token's algorithm is not accepted";
+    case "ERR_JWT_CLAIM_VALIDATION_FAILED":
+      return `the token's "${claim ?? "?"}" claim is missing or not accepted`;
+    case "ERR_JWKS_NO_MATCHING_KEY":
+      return "no key of the JWKS matches the token";
+    default:
+      return "the token is malformed";
+  }
+}
