@@ -11,7 +11,7 @@ import { builtinHandlers } from "./handlers/builtin/builtin-handlers.js";
 import { type AnyTaskHandler, isHandler } from "./handlers/handler.js";
 import { loadHandlerModules } from "./handlers/load-modules.js";
 import { HandlerRegistry } from "./handlers/registry.js";
-import { createLogger } from "./observability/logger.js";
+import { createLogger, type Logger } from "./observability/logger.js";
 import { ResourceManager, type ResourceSnapshot } from "./resources/resource-manager.js";
 import { StoreConfigError } from "./store/errors.js";
 import { openStore } from "./store/open-store.js";
@@ -79,7 +79,11 @@ export class Executor {
  * @throws ConfigError for options that cannot work, naming each key.
  */
 export async function createExecutor(options: ExecutorOptions = {}): Promise<Executor> {
-  const compiled = compileOptions(options);
+  return createExecutorFromCompiled(compileOptions(options));
+}
+
+/** @internal {@link createExecutor} for options already compiled (the service's config file). */
+export async function createExecutorFromCompiled(compiled: CompiledOptions, log?: Logger): Promise<Executor> {
   if (compiled.mode === "distributed") {
     throw new ConfigError([
       { path: "mode", message: "distributed mode is not available in this version yet" },
@@ -98,7 +102,7 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
     }
     throw error;
   });
-  const log = createLogger({ level: compiled.logging.level });
+  log ??= createLogger({ level: compiled.logging.level });
   const node = compiled.node_id ?? newNodeId();
   const timers = new TimerQueue(realClock);
   const resources = new ResourceManager({ node, capacity: compiled.resources, timers });

@@ -5,7 +5,9 @@ import type { CompiledOptions } from "../config/options.js";
 import type { HandlerRegistry } from "../handlers/registry.js";
 import type { ResourceManager } from "../resources/resource-manager.js";
 import { StaleStateError } from "../store/errors.js";
-import type { TaskChange } from "../store/records.js";
+import type { TaskStatus } from "../protocol/task-status.js";
+import type { TaskChange, TaskRecord } from "../store/records.js";
+import type { EngineObserver } from "./engine-observer.js";
 import type { ChangeOutcome, TaskStore } from "../store/task-store.js";
 import type { StatusBus } from "../transport/status-bus.js";
 
@@ -13,6 +15,7 @@ import type { StatusBus } from "../transport/status-bus.js";
 export class EngineContext {
   /** Asks housekeeping to run by `at` (a retry falls due, a deadline passes). Set by Housekeeping. */
   wake: (at: number) => void = () => {};
+  readonly observers: EngineObserver[] = [];
 
   constructor(
     readonly options: CompiledOptions,
@@ -34,12 +37,24 @@ export class EngineContext {
     try {
       const outcome = await this.store.applyChange(change);
       this.bus.publish([outcome.status]);
+      this.observe(outcome.task, outcome.status);
       const task = outcome.task;
       if (task.state === "waiting" && task.leaseOwner === null) this.wake(task.runAt);
       return outcome;
     } catch (error) {
       if (error instanceof StaleStateError) return undefined;
       throw error;
+    }
+  }
+
+  /** Tells the observers about a durable change; an observer that throws is logged, not fatal. */
+  observe(task: TaskRecord, status: TaskStatus): void {
+    for (const observer of this.observers) {
+      try {
+        observer.onStatus(task, status);
+      } catch (error) {
+        this.log.error({ err: error }, "an engine observer threw");
+      }
     }
   }
 

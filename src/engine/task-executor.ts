@@ -6,6 +6,7 @@ import type { ResourceSnapshot } from "../resources/resource-manager.js";
 import type { AuditEntry, AuditFilter, AuditRecord, NewTask, TaskRecord } from "../store/records.js";
 import type { ActiveUsage } from "../store/task-store.js";
 import type { EngineContext } from "./engine-context.js";
+import type { EngineObserver } from "./engine-observer.js";
 import { Housekeeping } from "./housekeeping.js";
 import { Scheduler } from "./scheduler.js";
 import { cancelled, rejectionStatus } from "./status-changes.js";
@@ -204,6 +205,9 @@ export class TaskExecutor {
     await ctx.store.appendAudit(audit);
     const created = results.filter((r) => r.created);
     ctx.bus.publish(created.map((r) => r.status));
+    for (const { task, status } of created) ctx.observe(task, status);
+    for (const o of outcomes)
+      if (o?.kind === "rejected") for (const obs of ctx.observers) obs.onRejected(o.error.code);
     for (const { task } of created) {
       if (task.deadline !== null) ctx.wake(task.deadline);
       this.#scheduler.offer(task);
@@ -299,6 +303,20 @@ export class TaskExecutor {
   async checkReady(): Promise<void> {
     if (this.#state !== "running") throw new Error(`the executor is ${this.#state}`);
     await this.#ctx.store.countByState();
+  }
+
+  /** Adds an observer of every durable change. */
+  observe(observer: EngineObserver): void {
+    this.#ctx.observers.push(observer);
+  }
+
+  /** Tasks per state, and ready tasks per priority (for metrics). */
+  async counts(): Promise<{ byState: Record<string, number>; readyByPriority: Record<string, number> }> {
+    const [byState, readyByPriority] = await Promise.all([
+      this.#ctx.store.countByState(),
+      this.#ctx.store.queueDepth(),
+    ]);
+    return { byState, readyByPriority };
   }
 
   resources(): ResourceSnapshot[] {

@@ -57,6 +57,8 @@ export interface TaskStore {
   getTaskByMessageId(submitter: string, messageId: string): Promise<TaskRecord | undefined>;
   listTasks(filter: TaskListFilter): Promise<TaskRecord[]>;
   countByState(): Promise<Record<string, number>>;
+  /** Ready tasks per priority. */
+  queueDepth(): Promise<Record<string, number>>;
   /** For quotas: the submitter's unfinished tasks and their requirements summed per kind. */
   activeUsage(submitter: string): Promise<ActiveUsage>;
 

@@ -245,6 +245,7 @@ export function describeTaskStoreContract(backend: string, open: () => Promise<S
       expect((await store.listTasks({ type: "a", limit: 10 })).length).toBe(3);
       expect((await store.listTasks({ state: "executing", limit: 10 })).length).toBe(0);
       expect(await store.countByState()).toEqual({ resource_allocation: 4 });
+      expect(await store.queueDepth()).toEqual({ "5": 4 });
     });
 
     it("sums a submitter's unfinished tasks and their requirements", async () => {

@@ -57,6 +57,7 @@ const QUERY_NAMES = [
   "delete_finished",
   "delete_old_audit",
   "active_usage",
+  "queue_depth",
 ] as const;
 type QueryName = (typeof QUERY_NAMES)[number];
 
@@ -223,6 +224,11 @@ export class SqliteTaskStore implements TaskStore {
   async countByState(): Promise<Record<string, number>> {
     const rows = this.#sql.count_by_state.all() as { state: string; n: number }[];
     return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+  }
+
+  async queueDepth(): Promise<Record<string, number>> {
+    const rows = this.#sql.queue_depth.all() as { priority: number; n: number }[];
+    return Object.fromEntries(rows.map((r) => [String(r.priority), r.n]));
   }
 
   async activeUsage(submitter: string): Promise<ActiveUsage> {

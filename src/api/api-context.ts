@@ -1,0 +1,23 @@
+import type { CompiledOptions } from "../config/options.js";
+import type { Principal, TaskExecutor } from "../engine/task-executor.js";
+import type { ExecutorMetrics } from "../observability/metrics.js";
+import { actsOnAllTasks, type AuthenticatedPrincipal, seesAllTasks } from "../security/roles.js";
+import type { SubmissionGuard } from "../security/submission-guard.js";
+import type { Authenticator } from "./authenticator.js";
+
+/** What the routes share. */
+export interface ApiContext {
+  executor: TaskExecutor;
+  auth: Authenticator;
+  guard: SubmissionGuard;
+  metrics: ExecutorMetrics;
+  options: CompiledOptions;
+  /** Aborts when the server closes, ending open status streams. */
+  closing: AbortSignal;
+}
+
+/** The engine's view of a caller who reads: executors and admins see every task. */
+export const asReader = (p: AuthenticatedPrincipal): Principal => ({ id: p.id, admin: seesAllTasks(p) });
+
+/** The engine's view of a caller who acts (cancel): only admins act on others' tasks. */
+export const asActor = (p: AuthenticatedPrincipal): Principal => ({ id: p.id, admin: actsOnAllTasks(p) });

@@ -1,0 +1,61 @@
+import type { FastifyReply } from "fastify";
+import { ERROR_CODES, type ErrorCode } from "../protocol/error-codes.js";
+import { MalformedMessageError, TaskexecError } from "../protocol/errors.js";
+
+export interface HttpError {
+  status: number;
+  code: ErrorCode;
+  message: string;
+  details?: unknown;
+  retryAfterS?: number;
+}
+
+/** Fastify's own errors a client can cause, as protocol codes. */
+const FASTIFY_ERRORS: Record<string, { status: number; message: string }> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, message: "the body is not valid JSON" },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, message: "the body is empty but says it is JSON" },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, message: "the body is larger than http.body_limit" },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, message: "send the body as application/json" },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, message: "the Content-Length does not match the body" },
+};
+
+/** Maps anything a route may throw to the HTTP answer; unknown errors are 500 without details. */
+export function toHttpError(error: unknown): HttpError {
+  if (error instanceof MalformedMessageError) {
+    return { status: 400, code: error.code, message: error.message, details: { errors: error.issues } };
+  }
+  if (error instanceof TaskexecError) {
+    return { status: ERROR_CODES[error.code].http, code: error.code, message: error.message };
+  }
+  const fastify = error as { code?: string; validation?: unknown; statusCode?: number; message?: string };
+  const known = fastify.code === undefined ? undefined : FASTIFY_ERRORS[fastify.code];
+  if (known) return { status: known.status, code: "validation_failed", message: known.message };
+  if (fastify.validation !== undefined) {
+    return {
+      status: 400,
+      code: "validation_failed",
+      message: fastify.message ?? "invalid request",
+      details: fastify.validation,
+    };
+  }
+  if (fastify.statusCode !== undefined && fastify.statusCode >= 400 && fastify.statusCode < 500) {
+    return {
+      status: fastify.statusCode,
+      code: "validation_failed",
+      message: fastify.message ?? "bad request",
+    };
+  }
+  return { status: 500, code: "handler_error", message: "internal error" };
+}
+
+export function errorBody(e: HttpError) {
+  return {
+    error: { code: e.code, message: e.message, ...(e.details !== undefined && { details: e.details }) },
+  };
+}
+
+export function sendError(reply: FastifyReply, e: HttpError): FastifyReply {
+  if (e.retryAfterS !== undefined) void reply.header("retry-after", String(e.retryAfterS));
+  if (e.code === "unauthenticated") void reply.header("www-authenticate", 'Bearer realm="taskexec"');
+  return reply.code(e.status).send(errorBody(e));
+}

@@ -1,0 +1,105 @@
+import type { FastifyInstance } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { decodeCursor, encodeCursor } from "../../client/submit-message.js";
+import { toSnapshot } from "../../engine/task-snapshot.js";
+import { TaskexecError } from "../../protocol/errors.js";
+import { TASK_STATES } from "../../protocol/states.js";
+import { type ApiContext, asActor, asReader } from "../api-context.js";
+import { streamStatuses } from "../sse.js";
+
+const TaskId = z.object({ id: z.string().min(1).max(200) });
+
+export function taskRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+
+  api.get(
+    "/v1/tasks/:id",
+    { schema: { summary: "A task's snapshot", tags: ["tasks"], params: TaskId } },
+    async (request) => {
+      const principal = await ctx.auth.authenticate(request, "monitor_task");
+      return toSnapshot(await ctx.executor.getTask(asReader(principal), request.params.id));
+    },
+  );
+
+  api.get(
+    "/v1/tasks",
+    {
+      schema: {
+        summary: "Your tasks (admins and executors: all), newest first, a page at a time",
+        tags: ["tasks"],
+        querystring: z.object({
+          state: z.enum(TASK_STATES).optional(),
+          type: z.string().min(1).max(200).optional(),
+          limit: z.coerce.number().int().min(1).max(1000).default(50),
+          cursor: z.string().max(200).optional(),
+        }),
+      },
+    },
+    async (request) => {
+      const principal = await ctx.auth.authenticate(request, "monitor_task");
+      const { state, type, limit, cursor } = request.query;
+      const beforeSeq = cursor === undefined ? undefined : decodeCursor(cursor);
+      if (cursor !== undefined && beforeSeq === undefined) {
+        throw new TaskexecError("validation_failed", "cursor is not one this server issued");
+      }
+      const tasks = await ctx.executor.listTasks(asReader(principal), { state, type, limit, beforeSeq });
+      const last = tasks[tasks.length - 1];
+      return {
+        tasks: tasks.map(toSnapshot),
+        next_cursor: tasks.length === limit && last !== undefined ? encodeCursor(last.submitSeq) : null,
+      };
+    },
+  );
+
+  api.get(
+    "/v1/tasks/:id/events",
+    {
+      schema: {
+        summary:
+          "A task's task_status history; with Accept: text/event-stream, live (SSE, resumable with Last-Event-ID)",
+        tags: ["tasks"],
+        params: TaskId,
+        querystring: z.object({ after: z.coerce.number().int().min(0).optional() }),
+      },
+    },
+    async (request, reply) => {
+      const principal = await ctx.auth.authenticate(request, "monitor_task");
+      const reader = asReader(principal);
+      const id = request.params.id;
+      const lastEventId = Number(request.headers["last-event-id"]);
+      const after =
+        Number.isInteger(lastEventId) && lastEventId >= 0 ? lastEventId : (request.query.after ?? 0);
+      if (!(request.headers.accept ?? "").includes("text/event-stream")) {
+        return { events: await ctx.executor.getStatuses(reader, id, after) };
+      }
+      await ctx.executor.getTask(reader, id); // 404 before the stream starts
+      await streamStatuses(request, reply, (signal) => ctx.executor.watch(reader, id, after, signal), {
+        keepaliveMs: ctx.options.http.sse_keepalive_ms,
+        closing: ctx.closing,
+      });
+      return reply;
+    },
+  );
+
+  api.post(
+    "/v1/tasks/:id/cancel",
+    {
+      schema: {
+        summary: "Cancel a task; a running handler's AbortSignal fires",
+        tags: ["tasks"],
+        params: TaskId,
+        body: z.object({ reason: z.string().max(1000).optional() }).nullish(),
+      },
+    },
+    async (request) => {
+      const principal = await ctx.auth.authenticate(request, "monitor_task");
+      const actor = asActor(principal);
+      // Submitters cancel their own tasks; admins any. Others see "not found", never "forbidden".
+      await ctx.executor.getTask(actor, request.params.id);
+      if (!actor.admin) await ctx.auth.authenticate(request, "submit_task");
+      const { status, changed } = await ctx.executor.cancel(actor, request.params.id, request.body?.reason);
+      return { changed, status };
+    },
+  );
+}

@@ -1,0 +1,122 @@
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { FastifyInstance } from "fastify";
+import { ConfigError } from "../config/config-error.js";
+import type { CompiledOptions } from "../config/options.js";
+import { createExecutorFromCompiled, type Executor } from "../executor.js";
+import { createLogger } from "../observability/logger.js";
+import { ExecutorMetrics } from "../observability/metrics.js";
+import { ensureSecret, LOCAL_TOKEN_FILE, writeSecretFile } from "../security/secret-file.js";
+import { SubmissionGuard } from "../security/submission-guard.js";
+import { signToken } from "../security/token-signer.js";
+import { createTokenVerifier } from "../security/token-verifier.js";
+import { buildApp } from "./app.js";
+import { Authenticator } from "./authenticator.js";
+
+export interface Service {
+  url: string;
+  app: FastifyInstance;
+  executor: Executor;
+  /** An admin token minted at start when the server signs its own tokens (also in data_dir/cli-token). */
+  adminToken: string | undefined;
+  /** True when this start generated the JWT secret (the first start). */
+  secretCreated: boolean;
+  /** Stops accepting, ends open streams, gives running tasks `graceMs`, and closes the store. */
+  close(graceMs?: number): Promise<void>;
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+/**
+ * Starts the service (`taskexec serve`): the executor and its HTTP API on one process. Generates
+ * a JWT secret into `data_dir` on the first start when none is configured, and refuses to listen
+ * beyond loopback without authentication.
+ */
+export async function startService(options: CompiledOptions): Promise<Service> {
+  if (!options.auth.enabled && !LOOPBACK.test(options.http.host)) {
+    throw new ConfigError([
+      {
+        path: "http.host",
+        message: `refusing to listen on ${options.http.host} with auth.enabled: false (use 127.0.0.1, or enable auth)`,
+      },
+    ]);
+  }
+  const log = createLogger({ level: options.logging.level });
+  const ownSecret =
+    options.auth.enabled &&
+    options.auth.jwt_secret === undefined &&
+    options.auth.public_key === undefined &&
+    options.auth.jwks_url === undefined;
+  const { secret, created } = ownSecret
+    ? ensureSecret(options.data_dir)
+    : { secret: options.auth.jwt_secret, created: false };
+  const https = readTls(options);
+
+  const executor = await createExecutorFromCompiled(options, log);
+  const engine = executor.engine;
+  const metrics = new ExecutorMetrics(engine);
+  const closing = new AbortController();
+  const app = await buildApp(
+    {
+      executor: engine,
+      auth: new Authenticator(options.auth.enabled ? createTokenVerifier(options.auth, secret) : undefined),
+      guard: new SubmissionGuard(options.limits, {
+        usage: (principal) => engine.activeUsage(principal),
+        exists: (principal, messageId) => engine.hasMessage(principal, messageId),
+      }),
+      metrics,
+      options,
+      closing: closing.signal,
+    },
+    { log, https },
+  );
+
+  await executor.start();
+  try {
+    await app.listen({ host: options.http.host, port: options.http.port });
+  } catch (error) {
+    await executor.stop({ graceMs: 0 });
+    const reason =
+      (error as NodeJS.ErrnoException).code === "EADDRINUSE" ? "the port is already in use" : String(error);
+    throw new ConfigError([
+      { path: "http.port", message: `cannot listen on ${options.http.host}:${options.http.port}: ${reason}` },
+    ]);
+  }
+  const address = app.server.address();
+  const port = typeof address === "object" && address !== null ? address.port : options.http.port;
+  const host = options.http.host.includes(":") ? `[${options.http.host}]` : options.http.host;
+  const url = `${https ? "https" : "http"}://${host}:${port}`;
+
+  let adminToken: string | undefined;
+  if (ownSecret && secret !== undefined) {
+    adminToken = await signToken(secret, { sub: "admin", roles: ["admin"], ttl: "30d" });
+    writeSecretFile(join(options.data_dir, LOCAL_TOKEN_FILE), adminToken);
+  }
+
+  let closed: Promise<void> | undefined;
+  return {
+    url,
+    app,
+    executor,
+    adminToken,
+    secretCreated: created,
+    close: (graceMs = options.shutdown_grace_ms) =>
+      (closed ??= (async () => {
+        closing.abort();
+        await app.close();
+        await executor.stop({ graceMs });
+      })()),
+  };
+}
+
+function readTls(options: CompiledOptions): { key: Buffer; cert: Buffer } | undefined {
+  const { cert, key } = options.tls;
+  if (cert === undefined || key === undefined) return undefined;
+  try {
+    return { cert: readFileSync(resolve(cert)), key: readFileSync(resolve(key)) };
+  } catch (error) {
+    throw new ConfigError([
+      { path: "tls", message: `cannot read the certificate or key: ${(error as Error).message}` },
+    ]);
+  }
+}

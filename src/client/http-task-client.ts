@@ -1,0 +1,204 @@
+import type { TaskSnapshot } from "../engine/task-snapshot.js";
+import { isErrorCode } from "../protocol/error-codes.js";
+import { TaskexecError, TaskRejectedError } from "../protocol/errors.js";
+import type { ValidationIssue } from "../protocol/issues.js";
+import { isTerminal } from "../protocol/states.js";
+import type { TaskStatus } from "../protocol/task-status.js";
+import { readServerSentEvents } from "./sse-reader.js";
+import { toSubmitMessage } from "./submit-message.js";
+import type {
+  SubmitManyResult,
+  SubmitRequest,
+  SubmittedTask,
+  TaskClientApi,
+  TaskFilter,
+  TaskPage,
+} from "./task-client.js";
+
+export interface TaskClientOptions {
+  /** The server's base URL, e.g. `http://127.0.0.1:8080`. */
+  url: string;
+  /** A JWT (`taskexec token` mints one). */
+  token?: string | undefined;
+  /** How long a broken status stream is retried before `watch` gives up. @default 30000 */
+  reconnectForMs?: number;
+}
+
+/** An error answer from the server: its protocol code, HTTP status and details. */
+export class TaskexecHttpError extends TaskexecError {
+  override name = "TaskexecHttpError";
+  constructor(
+    code: TaskexecError["code"],
+    message: string,
+    readonly status: number,
+    readonly details: unknown,
+  ) {
+    super(code, message);
+  }
+}
+
+interface ErrorBody {
+  error?: { code?: string; message?: string; details?: { errors?: ValidationIssue[] } };
+}
+
+/** The client of a taskexec server over HTTP: the same calls as `executor.client()`. */
+export class TaskClient implements TaskClientApi {
+  readonly #url: string;
+  readonly #token: string | undefined;
+  readonly #reconnectForMs: number;
+
+  constructor(options: TaskClientOptions) {
+    this.#url = options.url.replace(/\/+$/, "");
+    this.#token = options.token;
+    this.#reconnectForMs = options.reconnectForMs ?? 30_000;
+  }
+
+  async submit(request: SubmitRequest): Promise<SubmittedTask> {
+    const { status, body } = await this.#call("POST", "/v1/tasks", toSubmitMessage(request), [200, 202, 422]);
+    if (status === 422) throw rejection(body as ErrorBody);
+    const message = body as TaskStatus;
+    return { id: message.header.task_id!, status: message, duplicate: status === 200 };
+  }
+
+  async submitMany(requests: readonly SubmitRequest[]): Promise<SubmitManyResult[]> {
+    const now = new Date();
+    const { body } = await this.#call("POST", "/v1/tasks/batch", {
+      messages: requests.map((r) => toSubmitMessage(r, now)),
+    });
+    return (body as { results: { status: number; body: unknown }[] }).results.map((r): SubmitManyResult => {
+      if (r.status === 200 || r.status === 202) {
+        const message = r.body as TaskStatus;
+        return { ok: true, id: message.header.task_id!, status: message, duplicate: r.status === 200 };
+      }
+      const error = (r.body as ErrorBody).error ?? {};
+      const details = error.details as { status?: TaskStatus; errors?: unknown } | undefined;
+      return {
+        ok: false,
+        id: null,
+        status: details?.status ?? null,
+        error: {
+          code: error.code ?? "handler_error",
+          message: error.message ?? `HTTP ${r.status}`,
+          issues: details?.errors,
+        },
+      };
+    });
+  }
+
+  async get(id: string): Promise<TaskSnapshot> {
+    return (await this.#call("GET", `/v1/tasks/${encodeURIComponent(id)}`)).body as TaskSnapshot;
+  }
+
+  async cancel(id: string, reason?: string): Promise<TaskStatus> {
+    const { body } = await this.#call(
+      "POST",
+      `/v1/tasks/${encodeURIComponent(id)}/cancel`,
+      reason === undefined ? {} : { reason },
+    );
+    return (body as { status: TaskStatus }).status;
+  }
+
+  async list(filter: TaskFilter = {}): Promise<TaskPage> {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(filter)) if (value !== undefined) query.set(key, String(value));
+    const { body } = await this.#call("GET", `/v1/tasks?${query.toString()}`);
+    const page = body as { tasks: TaskSnapshot[]; next_cursor: string | null };
+    return { tasks: page.tasks, nextCursor: page.next_cursor };
+  }
+
+  /** Statuses over SSE; a dropped stream is resumed with `Last-Event-ID`, so none is lost or repeated. */
+  async *watch(
+    id: string,
+    options: { afterSequence?: number; signal?: AbortSignal } = {},
+  ): AsyncGenerator<TaskStatus> {
+    let last = options.afterSequence ?? 0;
+    let failingSince: number | undefined;
+    for (;;) {
+      let response: Response;
+      try {
+        response = await fetch(`${this.#url}/v1/tasks/${encodeURIComponent(id)}/events`, {
+          headers: { ...this.#auth(), accept: "text/event-stream", "last-event-id": String(last) },
+          signal: options.signal ?? null,
+        });
+      } catch (error) {
+        if (options.signal?.aborted) return;
+        failingSince ??= Date.now();
+        if (Date.now() - failingSince > this.#reconnectForMs) throw unreachable(this.#url, error);
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      if (!response.ok) throw await httpError(response);
+      try {
+        for await (const event of readServerSentEvents(response.body!)) {
+          failingSince = undefined;
+          if (event.event !== "task_status") continue;
+          const status = JSON.parse(event.data) as TaskStatus;
+          if (status.header.sequence <= last) continue;
+          last = status.header.sequence;
+          yield status;
+          if (isTerminal(status.body.status)) return;
+        }
+      } catch (error) {
+        if (options.signal?.aborted) return;
+        failingSince ??= Date.now();
+        if (Date.now() - failingSince > this.#reconnectForMs) throw unreachable(this.#url, error);
+      }
+      if (options.signal?.aborted) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  #auth(): Record<string, string> {
+    return this.#token === undefined ? {} : { authorization: `Bearer ${this.#token}` };
+  }
+
+  async #call(
+    method: string,
+    path: string,
+    body?: unknown,
+    accept: number[] = [200],
+  ): Promise<{ status: number; body: unknown }> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.#url}${path}`, {
+        method,
+        headers: { ...this.#auth(), ...(body !== undefined && { "content-type": "application/json" }) },
+        body: body === undefined ? null : JSON.stringify(body),
+      });
+    } catch (error) {
+      throw unreachable(this.#url, error);
+    }
+    if (!accept.includes(response.status) && !(response.status === 207 && path.endsWith("/batch"))) {
+      throw await httpError(response);
+    }
+    return { status: response.status, body: await response.json() };
+  }
+}
+
+function rejection(body: ErrorBody): TaskRejectedError {
+  const code = body.error?.code;
+  return new TaskRejectedError(
+    isErrorCode(code) ? code : "validation_failed",
+    body.error?.details?.errors ?? [],
+  );
+}
+
+async function httpError(response: Response): Promise<TaskexecHttpError> {
+  const body = (await response.json().catch(() => ({}))) as ErrorBody;
+  const code = body.error?.code;
+  return new TaskexecHttpError(
+    isErrorCode(code) ? code : "handler_error",
+    body.error?.message ?? `HTTP ${response.status}`,
+    response.status,
+    body.error?.details,
+  );
+}
+
+function unreachable(url: string, error: unknown): TaskexecError {
+  const cause =
+    (error as { cause?: { code?: string } }).cause?.code ??
+    (error instanceof Error ? error.message : String(error));
+  return new TaskexecError("resource_unavailable", `cannot reach taskexec at ${url} (${cause})`, {
+    cause: error,
+  });
+}
