@@ -41,7 +41,7 @@ export async function startService(options: CompiledOptions): Promise<Service> {
       },
     ]);
   }
-  const log = createLogger({ level: options.logging.level });
+  const log = createLogger({ level: options.logging.level, pretty: process.stdout.isTTY });
   const ownSecret =
     options.auth.enabled &&
     options.auth.jwt_secret === undefined &&

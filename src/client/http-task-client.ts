@@ -195,10 +195,24 @@ async function httpError(response: Response): Promise<TaskexecHttpError> {
 }
 
 function unreachable(url: string, error: unknown): TaskexecError {
-  const cause =
-    (error as { cause?: { code?: string } }).cause?.code ??
-    (error instanceof Error ? error.message : String(error));
-  return new TaskexecError("resource_unavailable", `cannot reach taskexec at ${url} (${cause})`, {
-    cause: error,
-  });
+  return new TaskexecError(
+    "resource_unavailable",
+    `cannot reach taskexec at ${url} (${networkReason(error)})`,
+    {
+      cause: error,
+    },
+  );
+}
+
+/** The system error code (ECONNREFUSED, ENOTFOUND, …) buried in fetch's cause chain. */
+function networkReason(error: unknown): string {
+  let current: unknown = error;
+  let deepest = error instanceof Error ? error.message : String(error);
+  for (let depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
+    const e = current as { code?: unknown; cause?: unknown; errors?: unknown[]; message?: unknown };
+    if (typeof e.code === "string") return e.code;
+    if (typeof e.message === "string" && e.message !== "") deepest = e.message;
+    current = e.cause ?? e.errors?.[0];
+  }
+  return deepest;
 }

@@ -1,0 +1,66 @@
+import type { TaskSnapshot } from "../engine/task-snapshot.js";
+import type { TaskStatus } from "../protocol/task-status.js";
+
+const percent = (p: number | null | undefined) =>
+  p === null || p === undefined ? "" : `${Math.round(p * 100)}%`;
+
+/** One line for a status message. */
+export function statusLine(status: TaskStatus): string {
+  const { status: state, progress, details } = status.body;
+  const parts = [
+    `#${status.header.sequence}`.padEnd(5),
+    state.padEnd(19),
+    (details?.event ?? "").padEnd(17),
+    percent(progress).padStart(4),
+  ];
+  if (details?.attempt !== undefined && details.event === "execution_started")
+    parts.push(`attempt ${details.attempt}`);
+  if (details?.retry_at !== undefined) parts.push(`retry at ${details.retry_at}`);
+  if (details?.error !== undefined) parts.push(`${details.error.code}: ${details.error.message}`);
+  return parts.join("  ").trimEnd();
+}
+
+/** A task's snapshot as labelled lines. */
+export function snapshotText(task: TaskSnapshot): string {
+  const rows: [string, unknown][] = [
+    ["id", task.id],
+    ["reference", task.reference_id],
+    ["type", task.type],
+    ["state", task.state],
+    ["progress", percent(task.progress) || "-"],
+    ["priority", task.priority],
+    ["attempts", `${task.attempts} of ${task.max_attempts}`],
+    ["deadline", task.deadline ?? "-"],
+    ["created", task.created_at],
+    ["started", task.started_at ?? "-"],
+    ["finished", task.finished_at ?? "-"],
+  ];
+  if (Object.keys(task.requirements).length > 0) rows.push(["requires", JSON.stringify(task.requirements)]);
+  if (task.error !== null) rows.push(["error", `${task.error.code}: ${task.error.message}`]);
+  if (task.result !== null) rows.push(["result", JSON.stringify(task.result, null, 2)]);
+  return rows.map(([k, v]) => `${k.padEnd(10)} ${String(v)}`).join("\n");
+}
+
+/** Tasks as a table. */
+export function taskTable(tasks: readonly TaskSnapshot[]): string {
+  if (tasks.length === 0) return "no tasks";
+  const header = ["ID", "TYPE", "STATE", "PROGRESS", "PRIO", "ATTEMPTS", "CREATED"];
+  const rows = tasks.map((t) => [
+    t.id,
+    t.type,
+    t.state,
+    percent(t.progress) || "-",
+    String(t.priority),
+    String(t.attempts),
+    t.created_at,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [header, ...rows]
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}

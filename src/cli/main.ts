@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+// The `taskexec` command line (SPEC §8).
+import { Command, CommanderError } from "commander";
+import { ConfigError } from "../config/config-error.js";
+import { TaskexecError } from "../protocol/errors.js";
+import { EXIT, UsageError } from "./cli-error.js";
+import { registerConfig } from "./commands/config-check.js";
+import { registerReadCommands } from "./commands/read-commands.js";
+import { registerServe } from "./commands/serve.js";
+import { registerSubmit } from "./commands/submit.js";
+import { registerToken } from "./commands/token.js";
+
+let exitCode: number = EXIT.ok;
+const run = (code: number) => {
+  exitCode = code;
+};
+
+const program = new Command("taskexec")
+  .description("A durable task executor: submit tasks, watch them, run the server.")
+  .version("0.1.0")
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(text) })
+  .showSuggestionAfterError();
+
+registerServe(program);
+registerSubmit(program, run);
+registerReadCommands(program, run);
+registerToken(program, run);
+registerConfig(program, run);
+for (const command of program.commands) command.exitOverride();
+
+try {
+  await program.parseAsync(process.argv);
+  // serve keeps running (its signal handlers exit); every other command ends here.
+  if (program.args[0] !== "serve") process.exitCode = exitCode;
+} catch (error) {
+  process.exitCode = report(error);
+}
+
+/** Prints an error the way a user can act on it — never a stack trace for their mistake. */
+function report(error: unknown): number {
+  if (error instanceof CommanderError) {
+    return error.code === "commander.helpDisplayed" ||
+      error.code === "commander.version" ||
+      error.code === "commander.help"
+      ? EXIT.ok
+      : EXIT.usage;
+  }
+  if (error instanceof UsageError) {
+    console.error(`error: ${error.message}`);
+    return EXIT.usage;
+  }
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    return EXIT.failed;
+  }
+  if (error instanceof TaskexecError) {
+    console.error(`error (${error.code}): ${error.message}`);
+    return EXIT.failed;
+  }
+  console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+  if (process.env.TASKEXEC_DEBUG) console.error(error);
+  return EXIT.failed;
+}
