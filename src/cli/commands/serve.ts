@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { startService } from "../../api/service.js";
+
 import { loadConfig } from "../../config/load-config.js";
 import { compileOptions } from "../../config/options.js";
 import { PROTOCOL_VERSION } from "../../protocol/version.js";
@@ -15,6 +15,8 @@ export function registerServe(program: Command): void {
       const config = options.handlers
         ? compileOptions({ ...loaded, handlers: [...loaded.handlers, ...options.handlers] })
         : loaded;
+      // Loaded here, not at start-up: the client commands should not pay for the server.
+      const { startService } = await import("../../api/service.js");
       const service = await startService(config);
       const types = service.executor.engine.handlerTypes().join(", ");
       const lines = [
