@@ -1,0 +1,104 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { TaskClient } from "../../src/client/http-task-client.js";
+import { signToken } from "../../src/security/token-signer.js";
+import { cliEntry } from "../helpers/cli.js";
+import { until } from "../helpers/executor.js";
+import { TEST_SECRET } from "../helpers/service.js";
+import { tempDir } from "../helpers/temp.js";
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+let children: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+  children = [];
+});
+
+function serve(env: Record<string, string>): {
+  child: ChildProcess;
+  ready: Promise<void>;
+  exited: Promise<number | null>;
+} {
+  const child = spawn(process.execPath, [cliEntry(), "serve"], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  let out = "";
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes("is serving at")) resolve();
+    });
+    child.on("exit", (code) => reject(new Error(`serve exited ${code}: ${out}`)));
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, ready, exited };
+}
+
+describe("graceful shutdown of `taskexec serve`", () => {
+  it("on SIGTERM lets running tasks finish within the grace, requeues the rest, and loses nothing", async () => {
+    const tmp = tempDir();
+    try {
+      const port = await freePort();
+      const env = {
+        TASKEXEC_DATA_DIR: tmp.dir,
+        TASKEXEC_STORE__URL: `sqlite:${join(tmp.dir, "t.db")}`,
+        TASKEXEC_HTTP__PORT: String(port),
+        TASKEXEC_AUTH__JWT_SECRET: TEST_SECRET,
+        TASKEXEC_SHUTDOWN_GRACE_MS: "400",
+        TASKEXEC_MAX_CONCURRENT_TASKS: "4",
+        TASKEXEC_LOGGING__LEVEL: "warn",
+      };
+      const first = serve(env);
+      await first.ready;
+      const client = new TaskClient({
+        url: `http://127.0.0.1:${port}`,
+        token: await signToken(TEST_SECRET, { sub: "alice", roles: ["submitter"], ttl: "1h" }),
+      });
+      // Two that finish inside the grace, two that do not, and some that are still queued.
+      const quick = await client.submitMany([
+        { type: "sleep", parameters: { ms: 150 } },
+        { type: "sleep", parameters: { ms: 150 } },
+      ]);
+      const slow = await client.submitMany([
+        { type: "sleep", parameters: { ms: 3000 } },
+        { type: "sleep", parameters: { ms: 3000 } },
+      ]);
+      const queued = await client.submitMany(Array.from({ length: 6 }, () => ({ type: "noop" })));
+      const ids = [...quick, ...slow, ...queued].map((r) => (r.ok ? r.id : ""));
+      expect(ids.every((id) => id !== "")).toBe(true);
+      await until(
+        async () => (await client.get(ids[2]!)).state === "executing",
+        5000,
+        "the slow tasks to start",
+      );
+
+      first.child.kill("SIGTERM");
+      expect(await first.exited).toBe(0);
+
+      const second = serve(env);
+      await second.ready;
+      await until(
+        async () =>
+          (await Promise.all(ids.map((id) => client.get(id)))).every((t) => t.state === "completed"),
+        15_000,
+        "every task to complete after the restart",
+      );
+      for (const id of ids.slice(0, 2)) expect((await client.get(id)).attempts).toBe(1);
+      second.child.kill("SIGTERM");
+      expect(await second.exited).toBe(0);
+    } finally {
+      tmp.remove();
+    }
+  }, 40_000);
+});
