@@ -26,6 +26,7 @@
  *
  * @packageDocumentation
  */
+export { TaskClient, type TaskClientOptions, TaskexecHttpError } from "./client/http-task-client.js";
 export type {
   SubmitManyResult,
   SubmitRequest,
