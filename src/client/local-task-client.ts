@@ -1,8 +1,7 @@
 import type { Principal, TaskExecutor } from "../engine/task-executor.js";
 import { toSnapshot } from "../engine/task-snapshot.js";
-import { TaskexecError } from "../protocol/errors.js";
 import type { TaskStatus } from "../protocol/task-status.js";
-import { decodeCursor, encodeCursor, toSubmitMessage } from "./submit-message.js";
+import { toSubmitMessage } from "./submit-message.js";
 import type {
   SubmitManyResult,
   SubmitRequest,
@@ -59,22 +58,7 @@ export class LocalTaskClient implements TaskClientApi {
     return (await this.executor.cancel(this.principal, id, reason)).status;
   }
 
-  async list(filter: TaskFilter = {}): Promise<TaskPage> {
-    const beforeSeq = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor);
-    if (filter.cursor !== undefined && beforeSeq === undefined) {
-      throw new TaskexecError("validation_failed", "cursor is not one this server issued");
-    }
-    const limit = Math.min(Math.max(filter.limit ?? 50, 1), 1000);
-    const tasks = await this.executor.listTasks(this.principal, {
-      state: filter.state,
-      type: filter.type,
-      limit,
-      beforeSeq,
-    });
-    const last = tasks[tasks.length - 1];
-    return {
-      tasks: tasks.map(toSnapshot),
-      nextCursor: tasks.length === limit && last !== undefined ? encodeCursor(last.submitSeq) : null,
-    };
+  list(filter: TaskFilter = {}): Promise<TaskPage> {
+    return this.executor.listTasks(this.principal, filter);
   }
 }

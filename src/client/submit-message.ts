@@ -25,13 +25,3 @@ export function toSubmitMessage(request: SubmitRequest, now = new Date()) {
     body,
   };
 }
-
-/** Cursors are opaque to clients; inside, the submission order to continue before. */
-export function encodeCursor(submitSeq: number): string {
-  return Buffer.from(`s:${submitSeq}`).toString("base64url");
-}
-
-export function decodeCursor(cursor: string): number | undefined {
-  const match = /^s:(\d+)$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
-  return match ? Number(match[1]) : undefined;
-}

@@ -10,6 +10,8 @@ import type { EngineObserver } from "./engine-observer.js";
 import { Housekeeping } from "./housekeeping.js";
 import { Scheduler } from "./scheduler.js";
 import { cancelled, rejectionStatus } from "./status-changes.js";
+import { decodeCursor, encodeCursor } from "./list-cursor.js";
+import { type TaskSnapshot, toSnapshot } from "./task-snapshot.js";
 import { TaskValidator } from "./task-validator.js";
 import { watchStatuses } from "./watch-statuses.js";
 
@@ -31,7 +33,13 @@ export interface ListOptions {
   state?: TaskState | undefined;
   type?: string | undefined;
   limit?: number | undefined;
-  beforeSeq?: number | undefined;
+  /** The `nextCursor` of the previous page. */
+  cursor?: string | undefined;
+}
+
+export interface TaskListPage {
+  tasks: TaskSnapshot[];
+  nextCursor: string | null;
 }
 
 /**
@@ -258,14 +266,21 @@ export class TaskExecutor {
     return task;
   }
 
-  async listTasks(principal: Principal, options: ListOptions = {}): Promise<TaskRecord[]> {
-    return this.#ctx.store.listTasks({
+  /** The principal's tasks (admins: all), newest first, a page at a time. */
+  async listTasks(principal: Principal, options: ListOptions = {}): Promise<TaskListPage> {
+    const limit = Math.min(Math.max(options.limit ?? 50, 1), 1000);
+    const tasks = await this.#ctx.store.listTasks({
       submitter: principal.admin ? undefined : principal.id,
       state: options.state,
       type: options.type,
-      limit: Math.min(Math.max(options.limit ?? 50, 1), 1000),
-      beforeSeq: options.beforeSeq,
+      limit,
+      beforeSeq: options.cursor === undefined ? undefined : decodeCursor(options.cursor),
     });
+    const last = tasks[tasks.length - 1];
+    return {
+      tasks: tasks.map(toSnapshot),
+      nextCursor: tasks.length === limit && last !== undefined ? encodeCursor(last.submitSeq) : null,
+    };
   }
 
   async getStatuses(principal: Principal, taskId: string, afterSequence = 0): Promise<TaskStatus[]> {

@@ -1,9 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { decodeCursor, encodeCursor } from "../../client/submit-message.js";
 import { toSnapshot } from "../../engine/task-snapshot.js";
-import { TaskexecError } from "../../protocol/errors.js";
 import { TASK_STATES } from "../../protocol/states.js";
 import { type ApiContext, asActor, asReader } from "../api-context.js";
 import { streamStatuses } from "../sse.js";
@@ -38,17 +36,8 @@ export function taskRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (request) => {
       const principal = await ctx.auth.authenticate(request, "monitor_task");
-      const { state, type, limit, cursor } = request.query;
-      const beforeSeq = cursor === undefined ? undefined : decodeCursor(cursor);
-      if (cursor !== undefined && beforeSeq === undefined) {
-        throw new TaskexecError("validation_failed", "cursor is not one this server issued");
-      }
-      const tasks = await ctx.executor.listTasks(asReader(principal), { state, type, limit, beforeSeq });
-      const last = tasks[tasks.length - 1];
-      return {
-        tasks: tasks.map(toSnapshot),
-        next_cursor: tasks.length === limit && last !== undefined ? encodeCursor(last.submitSeq) : null,
-      };
+      const page = await ctx.executor.listTasks(asReader(principal), request.query);
+      return { tasks: page.tasks, next_cursor: page.nextCursor };
     },
   );
 
