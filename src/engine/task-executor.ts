@@ -309,6 +309,11 @@ export class TaskExecutor {
     return (await this.#ctx.store.getTaskByMessageId(submitter, messageId)) !== undefined;
   }
 
+  /** Records decisions taken before the engine saw a message (rate limits, quotas). */
+  recordAudit(records: readonly AuditRecord[]): Promise<void> {
+    return this.#ctx.store.appendAudit(records);
+  }
+
   /** The audit trail (admin). */
   queryAudit(filter: AuditFilter): Promise<AuditEntry[]> {
     return this.#ctx.store.queryAudit(filter);

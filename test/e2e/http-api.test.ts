@@ -221,6 +221,17 @@ describe("HTTP API on a real socket", () => {
     expect(errorCode(statuses[3]!.body)).toBe("rate_limited");
     expect(Number(statuses[3]!.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     expect((await h.call("POST", "/v1/tasks", { token: bob, body: submitMessage("noop") })).status).toBe(202);
+    const audit = (
+      await h.call("GET", "/v1/audit?principal=alice", { token: await h.token("root", ["admin"]) })
+    ).body as {
+      entries: { decision: string }[];
+    };
+    expect(audit.entries.map((e) => e.decision)).toEqual([
+      "accepted",
+      "accepted",
+      "accepted",
+      "rate_limited",
+    ]);
   });
 
   it("enforces quotas on unfinished tasks and on resources with 429 and Retry-After", async () => {

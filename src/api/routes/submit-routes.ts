@@ -42,6 +42,31 @@ function refused(admission: Exclude<Admission, { ok: true }>): Answer {
   return { status: e.status, body: errorBody(e), retryAfterS: admission.retryAfterS };
 }
 
+/** Audits the submissions refused at admission: the engine never sees them. */
+async function auditRefusals(
+  ctx: ApiContext,
+  principal: string,
+  messages: readonly unknown[],
+  admissions: readonly Admission[],
+) {
+  const at = Date.now();
+  const records = admissions.flatMap((admission, i) => {
+    if (admission.ok) return [];
+    const id = (messages[i] as { header?: { message_id?: unknown } } | null)?.header?.message_id;
+    return [
+      {
+        at,
+        principal,
+        action: "submit_task",
+        messageId: typeof id === "string" ? id.slice(0, 256) : null,
+        taskId: null,
+        decision: admission.error.code,
+      },
+    ];
+  });
+  if (records.length > 0) await ctx.executor.recordAudit(records);
+}
+
 export function submitRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
@@ -62,6 +87,7 @@ export function submitRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async (request, reply) => {
       const principal = await ctx.auth.authenticate(request, "submit_task");
       const [admission] = await ctx.guard.admit(principal.id, [request.body]);
+      await auditRefusals(ctx, principal.id, [request.body], [admission!]);
       if (!admission!.ok)
         return sendError(reply, { ...toHttpError(admission!.error), retryAfterS: admission!.retryAfterS });
       const [outcome] = await ctx.executor.submitMany(asActor(principal), [request.body]);
@@ -92,6 +118,7 @@ export function submitRoutes(app: FastifyInstance, ctx: ApiContext): void {
         });
       }
       const admissions = await ctx.guard.admit(principal.id, messages);
+      await auditRefusals(ctx, principal.id, messages, admissions);
       const admitted = messages.filter((_, i) => admissions[i]!.ok);
       const outcomes = await ctx.executor.submitMany(asActor(principal), admitted);
       let next = 0;
