@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isHandler, type TaskHandler } from "../handlers/handler.js";
+import { type AnyTaskHandler, isHandler } from "../handlers/handler.js";
 import { formatPath } from "../protocol/issues.js";
 import { machineCapacity } from "../resources/capacity.js";
 import { ConfigError } from "./config-error.js";
@@ -19,7 +19,7 @@ const PositiveMs = z.int().positive();
 
 const HandlerEntry = z.union([
   z.string().min(1),
-  z.custom<TaskHandler>(isHandler, "must be a module path or a handler made with defineHandler()"),
+  z.custom<AnyTaskHandler>(isHandler, "must be a module path or a handler made with defineHandler()"),
 ]);
 
 /**

@@ -363,3 +363,16 @@ describe("task lifecycle (embedded, real SQLite)", () => {
     expect(summary(all)).toContain("completed/task_completed");
   });
 });
+
+describe("typed handlers in options", () => {
+  it("accepts handlers whose parameters are an interface type (a compile-time check as much as a run)", async () => {
+    interface Greeting {
+      name: string;
+    }
+    const greet = defineHandler<Greeting, { text: string }>({ type: "greet", run: ({ parameters }) => ({ text: `hi ${parameters.name}` }) });
+    h = await startExecutor({ handlers: [greet] });
+    const client = h.executor.client();
+    const task = await client.submit({ type: "greet", parameters: { name: "Ada" } });
+    expect((await collect(client.watch(task.id))).pop()!.body.details?.result).toEqual({ text: "hi Ada" });
+  });
+});
