@@ -369,7 +369,10 @@ describe("typed handlers in options", () => {
     interface Greeting {
       name: string;
     }
-    const greet = defineHandler<Greeting, { text: string }>({ type: "greet", run: ({ parameters }) => ({ text: `hi ${parameters.name}` }) });
+    const greet = defineHandler<Greeting, { text: string }>({
+      type: "greet",
+      run: ({ parameters }) => ({ text: `hi ${parameters.name}` }),
+    });
     h = await startExecutor({ handlers: [greet] });
     const client = h.executor.client();
     const task = await client.submit({ type: "greet", parameters: { name: "Ada" } });

@@ -1,0 +1,121 @@
+import { round, Tracker } from "./tracker.js";
+import type { BenchJob, BenchTarget, LatencySummary } from "./types.js";
+
+const CONCURRENCY = 50;
+const WARMUP = 200;
+const TIMEOUT_MS = 300_000;
+
+const noop = (bid: number): BenchJob => ({ bid, priority: 5, sleepMs: 0, failOnce: false, cpu: 0 });
+
+async function withTarget<T>(target: BenchTarget, body: (tracker: Tracker) => Promise<T>): Promise<T> {
+  const tracker = new Tracker();
+  await target.open(tracker, { concurrency: CONCURRENCY });
+  try {
+    // Warm up connections and JIT with jobs the measurement does not count.
+    const warm = Array.from({ length: WARMUP }, (_, i) => noop(1_000_000_000 + i));
+    await target.submitBulk(warm);
+    await tracker.waitFor(WARMUP, TIMEOUT_MS);
+    tracker.reset();
+    return await body(tracker);
+  } finally {
+    await target.close();
+  }
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export interface ThroughputResult {
+  jobs_per_s: number;
+  submits_per_s: number;
+}
+
+/** N no-op jobs, first submit to last completion; submitted in batches of 1,000, or one by one (64 in flight). */
+export function throughput(
+  target: BenchTarget,
+  n: number,
+  mode: "bulk" | "single",
+): Promise<ThroughputResult> {
+  return withTarget(target, async (tracker) => {
+    const jobs = Array.from({ length: n }, (_, i) => noop(i));
+    const t0 = performance.now();
+    if (mode === "bulk") {
+      for (const chunk of chunks(jobs, 1000)) await target.submitBulk(chunk);
+    } else {
+      let next = 0;
+      const lane = async () => {
+        while (next < jobs.length) await target.submitOne(jobs[next++]!);
+      };
+      await Promise.all(Array.from({ length: 64 }, lane));
+    }
+    const submitted = performance.now();
+    await tracker.waitFor(n, TIMEOUT_MS);
+    const end = performance.now();
+    return {
+      jobs_per_s: round(n / ((end - t0) / 1000), 0),
+      submits_per_s: round(n / ((submitted - t0) / 1000), 0),
+    };
+  });
+}
+
+export interface LatencyResult {
+  offered_per_s: number;
+  to_start_ms: LatencySummary;
+  to_completed_ms: LatencySummary;
+}
+
+/**
+ * Open loop at a fixed offered rate: job i is due at t0 + i/rate whether or not the system keeps
+ * up, and latency counts from when it was due (no coordinated omission).
+ */
+export function latency(target: BenchTarget, rate: number, seconds: number): Promise<LatencyResult> {
+  return withTarget(target, async (tracker) => {
+    const n = Math.round(rate * seconds);
+    const t0 = performance.now() + 10;
+    let i = 0;
+    const failures: unknown[] = [];
+    while (i < n) {
+      const now = performance.now();
+      while (i < n && t0 + (i * 1000) / rate <= now) {
+        const job = noop(i);
+        tracker.submitted.set(job.bid, t0 + (i * 1000) / rate);
+        target.submitOne(job).catch((error: unknown) => failures.push(error));
+        i += 1;
+      }
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    await tracker.waitFor(n, TIMEOUT_MS);
+    if (failures.length > 0) throw new Error(`${failures.length} submissions failed: ${String(failures[0])}`);
+    return {
+      offered_per_s: rate,
+      to_start_ms: tracker.latency(tracker.started),
+      to_completed_ms: tracker.latency(tracker.done),
+    };
+  });
+}
+
+export interface MixResult {
+  jobs_per_s: number;
+  seconds: number;
+}
+
+/** A realistic mix: priorities 0–9, 10 % asking for one CPU, handlers sleeping 1–20 ms, 1 % failing once. */
+export function mix(target: BenchTarget, n: number): Promise<MixResult> {
+  return withTarget(target, async (tracker) => {
+    const jobs: BenchJob[] = Array.from({ length: n }, (_, i) => ({
+      bid: i,
+      priority: i % 10,
+      sleepMs: 1 + ((i * 7) % 20),
+      failOnce: i % 100 === 42,
+      cpu: i % 10 === 3 ? 1 : 0,
+    }));
+    const t0 = performance.now();
+    for (const chunk of chunks(jobs, 1000)) await target.submitBulk(chunk);
+    await tracker.waitFor(n, TIMEOUT_MS);
+    const seconds = (performance.now() - t0) / 1000;
+    return { jobs_per_s: round(n / seconds, 0), seconds: round(seconds, 2) };
+  });
+}

@@ -1,0 +1,54 @@
+import { Logger, makeWorkerUtils, type Runner, run, type WorkerUtils } from "graphile-worker";
+import pg from "pg";
+import type { BenchJob, BenchTarget, Hooks } from "../types.js";
+
+export const PG_URL = process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const SCHEMA = "graphile_worker_bench";
+
+/** graphile-worker on the machine's PostgreSQL (LISTEN/NOTIFY, no polling delay for new jobs). */
+export class GraphileWorkerTarget implements BenchTarget {
+  readonly name = "graphile-worker";
+  readonly backend = "PostgreSQL";
+  readonly completionSeenBy = "the runner's 'job:success' event (worker side; it offers the submitter none)";
+  #runner: Runner | undefined;
+  #utils: WorkerUtils | undefined;
+
+  async open(hooks: Hooks, options: { concurrency: number }): Promise<void> {
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
+    await client.end();
+    this.#utils = await makeWorkerUtils({
+      connectionString: PG_URL,
+      schema: SCHEMA,
+      logger: new Logger(() => () => {}),
+    });
+    await this.#utils.migrate();
+    this.#runner = await run({
+      connectionString: PG_URL,
+      schema: SCHEMA,
+      concurrency: options.concurrency,
+      noHandleSignals: true,
+      pollInterval: 1000,
+      logger: new Logger(() => () => {}),
+      taskList: { bench: (payload) => hooks.work(payload as BenchJob) },
+    });
+    this.#runner.events.on("job:success", ({ job }) => hooks.completed((job.payload as BenchJob).bid));
+  }
+
+  async submitBulk(jobs: readonly BenchJob[]): Promise<void> {
+    // graphile-worker: a smaller number runs first; ours: a bigger one.
+    await this.#utils!.addJobs(
+      jobs.map((job) => ({ identifier: "bench", payload: job, priority: 9 - job.priority, maxAttempts: 3 })),
+    );
+  }
+
+  async submitOne(job: BenchJob): Promise<void> {
+    await this.#utils!.addJob("bench", job, { priority: 9 - job.priority, maxAttempts: 3 });
+  }
+
+  async close(): Promise<void> {
+    await this.#runner?.stop();
+    await this.#utils?.release();
+  }
+}

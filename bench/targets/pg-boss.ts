@@ -1,0 +1,54 @@
+import PgBoss from "pg-boss";
+import pg from "pg";
+import type { BenchJob, BenchTarget, Hooks } from "../types.js";
+import { PG_URL } from "./graphile-worker.js";
+
+const SCHEMA = "pgboss_bench";
+
+/** pg-boss on the machine's PostgreSQL (workers poll). */
+export class PgBossTarget implements BenchTarget {
+  readonly name = "pg-boss";
+  readonly backend = "PostgreSQL";
+  readonly completionSeenBy = "the handler's return (pg-boss offers the submitter no completion event)";
+  #boss: PgBoss | undefined;
+
+  async open(hooks: Hooks, options: { concurrency: number }): Promise<void> {
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
+    await client.end();
+    this.#boss = new PgBoss({ connectionString: PG_URL, schema: SCHEMA, max: 10 });
+    this.#boss.on("error", () => {});
+    await this.#boss.start();
+    await this.#boss.createQueue("bench");
+    const workers = Math.max(1, Math.ceil(options.concurrency / 10));
+    for (let i = 0; i < workers; i++) {
+      await this.#boss.work<BenchJob>(
+        "bench",
+        { batchSize: 10, pollingIntervalSeconds: 0.5 },
+        async (jobs) => {
+          await Promise.all(
+            jobs.map(async (job) => {
+              await hooks.work(job.data);
+              hooks.completed(job.data.bid);
+            }),
+          );
+        },
+      );
+    }
+  }
+
+  async submitBulk(jobs: readonly BenchJob[]): Promise<void> {
+    await this.#boss!.insert(
+      jobs.map((job) => ({ name: "bench", data: job, priority: job.priority, retryLimit: 2, retryDelay: 0 })),
+    );
+  }
+
+  async submitOne(job: BenchJob): Promise<void> {
+    await this.#boss!.send("bench", job, { priority: job.priority, retryLimit: 2, retryDelay: 0 });
+  }
+
+  async close(): Promise<void> {
+    await this.#boss?.stop({ graceful: false, wait: true });
+  }
+}

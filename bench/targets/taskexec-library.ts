@@ -1,0 +1,58 @@
+import { join } from "node:path";
+import { createExecutor, defineHandler, type Executor, type TaskClientApi } from "../../src/index.js";
+import type { BenchJob, BenchTarget, Hooks } from "../types.js";
+import { scratchDir } from "./scratch.js";
+
+export function benchHandler(hooks: Hooks) {
+  return defineHandler<BenchJob>({ type: "bench", run: ({ parameters }) => hooks.work(parameters) });
+}
+
+export const toRequest = (job: BenchJob) => ({
+  type: "bench",
+  parameters: job as unknown as Record<string, unknown>,
+  priority: job.priority,
+  ...(job.cpu > 0 && { requirements: { cpu: job.cpu } }),
+});
+
+/** taskexec embedded, through the library API (in-process client), state durable in SQLite. */
+export class TaskexecLibraryTarget implements BenchTarget {
+  readonly name = "taskexec (library)";
+  readonly backend = "SQLite file, synchronous=FULL";
+  readonly completionSeenBy = "the in-process status stream (after the completion is on disk)";
+  #executor: Executor | undefined;
+  #client: TaskClientApi | undefined;
+  #scratch = scratchDir();
+
+  async open(hooks: Hooks, options: { concurrency: number }): Promise<void> {
+    this.#scratch = scratchDir();
+    this.#executor = await createExecutor({
+      store: { url: `sqlite:${join(this.#scratch.dir, "bench.db")}` },
+      max_concurrent_tasks: options.concurrency,
+      resources: { cpu: 16, memory_mb: 16_384, gpu: 0 },
+      retry: { base_ms: 10, max_ms: 10 },
+      logging: { level: "silent" },
+      handlers: [benchHandler(hooks)],
+    });
+    this.#executor.engine.observe({
+      onStatus: (task, status) => {
+        if (status.body.status === "completed") hooks.completed((task.parameters as unknown as BenchJob).bid);
+      },
+      onRejected: () => {},
+    });
+    await this.#executor.start();
+    this.#client = this.#executor.client();
+  }
+
+  async submitBulk(jobs: readonly BenchJob[]): Promise<void> {
+    await this.#client!.submitMany(jobs.map(toRequest));
+  }
+
+  async submitOne(job: BenchJob): Promise<void> {
+    await this.#client!.submit(toRequest(job));
+  }
+
+  async close(): Promise<void> {
+    await this.#executor?.stop({ graceMs: 0 });
+    this.#scratch.remove();
+  }
+}
