@@ -58,9 +58,23 @@ export class EngineContext {
     }
   }
 
-  /** Applies changes queued together (one transaction), announcing each in order. */
-  applyAll(changes: readonly TaskChange[]): Promise<(ChangeOutcome | undefined)[]> {
-    return Promise.all(changes.map((change) => this.apply(change)));
+  /**
+   * Applies several changes to one task atomically (one write), then announces each in order.
+   * Resolves to undefined when a compare-and-set refused them (nothing was written).
+   */
+  async applySequence(changes: readonly TaskChange[]): Promise<ChangeOutcome[] | undefined> {
+    let outcomes: ChangeOutcome[];
+    try {
+      outcomes = await this.store.applyChanges(changes);
+    } catch (error) {
+      if (error instanceof StaleStateError) return undefined;
+      throw error;
+    }
+    this.bus.publish(outcomes.map((o) => o.status));
+    for (const outcome of outcomes) this.observe(outcome.task, outcome.status);
+    const task = outcomes[outcomes.length - 1]?.task;
+    if (task?.state === "waiting" && task.leaseOwner === null) this.wake(task.runAt);
+    return outcomes;
   }
 
   /** Logs a background failure instead of letting it become an unhandled rejection. */

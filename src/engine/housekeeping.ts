@@ -112,7 +112,7 @@ export class Housekeeping {
 
   async #expire(task: TaskRecord, now: number): Promise<void> {
     this.#scheduler.forget(task.id);
-    await this.#ctx.applyAll(deadlinePassedInQueue(task, now));
+    await this.#ctx.applySequence(deadlinePassedInQueue(task, now));
   }
 
   #wakeAt(at: number): void {

@@ -21,6 +21,11 @@ export class ReadyFrontier {
     return this.#items.length;
   }
 
+  /** The last task in scheduling order that the frontier holds (refills continue after it). */
+  worst(): TaskRecord | undefined {
+    return this.#items[0];
+  }
+
   has(id: string): boolean {
     return this.#ids.has(id);
   }

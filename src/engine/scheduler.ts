@@ -107,8 +107,14 @@ export class Scheduler {
   #refill(): void {
     if (this.#refilling || this.#frontier.complete) return;
     this.#refilling = true;
-    const limit = this.#frontier.capacity + this.#active.size;
-    const read = this.#ctx.store.fetchReady(limit).then((rows) => {
+    // Continue after the worst task held (the frontier is the top of the queue), so rows already
+    // in memory are not read again; from the top when it is empty, skipping those in flight.
+    const after = this.#frontier.worst();
+    const limit =
+      after === undefined
+        ? this.#frontier.capacity + this.#active.size
+        : this.#frontier.capacity - this.#frontier.size;
+    const read = this.#ctx.store.fetchReady(limit, after).then((rows) => {
       this.#frontier.fill(
         rows.filter((row) => !this.#active.has(row.id)),
         rows.length < limit,
@@ -129,7 +135,7 @@ export class Scheduler {
     const now = this.#ctx.clock.now();
     let work: Promise<void>;
     if (task.deadline !== null && task.deadline <= now) {
-      work = this.#ctx.applyAll(deadlinePassedInQueue(task, now)).then(() => {});
+      work = this.#ctx.applySequence(deadlinePassedInQueue(task, now)).then(() => {});
     } else {
       const request: ResourceRequest = { taskId: task.id, requirements: task.requirements, key: task };
       const allocation = this.#ctx.resources.tryAllocate(request);

@@ -141,7 +141,7 @@ export class TaskAttempt {
       );
       return;
     }
-    await this.#ctx.applyAll(completion(this.#task, this.attempt, result, this.#ctx.clock.now()));
+    await this.#ctx.applySequence(completion(this.#task, this.attempt, result, this.#ctx.clock.now()));
   }
 
   async #fail(error: TaskErrorInfo): Promise<void> {

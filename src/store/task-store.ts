@@ -1,3 +1,4 @@
+import type { SchedulingKey } from "../engine/scheduling-order.js";
 import type { TaskStatus } from "../protocol/task-status.js";
 import type {
   AuditEntry,
@@ -53,6 +54,12 @@ export interface TaskStore {
    */
   applyChange(change: TaskChange): Promise<ChangeOutcome>;
 
+  /**
+   * Applies several changes to one task, in order, atomically: all or none (a refused
+   * compare-and-set anywhere refuses the lot). Each gets its own status and sequence.
+   */
+  applyChanges(changes: readonly TaskChange[]): Promise<ChangeOutcome[]>;
+
   getTask(id: string): Promise<TaskRecord | undefined>;
   getTaskByMessageId(submitter: string, messageId: string): Promise<TaskRecord | undefined>;
   listTasks(filter: TaskListFilter): Promise<TaskRecord[]>;
@@ -65,8 +72,11 @@ export interface TaskStore {
   /** Status messages of a task with `sequence > afterSequence`, in order. */
   getStatuses(taskId: string, afterSequence?: number): Promise<TaskStatus[]>;
 
-  /** Ready tasks (`resource_allocation`), best first: priority desc, deadline asc, then FIFO. */
-  fetchReady(limit: number): Promise<TaskRecord[]>;
+  /**
+   * Ready tasks (`resource_allocation`), best first: priority desc, deadline asc, then FIFO;
+   * with `after`, only those that come after that key (a keyset page, for frontier refills).
+   */
+  fetchReady(limit: number, after?: SchedulingKey): Promise<TaskRecord[]>;
   /** `waiting` tasks with no lease whose retry time has come. */
   fetchDueRetries(now: number, limit: number): Promise<TaskRecord[]>;
   /** Queued (`resource_allocation`, `waiting`) tasks whose deadline has passed. */

@@ -97,6 +97,46 @@ export function describeTaskStoreContract(backend: string, open: () => Promise<S
       expect((await store.getStatuses(t.id)).map((s) => s.header.sequence)).toEqual([1, 2]);
     });
 
+    it("applies a sequence of changes atomically: all, each with its own status, or none", async () => {
+      const t = newTask();
+      await store.insertTasks([t]);
+      await store.applyChange({
+        taskId: t.id,
+        from: ["resource_allocation"],
+        to: "executing",
+        status: draft(),
+      });
+      const outcomes = await store.applyChanges([
+        { taskId: t.id, from: ["executing"], to: "completing", patch: { result: { n: 1 } }, status: draft() },
+        {
+          taskId: t.id,
+          from: ["completing"],
+          to: "completed",
+          patch: { finishedAt: 5 },
+          status: draft({ event: "task_completed" }),
+        },
+      ]);
+      expect(outcomes.map((o) => [o.task.state, o.status.header.sequence])).toEqual([
+        ["completing", 3],
+        ["completed", 4],
+      ]);
+      expect(await store.getTask(t.id)).toMatchObject({
+        state: "completed",
+        result: { n: 1 },
+        finishedAt: 5,
+        lastSequence: 4,
+      });
+      const other = newTask();
+      await store.insertTasks([other]);
+      await expect(
+        store.applyChanges([
+          { taskId: other.id, from: ["resource_allocation"], to: "waiting", status: draft() },
+          { taskId: other.id, from: ["executing"], to: "failed", status: draft() },
+        ]),
+      ).rejects.toBeInstanceOf(StaleStateError);
+      expect(await store.getTask(other.id)).toMatchObject({ state: "resource_allocation", lastSequence: 1 });
+    });
+
     it("clears a field with null and keeps it with undefined", async () => {
       const t = newTask();
       await store.insertTasks([t]);
@@ -185,6 +225,16 @@ export function describeTaskStoreContract(backend: string, open: () => Promise<S
         low.id,
       ]);
       expect((await store.fetchReady(2)).map((t) => t.id)).toEqual([highEarly.id, highLate.id]);
+      // Keyset pages continue exactly after a given task.
+      const [, second] = await store.fetchReady(2);
+      expect((await store.fetchReady(10, second)).map((t) => t.id)).toEqual([
+        highNoDeadline.id,
+        mid1.id,
+        mid2.id,
+        low.id,
+      ]);
+      expect((await store.fetchReady(2, ready[2])).map((t) => t.id)).toEqual([mid1.id, mid2.id]);
+      expect(await store.fetchReady(10, ready[5])).toEqual([]);
     });
 
     it("tracks leases: renewal, expiry and dead owners", async () => {

@@ -6,33 +6,47 @@ interface PendingWrite {
   reject: (error: unknown) => void;
 }
 
+type Outcome = { ok: boolean; value: unknown };
+
+/** A write failed after it may have written something: the batch must not commit as it is. */
+class DirtyFailure extends Error {
+  constructor(readonly original: unknown) {
+    super("a write failed part way");
+  }
+}
+
 /**
  * Group commit: every write queued during one event-loop turn runs in one SQLite transaction,
- * and each write's promise settles only after that transaction is on disk. Each write runs in its
- * own savepoint, so one that throws (a lost compare-and-set, say) undoes only itself.
+ * and each write's promise settles only after that transaction is on disk.
+ *
+ * A write that fails *cleanly* (before writing anything — a lost compare-and-set, as judged by
+ * `isCleanFailure`) just rejects, and the others commit. Any other failure may have left part
+ * of that write behind, so the whole batch is rolled back and replayed one write per
+ * transaction: slower, but each write then stands or falls alone. The fast path needs no
+ * savepoint per write.
  */
 export class SqliteGroupCommit {
   #queue: PendingWrite[] = [];
   #scheduled = false;
   #commits = 0;
-  readonly #batch: (writes: PendingWrite[]) => { ok: boolean; value: unknown }[];
+  readonly #batch: (writes: PendingWrite[]) => Outcome[];
   readonly #single: (run: () => unknown) => unknown;
 
-  constructor(db: Database) {
-    // A nested db.transaction() runs as a SAVEPOINT inside the outer one.
+  constructor(db: Database, isCleanFailure: (error: unknown) => boolean = () => false) {
     this.#single = db.transaction((run: () => unknown) => run());
     this.#batch = db.transaction((writes: PendingWrite[]) =>
-      writes.map((write) => {
+      writes.map((write): Outcome => {
         try {
-          return { ok: true, value: this.#single(write.run) };
+          return { ok: true, value: write.run() };
         } catch (error) {
-          return { ok: false, value: error };
+          if (isCleanFailure(error)) return { ok: false, value: error };
+          throw new DirtyFailure(error);
         }
       }),
     );
   }
 
-  /** Transactions committed so far (each holding one turn's writes). */
+  /** Transactions committed so far. */
   get commits(): number {
     return this.#commits;
   }
@@ -54,14 +68,25 @@ export class SqliteGroupCommit {
     const writes = this.#queue;
     if (writes.length === 0) return;
     this.#queue = [];
-    let outcomes: { ok: boolean; value: unknown }[];
+    let outcomes: Outcome[];
     try {
       outcomes = this.#batch(writes);
       this.#commits += 1;
     } catch (error) {
-      // The commit itself failed (disk full, I/O error): nothing of the batch is durable.
-      for (const write of writes) write.reject(error);
-      return;
+      if (!(error instanceof DirtyFailure)) {
+        // The commit itself failed (disk full, I/O error): nothing of the batch is durable.
+        for (const write of writes) write.reject(error);
+        return;
+      }
+      outcomes = writes.map((write): Outcome => {
+        try {
+          const value = this.#single(write.run);
+          this.#commits += 1;
+          return { ok: true, value };
+        } catch (failure) {
+          return { ok: false, value: failure };
+        }
+      });
     }
     writes.forEach((write, i) => {
       const outcome = outcomes[i]!;

@@ -2,7 +2,8 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database, { type Statement } from "better-sqlite3";
-import { assertTransition } from "../../protocol/states.js";
+import type { SchedulingKey } from "../../engine/scheduling-order.js";
+import { assertTransition, InvalidTransitionError } from "../../protocol/states.js";
 import type { TaskStatus } from "../../protocol/task-status.js";
 import { StaleStateError } from "../errors.js";
 import type {
@@ -44,6 +45,7 @@ const QUERY_NAMES = [
   "select_events",
   "select_latest_event",
   "select_ready",
+  "select_ready_after",
   "select_due_retries",
   "select_overdue",
   "select_lost_leases",
@@ -110,7 +112,11 @@ export class SqliteTaskStore implements TaskStore {
       QueryName,
       Statement
     >;
-    this.#commit = new SqliteGroupCommit(db);
+    // Lost compare-and-sets and refused transitions are thrown before a write touches anything.
+    this.#commit = new SqliteGroupCommit(
+      db,
+      (e) => e instanceof StaleStateError || e instanceof InvalidTransitionError,
+    );
   }
 
   insertTasks(tasks: readonly NewTask[]): Promise<InsertOutcome[]> {
@@ -134,24 +140,41 @@ export class SqliteTaskStore implements TaskStore {
       created_at: task.createdAt,
     });
     if (inserted.changes === 1) {
-      this.#insertEvent(task.id, 1, task.state, task.accepted);
+      // New: the record and its first status are what was just written; no need to read them back.
+      const status = this.#insertEvent(task.id, 1, task.state, task.accepted, task.messageId);
+      return { task: newRecord(task, Number(inserted.lastInsertRowid)), created: true, status };
     }
     const row = this.#sql.select_task_by_message.get({
       submitter: task.submitter,
       message_id: task.messageId,
     }) as TaskRow;
     const stored = taskFromRow(row);
-    return { task: stored, created: inserted.changes === 1, status: this.#latestStatus(stored.id) };
+    return { task: stored, created: false, status: this.#latestStatus(stored.id) };
   }
 
   applyChange(change: TaskChange): Promise<ChangeOutcome> {
-    return this.#commit.write(() => {
-      const row = this.#sql.select_task.get({ id: change.taskId }) as TaskRow | undefined;
-      if (row === undefined || !change.from.includes(row.state)) {
-        throw new StaleStateError(change.taskId, change.from, row?.state);
-      }
-      if (change.to !== row.state) assertTransition(row.state, change.to);
-      const task = taskFromRow(row);
+    return this.#commit.write(() => this.#applySequence([change])[0]!);
+  }
+
+  applyChanges(changes: readonly TaskChange[]): Promise<ChangeOutcome[]> {
+    return this.#commit.write(() => this.#applySequence(changes));
+  }
+
+  /**
+   * Applies changes to one task in order: every compare-and-set is checked in memory before
+   * anything is written (so a refusal writes nothing), then the row once and a status each.
+   */
+  #applySequence(changes: readonly TaskChange[]): ChangeOutcome[] {
+    const first = changes[0]!;
+    const row = this.#sql.select_task.get({ id: first.taskId }) as TaskRow | undefined;
+    if (row === undefined) throw new StaleStateError(first.taskId, first.from, undefined);
+    const task = taskFromRow(row);
+    const steps: { snapshot: TaskRecord; draft: TaskChange["status"] }[] = [];
+    for (const change of changes) {
+      if (change.taskId !== task.id) throw new Error("applyChanges: all changes must name the same task");
+      if (!change.from.includes(task.state))
+        throw new StaleStateError(change.taskId, change.from, task.state);
+      if (change.to !== task.state) assertTransition(task.state, change.to);
       for (const [key, value] of Object.entries(change.patch ?? {})) {
         if (value !== undefined) (task as unknown as Record<string, unknown>)[key] = value;
       }
@@ -159,10 +182,13 @@ export class SqliteTaskStore implements TaskStore {
       task.lastSequence += 1;
       task.updatedAt = change.status.at;
       if (change.status.progress !== undefined) task.progress = change.status.progress;
-      this.#sql.update_task.run(updateParams(task));
-      const status = this.#insertEvent(task.id, task.lastSequence, task.state, change.status, task.messageId);
-      return { task, status };
-    });
+      steps.push({ snapshot: { ...task }, draft: change.status });
+    }
+    this.#sql.update_task.run(updateParams(task));
+    return steps.map(({ snapshot, draft }) => ({
+      task: snapshot,
+      status: this.#insertEvent(task.id, snapshot.lastSequence, snapshot.state, draft, task.messageId),
+    }));
   }
 
   #insertEvent(
@@ -241,8 +267,17 @@ export class SqliteTaskStore implements TaskStore {
     return rows.map((row) => toStatusMessage(statusFromRow(row)));
   }
 
-  async fetchReady(limit: number): Promise<TaskRecord[]> {
-    return (this.#sql.select_ready.all({ limit }) as TaskRow[]).map(taskFromRow);
+  async fetchReady(limit: number, after?: SchedulingKey): Promise<TaskRecord[]> {
+    const rows =
+      after === undefined
+        ? this.#sql.select_ready.all({ limit })
+        : this.#sql.select_ready_after.all({
+            limit,
+            priority: after.priority,
+            deadline_key: after.deadline ?? NO_TIME,
+            submit_seq: after.submitSeq,
+          });
+    return (rows as TaskRow[]).map(taskFromRow);
   }
 
   async fetchDueRetries(now: number, limit: number): Promise<TaskRecord[]> {
@@ -318,4 +353,25 @@ export class SqliteTaskStore implements TaskStore {
     this.#commit.flush();
     this.#db.close();
   }
+}
+
+/** The stored form of a task just inserted (the columns insert_task.sql sets). */
+function newRecord(task: NewTask, submitSeq: number): TaskRecord {
+  const { accepted: _accepted, ...fields } = task;
+  return {
+    ...fields,
+    attempts: 0,
+    progress: null,
+    result: undefined,
+    error: null,
+    allocation: null,
+    runAt: task.createdAt,
+    leaseOwner: null,
+    leaseExpiresAt: null,
+    lastSequence: 1,
+    submitSeq,
+    updatedAt: task.createdAt,
+    startedAt: null,
+    finishedAt: null,
+  };
 }
