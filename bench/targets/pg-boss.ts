@@ -10,6 +10,8 @@ export class PgBossTarget implements BenchTarget {
   readonly name = "pg-boss";
   readonly backend = "PostgreSQL";
   readonly completionSeenBy = "the handler's return (pg-boss offers the submitter no completion event)";
+  // It polls (≥ 0.5 s between fetches): ~100 jobs/s at this concurrency, so full sizes would take hours.
+  readonly maxJobs = 5000;
   #boss: PgBoss | undefined;
 
   async open(hooks: Hooks, options: { concurrency: number }): Promise<void> {
