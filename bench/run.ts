@@ -133,8 +133,13 @@ if (memory) {
   );
 }
 const completion = Object.fromEntries(
-  targets.map((t) => [t.name, { backend: t.backend, completed_seen_by: t.completionSeenBy }]),
+  targets.map((t) => [
+    t.name,
+    { backend: t.backend, completed_seen_by: t.completionSeenBy, max_jobs: t.maxJobs ?? null },
+  ]),
 );
+for (const t of targets)
+  if (t.maxJobs !== undefined) console.log(`\n${t.name}: at most ${t.maxJobs} jobs per scenario.`);
 const result = { date: new Date().toISOString(), smoke, machine, sizes, rows, memory, targets: completion };
 const dir = join(import.meta.dirname, "results");
 mkdirSync(dir, { recursive: true });

@@ -36,9 +36,10 @@ export interface ThroughputResult {
 /** N no-op jobs, first submit to last completion; submitted in batches of 1,000, or one by one (64 in flight). */
 export function throughput(
   target: BenchTarget,
-  n: number,
+  size: number,
   mode: "bulk" | "single",
 ): Promise<ThroughputResult> {
+  const n = Math.min(size, target.maxJobs ?? size);
   return withTarget(target, async (tracker) => {
     const jobs = Array.from({ length: n }, (_, i) => noop(i));
     const t0 = performance.now();
@@ -73,7 +74,7 @@ export interface LatencyResult {
  */
 export function latency(target: BenchTarget, rate: number, seconds: number): Promise<LatencyResult> {
   return withTarget(target, async (tracker) => {
-    const n = Math.round(rate * seconds);
+    const n = Math.min(Math.round(rate * seconds), target.maxJobs ?? Number.POSITIVE_INFINITY);
     const t0 = performance.now() + 10;
     let i = 0;
     const failures: unknown[] = [];
@@ -103,7 +104,8 @@ export interface MixResult {
 }
 
 /** A realistic mix: priorities 0–9, 10 % asking for one CPU, handlers sleeping 1–20 ms, 1 % failing once. */
-export function mix(target: BenchTarget, n: number): Promise<MixResult> {
+export function mix(target: BenchTarget, size: number): Promise<MixResult> {
+  const n = Math.min(size, target.maxJobs ?? size);
   return withTarget(target, async (tracker) => {
     const jobs: BenchJob[] = Array.from({ length: n }, (_, i) => ({
       bid: i,
