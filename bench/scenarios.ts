@@ -78,18 +78,22 @@ export function latency(target: BenchTarget, rate: number, seconds: number): Pro
     const t0 = performance.now() + 10;
     let i = 0;
     const failures: unknown[] = [];
+    const submits: Promise<void>[] = [];
     while (i < n) {
       const now = performance.now();
       while (i < n && t0 + (i * 1000) / rate <= now) {
         const job = noop(i);
         tracker.submitted.set(job.bid, t0 + (i * 1000) / rate);
-        target.submitOne(job).catch((error: unknown) => failures.push(error));
+        submits.push(target.submitOne(job).catch((error: unknown) => void failures.push(error)));
         i += 1;
       }
       await new Promise((r) => setTimeout(r, 1));
     }
+    // A refused submission is the submitter's failure, not a lost job: report it as such.
+    await Promise.all(submits);
+    if (failures.length > 0)
+      throw new Error(`${failures.length} of ${n} submissions failed, e.g. ${String(failures[0])}`);
     await tracker.waitFor(n, TIMEOUT_MS);
-    if (failures.length > 0) throw new Error(`${failures.length} submissions failed: ${String(failures[0])}`);
     return {
       offered_per_s: rate,
       to_start_ms: tracker.latency(tracker.started),
