@@ -1,8 +1,8 @@
-import { randomUUID } from "node:crypto";
+import { v7 as timeOrderedId } from "uuid";
 import { PROTOCOL_VERSION } from "../protocol/version.js";
 import type { SubmitRequest } from "./task-client.js";
 
-/** Builds the `submit_task` message for a request. */
+/** Builds the `submit_task` message for a request (a time-ordered message id unless one is given). */
 export function toSubmitMessage(request: SubmitRequest, now = new Date()) {
   const specification: Record<string, unknown> = { type: request.type, parameters: request.parameters ?? {} };
   if (request.requirements !== undefined) specification.requirements = request.requirements;
@@ -18,7 +18,7 @@ export function toSubmitMessage(request: SubmitRequest, now = new Date()) {
   return {
     type: "submit_task" as const,
     header: {
-      message_id: request.messageId ?? randomUUID(),
+      message_id: request.messageId ?? timeOrderedId(),
       timestamp: now.toISOString(),
       protocol_version: PROTOCOL_VERSION,
     },
