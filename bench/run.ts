@@ -143,7 +143,8 @@ for (const t of targets)
 const result = { date: new Date().toISOString(), smoke, machine, sizes, rows, memory, targets: completion };
 const dir = join(import.meta.dirname, "results");
 mkdirSync(dir, { recursive: true });
-const file = join(dir, `${new Date().toISOString().slice(0, 10)}${smoke ? "-smoke" : ""}.json`);
+const stamp = new Date().toISOString().slice(0, 16).replace(":", "-");
+const file = join(dir, `${stamp}${only ? `-${only.join("-")}` : ""}${smoke ? "-smoke" : ""}.json`);
 writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
 console.log(`\nwrote ${file}`);
 const failed = rows.some((r) => names.some((n) => r.values[n] === undefined));
