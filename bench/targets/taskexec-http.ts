@@ -5,7 +5,7 @@ import { TaskClient } from "../../src/index.js";
 import { signToken } from "../../src/security/token-signer.js";
 import type { BenchJob, BenchTarget, Hooks } from "../types.js";
 import { scratchDir } from "./scratch.js";
-import { benchHandler, toRequest } from "./taskexec-library.js";
+import { benchHandler, reportCompletions, toRequest } from "./taskexec-library.js";
 
 const SECRET = "bench-secret-bench-secret-bench-secret-0";
 
@@ -34,12 +34,7 @@ export class TaskexecHttpTarget implements BenchTarget {
         handlers: [benchHandler(hooks)],
       }),
     );
-    this.#service.executor.engine.observe({
-      onStatus: (task, status) => {
-        if (status.body.status === "completed") hooks.completed((task.parameters as unknown as BenchJob).bid);
-      },
-      onRejected: () => {},
-    });
+    reportCompletions(this.#service.executor.engine, hooks);
     this.#client = new TaskClient({
       url: this.#service.url,
       token: await signToken(SECRET, { sub: "bench", roles: ["submitter"], ttl: "1d" }),

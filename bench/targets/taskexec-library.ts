@@ -7,6 +7,16 @@ export function benchHandler(hooks: Hooks) {
   return defineHandler<BenchJob>({ type: "bench", run: ({ parameters }) => hooks.work(parameters) });
 }
 
+/** Reports each durable completion to the harness (what a submitter's status stream would see). */
+export function reportCompletions(engine: Executor["engine"], hooks: Hooks): void {
+  engine.observe({
+    onStatus: (task, status) => {
+      if (status.body.status === "completed") hooks.completed((task.parameters as unknown as BenchJob).bid);
+    },
+    onRejected: () => {},
+  });
+}
+
 export const toRequest = (job: BenchJob) => ({
   type: "bench",
   parameters: job as unknown as Record<string, unknown>,
@@ -33,12 +43,7 @@ export class TaskexecLibraryTarget implements BenchTarget {
       logging: { level: "silent" },
       handlers: [benchHandler(hooks)],
     });
-    this.#executor.engine.observe({
-      onStatus: (task, status) => {
-        if (status.body.status === "completed") hooks.completed((task.parameters as unknown as BenchJob).bid);
-      },
-      onRejected: () => {},
-    });
+    reportCompletions(this.#executor.engine, hooks);
     await this.#executor.start();
     this.#client = this.#executor.client();
   }

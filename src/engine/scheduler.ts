@@ -44,10 +44,6 @@ export class Scheduler {
     );
   }
 
-  get activeCount(): number {
-    return this.#active.size;
-  }
-
   isActive(taskId: string): boolean {
     return this.#active.has(taskId);
   }

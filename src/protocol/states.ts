@@ -24,12 +24,6 @@ export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set<TaskState>([
   "cancelled",
 ]);
 
-/** States a task may sit in while it has not started running: the queue, on disk. */
-export const QUEUED_STATES: readonly TaskState[] = ["resource_allocation", "waiting"];
-
-/** States in which an executor holds a lease on the task. */
-export const LEASED_STATES: readonly TaskState[] = ["executing", "completing"];
-
 const TRANSITIONS: Readonly<Record<TaskState, readonly TaskState[]>> = {
   submitted: ["validating"],
   validating: ["resource_allocation", "rejected"],
@@ -45,10 +39,6 @@ const TRANSITIONS: Readonly<Record<TaskState, readonly TaskState[]>> = {
 
 export function isTerminal(state: TaskState): boolean {
   return TERMINAL_STATES.has(state);
-}
-
-export function isTaskState(value: unknown): value is TaskState {
-  return typeof value === "string" && (TASK_STATES as readonly string[]).includes(value);
 }
 
 /** Whether `from → to` is a legal transition. Any non-terminal state may go to `cancelled`. */

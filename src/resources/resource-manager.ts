@@ -61,10 +61,6 @@ export class ResourceManager {
     return this.#capacity;
   }
 
-  get waitingCount(): number {
-    return this.#waiters.length;
-  }
-
   /** Grants the request now if the policy allows, else returns undefined (nothing is queued). */
   tryAllocate(request: ResourceRequest): AllocationRecord | undefined {
     const reserved: ResourceAmounts = {};
