@@ -1,8 +1,7 @@
 import { Logger, makeWorkerUtils, type Runner, run, type WorkerUtils } from "graphile-worker";
-import pg from "pg";
 import type { BenchJob, BenchTarget, Hooks } from "../types.js";
+import { dropSchema, PG_URL } from "./postgres.js";
 
-export const PG_URL = process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const SCHEMA = "graphile_worker_bench";
 
 /** graphile-worker on the machine's PostgreSQL (LISTEN/NOTIFY, no polling delay for new jobs). */
@@ -14,10 +13,7 @@ export class GraphileWorkerTarget implements BenchTarget {
   #utils: WorkerUtils | undefined;
 
   async open(hooks: Hooks, options: { concurrency: number }): Promise<void> {
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
-    await client.end();
+    await dropSchema(SCHEMA);
     this.#utils = await makeWorkerUtils({
       connectionString: PG_URL,
       schema: SCHEMA,

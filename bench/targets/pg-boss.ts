@@ -1,7 +1,6 @@
 import PgBoss from "pg-boss";
-import pg from "pg";
 import type { BenchJob, BenchTarget, Hooks } from "../types.js";
-import { PG_URL } from "./graphile-worker.js";
+import { dropSchema, PG_URL } from "./postgres.js";
 
 const SCHEMA = "pgboss_bench";
 
@@ -15,10 +14,7 @@ export class PgBossTarget implements BenchTarget {
   #boss: PgBoss | undefined;
 
   async open(hooks: Hooks, options: { concurrency: number }): Promise<void> {
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
-    await client.end();
+    await dropSchema(SCHEMA);
     this.#boss = new PgBoss({ connectionString: PG_URL, schema: SCHEMA, max: 10 });
     this.#boss.on("error", () => {});
     await this.#boss.start();
