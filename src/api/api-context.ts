@@ -1,9 +1,11 @@
 import type { CompiledOptions } from "../config/options.js";
 import type { Principal, TaskExecutor } from "../engine/task-executor.js";
 import type { ExecutorMetrics } from "../observability/metrics.js";
+import type { RecentActivity } from "../observability/recent-activity.js";
 import { actsOnAllTasks, type AuthenticatedPrincipal, seesAllTasks } from "../security/roles.js";
 import type { SubmissionGuard } from "../security/submission-guard.js";
 import type { Authenticator } from "./authenticator.js";
+import type { TaskFeed } from "./task-feed.js";
 
 /** What the routes share. */
 export interface ApiContext {
@@ -11,6 +13,10 @@ export interface ApiContext {
   auth: Authenticator;
   guard: SubmissionGuard;
   metrics: ExecutorMetrics;
+  /** The last 15 minutes, for the dashboard's charts. */
+  activity: RecentActivity;
+  /** Coalesced task changes, for the dashboard's live table. */
+  feed: TaskFeed;
   options: CompiledOptions;
   /** Aborts when the server closes, ending open status streams. */
   closing: AbortSignal;

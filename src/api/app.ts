@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import { PROTOCOL_VERSION } from "../protocol/version.js";
 import type { ApiContext } from "./api-context.js";
 import { sendError, toHttpError } from "./http-errors.js";
+import { dashboardRoutes } from "./routes/dashboard-routes.js";
 import { submitRoutes } from "./routes/submit-routes.js";
 import { systemRoutes } from "./routes/system-routes.js";
 import { taskRoutes } from "./routes/task-routes.js";
@@ -57,5 +58,6 @@ export async function buildApp(ctx: ApiContext, options: AppOptions): Promise<Fa
   submitRoutes(app, ctx);
   taskRoutes(app, ctx);
   systemRoutes(app, ctx);
+  await dashboardRoutes(app);
   return app;
 }

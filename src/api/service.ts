@@ -6,12 +6,14 @@ import type { CompiledOptions } from "../config/options.js";
 import { createExecutorFromCompiled, type Executor } from "../executor.js";
 import { createLogger } from "../observability/logger.js";
 import { ExecutorMetrics } from "../observability/metrics.js";
+import { RecentActivity } from "../observability/recent-activity.js";
 import { ensureSecret, LOCAL_TOKEN_FILE, writeSecretFile } from "../security/secret-file.js";
 import { SubmissionGuard } from "../security/submission-guard.js";
 import { signToken } from "../security/token-signer.js";
 import { createTokenVerifier } from "../security/token-verifier.js";
 import { buildApp } from "./app.js";
 import { Authenticator } from "./authenticator.js";
+import { TaskFeed } from "./task-feed.js";
 
 export interface Service {
   url: string;
@@ -55,6 +57,10 @@ export async function startService(options: CompiledOptions): Promise<Service> {
   const executor = await createExecutorFromCompiled(options, log);
   const engine = executor.engine;
   const metrics = new ExecutorMetrics(engine);
+  const activity = new RecentActivity();
+  const feed = new TaskFeed();
+  engine.observe(activity);
+  engine.observe(feed);
   const closing = new AbortController();
   const app = await buildApp(
     {
@@ -65,6 +71,8 @@ export async function startService(options: CompiledOptions): Promise<Service> {
         exists: (principal, messageId) => engine.hasMessage(principal, messageId),
       }),
       metrics,
+      activity,
+      feed,
       options,
       closing: closing.signal,
     },

@@ -5,21 +5,31 @@ export interface ServerSentEvent {
   data: string;
 }
 
-/** Parses a `text/event-stream` body into events (comments and `retry:` lines are skipped). */
+/**
+ * Parses a `text/event-stream` body into events (comments and `retry:` lines are skipped). Reads
+ * with `getReader()`, not async iteration, so that the dashboard can use it in every browser.
+ */
 export async function* readServerSentEvents(
   body: ReadableStream<Uint8Array>,
 ): AsyncGenerator<ServerSentEvent> {
   const decoder = new TextDecoder();
+  const reader = body.getReader();
   let buffer = "";
-  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let end: number;
-    while ((end = buffer.search(/\r?\n\r?\n/)) !== -1) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end).replace(/^\r?\n\r?\n/, "");
-      const event = parseBlock(block);
-      if (event) yield event;
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += decoder.decode(value, { stream: true });
+      let end: number;
+      while ((end = buffer.search(/\r?\n\r?\n/)) !== -1) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end).replace(/^\r?\n\r?\n/, "");
+        const event = parseBlock(block);
+        if (event) yield event;
+      }
     }
+  } finally {
+    reader.releaseLock();
   }
 }
 

@@ -32,6 +32,10 @@ export type SubmitOutcome =
 export interface ListOptions {
   state?: TaskState | undefined;
   type?: string | undefined;
+  /** Matches the start of the id or reference id, or any part of the type. */
+  text?: string | undefined;
+  /** One submitter's tasks; only principals who see every task may name another. */
+  submitter?: string | undefined;
   limit?: number | undefined;
   /** The `nextCursor` of the previous page. */
   cursor?: string | undefined;
@@ -270,9 +274,10 @@ export class TaskExecutor {
   async listTasks(principal: Principal, options: ListOptions = {}): Promise<TaskListPage> {
     const limit = Math.min(Math.max(options.limit ?? 50, 1), 1000);
     const tasks = await this.#ctx.store.listTasks({
-      submitter: principal.admin ? undefined : principal.id,
+      submitter: principal.admin ? options.submitter : principal.id,
       state: options.state,
       type: options.type,
+      text: options.text,
       limit,
       beforeSeq: options.cursor === undefined ? undefined : decodeCursor(options.cursor),
     });
@@ -328,6 +333,11 @@ export class TaskExecutor {
   /** Adds an observer of every durable change. */
   observe(observer: EngineObserver): void {
     this.#ctx.observers.push(observer);
+  }
+
+  /** The principal's tasks (admins: all) per state. */
+  countTasks(principal: Principal): Promise<Record<string, number>> {
+    return this.#ctx.store.countByState(principal.admin ? undefined : principal.id);
   }
 
   /** Tasks per state, and ready tasks per priority (for metrics). */

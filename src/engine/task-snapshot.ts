@@ -16,6 +16,8 @@ export interface TaskSnapshot {
   max_attempts: number;
   requirements: ResourceAmounts;
   allocation: AllocationRecord | null;
+  /** The node running the task, or that ran it last. */
+  node: string | null;
   parameters: Record<string, unknown>;
   result: unknown;
   error: TaskErrorInfo | null;
@@ -42,6 +44,7 @@ export function toSnapshot(task: TaskRecord): TaskSnapshot {
     max_attempts: task.maxAttempts,
     requirements: task.requirements,
     allocation: task.allocation,
+    node: task.allocation?.node ?? task.leaseOwner,
     parameters: task.parameters,
     result: task.result ?? null,
     error: task.error,
@@ -51,4 +54,12 @@ export function toSnapshot(task: TaskRecord): TaskSnapshot {
     started_at: iso(task.startedAt),
     finished_at: iso(task.finishedAt),
   };
+}
+
+/** A task's row in a list or a live feed: the snapshot without its parameters and result. */
+export type TaskSummary = Omit<TaskSnapshot, "parameters" | "result">;
+
+export function toSummary(task: TaskRecord): TaskSummary {
+  const { parameters: _parameters, result: _result, ...summary } = toSnapshot(task);
+  return summary;
 }

@@ -103,6 +103,8 @@ export interface TaskListFilter {
   submitter?: string | undefined;
   state?: TaskState | undefined;
   type?: string | undefined;
+  /** Matches the start of the id or reference id, or any part of the type. */
+  text?: string | undefined;
   limit: number;
   /** List tasks submitted before this `submitSeq` (the cursor of the previous page). */
   beforeSeq?: number | undefined;

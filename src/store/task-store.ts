@@ -63,7 +63,8 @@ export interface TaskStore {
   getTask(id: string): Promise<TaskRecord | undefined>;
   getTaskByMessageId(submitter: string, messageId: string): Promise<TaskRecord | undefined>;
   listTasks(filter: TaskListFilter): Promise<TaskRecord[]>;
-  countByState(): Promise<Record<string, number>>;
+  /** Tasks per state: all, or one submitter's. */
+  countByState(submitter?: string): Promise<Record<string, number>>;
   /** Ready tasks per priority. */
   queueDepth(): Promise<Record<string, number>>;
   /** For quotas: the submitter's unfinished tasks and their requirements summed per kind. */

@@ -284,7 +284,7 @@ export function describeTaskStoreContract(backend: string, open: () => Promise<S
     });
 
     it("lists a submitter's tasks newest first, filtered, a page at a time", async () => {
-      const mine = [newTask({ type: "a" }), newTask({ type: "b" }), newTask({ type: "a" })];
+      const mine = [newTask({ type: "a" }), newTask({ type: "beta" }), newTask({ type: "a" })];
       await store.insertTasks(mine);
       await store.insertTasks([newTask({ submitter: "bob", type: "a" })]);
       const page1 = await store.listTasks({ submitter: "alice", limit: 2 });
@@ -295,6 +295,17 @@ export function describeTaskStoreContract(backend: string, open: () => Promise<S
       expect((await store.listTasks({ type: "a", limit: 10 })).length).toBe(3);
       expect((await store.listTasks({ state: "executing", limit: 10 })).length).toBe(0);
       expect(await store.countByState()).toEqual({ resource_allocation: 4 });
+      expect(await store.countByState("bob")).toEqual({ resource_allocation: 1 });
+      expect(await store.countByState("nobody")).toEqual({});
+      // Text: the start of the id, the start of the reference id, or any part of the type ("et": not hex).
+      const byId = await store.listTasks({ text: mine[1]!.id.slice(0, 30), limit: 10 });
+      expect(byId.map((t) => t.id)).toEqual([mine[1]!.id]);
+      const byReference = await store.listTasks({ text: mine[0]!.messageId, limit: 10 });
+      expect(byReference.map((t) => t.id)).toEqual([mine[0]!.id]);
+      expect((await store.listTasks({ submitter: "alice", text: "et", limit: 10 })).map((t) => t.id)).toEqual(
+        [mine[1]!.id],
+      );
+      expect(await store.listTasks({ text: "no-such-thing", limit: 10 })).toEqual([]);
       expect(await store.queueDepth()).toEqual({ "5": 4 });
     });
 

@@ -1,11 +1,56 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { ApiContext } from "../api-context.js";
+import { ACTIVITY_WINDOW_S } from "../../observability/recent-activity.js";
+import { PROTOCOL_VERSION } from "../../protocol/version.js";
+import { can, seesAllTasks } from "../../security/roles.js";
+import { type ApiContext, asReader } from "../api-context.js";
 import { sendError } from "../http-errors.js";
 
 export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
+
+  api.get(
+    "/v1/session",
+    {
+      schema: {
+        summary: "Who the token speaks for, what it may do, and the task types this server runs",
+        tags: ["system"],
+      },
+    },
+    async (request) => {
+      const principal = await ctx.auth.authenticate(request, "monitor_task");
+      return {
+        principal: principal.id,
+        roles: principal.roles,
+        may: {
+          submit: can(principal, "submit_task"),
+          see_all_tasks: seesAllTasks(principal),
+          admin: can(principal, "admin"),
+        },
+        task_types: ctx.executor.handlerTypes(),
+        protocol_version: PROTOCOL_VERSION,
+      };
+    },
+  );
+
+  api.get(
+    "/v1/stats",
+    {
+      schema: {
+        summary:
+          "The last 15 minutes of your tasks (admins and executors: all) in steps: submissions, completions, " +
+          "failures per second, error rate, and wait and execution time percentiles (ms)",
+        tags: ["system"],
+        querystring: z.object({ step: z.coerce.number().int().min(1).max(ACTIVITY_WINDOW_S).default(5) }),
+      },
+    },
+    async (request) => {
+      const reader = asReader(await ctx.auth.authenticate(request, "monitor_task"));
+      const step = request.query.step;
+      return { step, points: ctx.activity.series(step, reader.admin ? undefined : reader.id) };
+    },
+  );
 
   api.get(
     "/v1/resources",
@@ -85,16 +130,6 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
         });
       }
     },
-  );
-
-  api.get("/", { schema: { hide: true } }, (_request, reply) =>
-    reply
-      .type("text/html; charset=utf-8")
-      .send(
-        '<!doctype html><meta charset="utf-8"><title>taskexec</title><h1>taskexec</h1>' +
-          '<p><a href="/docs">API documentation</a> · <a href="/openapi.json">OpenAPI</a> · ' +
-          '<a href="/healthz">health</a> · <a href="/metrics">metrics</a></p>',
-      ),
   );
 
   app.setNotFoundHandler((request, reply) =>

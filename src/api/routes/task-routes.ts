@@ -4,7 +4,7 @@ import { z } from "zod";
 import { toSnapshot } from "../../engine/task-snapshot.js";
 import { TASK_STATES } from "../../protocol/states.js";
 import { type ApiContext, asActor, asReader } from "../api-context.js";
-import { streamStatuses } from "../sse.js";
+import { openEventStream, streamStatuses } from "../sse.js";
 
 const TaskId = z.object({ id: z.string().min(1).max(200) });
 
@@ -29,6 +29,18 @@ export function taskRoutes(app: FastifyInstance, ctx: ApiContext): void {
         querystring: z.object({
           state: z.enum(TASK_STATES).optional(),
           type: z.string().min(1).max(200).optional(),
+          q: z
+            .string()
+            .min(1)
+            .max(200)
+            .optional()
+            .describe("the start of an id or reference id, or part of a type"),
+          submitter: z
+            .string()
+            .min(1)
+            .max(200)
+            .optional()
+            .describe("one submitter's tasks (admins and executors)"),
           limit: z.coerce.number().int().min(1).max(1000).default(50),
           cursor: z.string().max(200).optional(),
         }),
@@ -36,8 +48,49 @@ export function taskRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (request) => {
       const principal = await ctx.auth.authenticate(request, "monitor_task");
-      const page = await ctx.executor.listTasks(asReader(principal), request.query);
+      const { q, ...filter } = request.query;
+      const page = await ctx.executor.listTasks(asReader(principal), { ...filter, text: q });
       return { tasks: page.tasks, next_cursor: page.nextCursor };
+    },
+  );
+
+  api.get(
+    "/v1/counts",
+    { schema: { summary: "Your tasks (admins and executors: all) per state", tags: ["tasks"] } },
+    async (request) => {
+      const principal = await ctx.auth.authenticate(request, "monitor_task");
+      return { counts: await ctx.executor.countTasks(asReader(principal)) };
+    },
+  );
+
+  api.get(
+    "/v1/stream",
+    {
+      schema: {
+        summary:
+          "Live changes of your tasks (admins and executors: all) as SSE: `tasks` events carry each changed " +
+          "task's row, coalesced a few times a second; `resync` asks the client to reload its list",
+        tags: ["tasks"],
+      },
+    },
+    async (request, reply) => {
+      const reader = asReader(await ctx.auth.authenticate(request, "monitor_task"));
+      const stream = openEventStream(request, reply, {
+        keepaliveMs: ctx.options.http.sse_keepalive_ms,
+        closing: ctx.closing,
+      });
+      const unsubscribe = ctx.feed.subscribe(reader.admin ? undefined : reader.id, (batch) =>
+        stream.send(batch.kind, batch.kind === "tasks" ? { tasks: batch.tasks } : {}),
+      );
+      stream.signal.addEventListener(
+        "abort",
+        () => {
+          unsubscribe();
+          stream.end();
+        },
+        { once: true },
+      );
+      return reply;
     },
   );
 

@@ -24,6 +24,7 @@ export function registerServe(program: Command): void {
         `  config    ${file ?? "defaults (no config.yaml)"}`,
         `  store     ${config.store.url}`,
         `  handlers  ${types}`,
+        `  dashboard ${service.url}/`,
         `  docs      ${service.url}/docs`,
       ];
       if (service.adminToken !== undefined) {

@@ -54,6 +54,7 @@ const QUERY_NAMES = [
   "next_wake",
   "list_tasks",
   "count_by_state",
+  "count_by_state_for",
   "insert_audit",
   "select_audit",
   "delete_finished",
@@ -241,14 +242,19 @@ export class SqliteTaskStore implements TaskStore {
       submitter: filter.submitter ?? null,
       state: filter.state ?? null,
       type: filter.type ?? null,
+      text: filter.text ?? null,
       before_seq: filter.beforeSeq ?? NO_TIME,
       limit: filter.limit,
     }) as TaskRow[];
     return rows.map(taskFromRow);
   }
 
-  async countByState(): Promise<Record<string, number>> {
-    const rows = this.#sql.count_by_state.all() as { state: string; n: number }[];
+  async countByState(submitter?: string): Promise<Record<string, number>> {
+    const rows = (
+      submitter === undefined
+        ? this.#sql.count_by_state.all()
+        : this.#sql.count_by_state_for.all({ submitter })
+    ) as { state: string; n: number }[];
     return Object.fromEntries(rows.map((r) => [r.state, r.n]));
   }
 

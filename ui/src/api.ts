@@ -1,0 +1,227 @@
+// What the dashboard reads from and sends to the API (the same routes any client uses).
+
+export type TaskState =
+  | "submitted"
+  | "validating"
+  | "resource_allocation"
+  | "waiting"
+  | "executing"
+  | "completing"
+  | "completed"
+  | "failed"
+  | "cancelled"
+  | "rejected";
+
+export const TASK_STATES: readonly TaskState[] = [
+  "submitted",
+  "validating",
+  "resource_allocation",
+  "waiting",
+  "executing",
+  "completing",
+  "completed",
+  "failed",
+  "rejected",
+  "cancelled",
+];
+
+export const TERMINAL_STATES: readonly TaskState[] = ["completed", "failed", "cancelled", "rejected"];
+
+export interface TaskError {
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+
+/** A row of the task table (`GET /v1/tasks`, `GET /v1/stream`). */
+export interface TaskRow {
+  id: string;
+  reference_id: string;
+  submitter: string;
+  type: string;
+  state: TaskState;
+  progress: number | null;
+  priority: number;
+  deadline: string | null;
+  attempts: number;
+  max_attempts: number;
+  requirements: Record<string, number>;
+  node: string | null;
+  error: TaskError | null;
+  sequence: number;
+  created_at: string;
+  updated_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+/** `GET /v1/tasks/{id}`. */
+export interface TaskSnapshot extends TaskRow {
+  parameters: Record<string, unknown>;
+  result: unknown;
+}
+
+export interface TaskStatus {
+  type: "task_status";
+  header: {
+    message_id: string;
+    reference_id: string;
+    timestamp: string;
+    task_id: string | null;
+    sequence: number;
+  };
+  body: {
+    status: TaskState;
+    progress?: number;
+    details?: { event?: string; attempt?: number; error?: TaskError; node?: string; [key: string]: unknown };
+  };
+}
+
+export interface Session {
+  principal: string;
+  roles: string[];
+  may: { submit: boolean; see_all_tasks: boolean; admin: boolean };
+  task_types: string[];
+  protocol_version: string;
+}
+
+export interface NodeResources {
+  node: string;
+  capacity: Record<string, number>;
+  allocated: Record<string, number>;
+  free: Record<string, number>;
+  running: number;
+  waiting: number;
+  last_heartbeat: string;
+  alive: boolean;
+}
+
+export interface Percentiles {
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+export interface ActivityPoint {
+  t: number;
+  submitted_per_s: number;
+  completed_per_s: number;
+  failed_per_s: number;
+  cancelled_per_s: number;
+  error_rate: number | null;
+  wait_ms: Percentiles | null;
+  execution_ms: Percentiles | null;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: string;
+  principal: string;
+  action: string;
+  messageId: string | null;
+  taskId: string | null;
+  decision: string;
+  payload: unknown;
+}
+
+export interface TaskFilter {
+  state?: TaskState | undefined;
+  type?: string | undefined;
+  q?: string | undefined;
+  cursor?: string | undefined;
+  limit?: number | undefined;
+}
+
+/** An error the API answered with (its code and message), or one of reaching it. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** Calls the API with the session's token. */
+export class Api {
+  constructor(readonly token: string) {}
+
+  async request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${this.token}`,
+      accept: "application/json",
+    };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    let response: Response;
+    try {
+      response = await fetch(path, {
+        method,
+        headers,
+        body: body === undefined ? null : JSON.stringify(body),
+        signal: signal ?? null,
+      });
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      throw new ApiError(0, "unreachable", "cannot reach the taskexec server");
+    }
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text === "" ? undefined : JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (!response.ok) {
+      const error = (parsed as { error?: { code?: string; message?: string; details?: unknown } } | undefined)
+        ?.error;
+      throw new ApiError(
+        response.status,
+        error?.code ?? "http_error",
+        error?.message ?? `the server answered ${response.status}`,
+        error?.details,
+      );
+    }
+    return parsed as T;
+  }
+
+  session = () => this.request<Session>("GET", "/v1/session");
+  counts = () => this.request<{ counts: Partial<Record<TaskState, number>> }>("GET", "/v1/counts");
+  task = (id: string) => this.request<TaskSnapshot>("GET", `/v1/tasks/${encodeURIComponent(id)}`);
+  events = (id: string) =>
+    this.request<{ events: TaskStatus[] }>("GET", `/v1/tasks/${encodeURIComponent(id)}/events`);
+  cancel = (id: string) =>
+    this.request<{ changed: boolean; status: TaskStatus }>(
+      "POST",
+      `/v1/tasks/${encodeURIComponent(id)}/cancel`,
+      {
+        reason: "cancelled from the dashboard",
+      },
+    );
+  resources = () => this.request<{ nodes: NodeResources[] }>("GET", "/v1/resources");
+  stats = (step: number) =>
+    this.request<{ step: number; points: ActivityPoint[] }>("GET", `/v1/stats?step=${step}`);
+  submit = (message: unknown) => this.request<TaskStatus>("POST", "/v1/tasks", message);
+
+  tasks(filter: TaskFilter, signal?: AbortSignal) {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(filter)) {
+      if (value !== undefined && value !== "") query.set(key, String(value));
+    }
+    return this.request<{ tasks: TaskRow[]; next_cursor: string | null }>(
+      "GET",
+      `/v1/tasks?${query}`,
+      undefined,
+      signal,
+    );
+  }
+
+  audit(filter: { task_id?: string; principal?: string; after?: number }) {
+    const query = new URLSearchParams({ limit: "100" });
+    for (const [key, value] of Object.entries(filter)) {
+      if (value !== undefined && value !== "") query.set(key, String(value));
+    }
+    return this.request<{ entries: AuditEntry[]; next_after: number | null }>("GET", `/v1/audit?${query}`);
+  }
+}
