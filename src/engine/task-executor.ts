@@ -159,7 +159,8 @@ export class TaskExecutor {
     const ctx = this.#ctx;
     const now = ctx.clock.now();
     const outcomes: (SubmitOutcome | undefined)[] = [];
-    const audit: AuditRecord[] = [];
+    /** Audit records of the messages refused before the store (malformed, rejected). */
+    const refusals: AuditRecord[] = [];
     const toInsert: { index: number; task: NewTask }[] = [];
     for (const [index, message] of messages.entries()) {
       let validation: ReturnType<TaskValidator["validate"]>;
@@ -168,7 +169,7 @@ export class TaskExecutor {
       } catch (error) {
         if (!(error instanceof MalformedMessageError)) throw error;
         outcomes[index] = { kind: "malformed", error };
-        audit.push({
+        refusals.push({
           at: now,
           principal: principal.id,
           action: "submit_task",
@@ -189,7 +190,7 @@ export class TaskExecutor {
         error,
         status: rejectionStatus(validation.messageId, validation.code, validation.issues, error.message, now),
       };
-      audit.push({
+      refusals.push({
         at: now,
         principal: principal.id,
         action: "submit_task",
@@ -199,22 +200,21 @@ export class TaskExecutor {
         payload: { code: validation.code, errors: validation.issues },
       });
     }
+    // One transaction for everything (group commit: both writes are queued in this turn): the
+    // tasks with their audit records, and the refusals' audit records.
+    const refusalsAudited = refusals.length > 0 ? ctx.store.appendAudit(refusals) : Promise.resolve();
     const inserted =
-      toInsert.length > 0 ? ctx.store.insertTasks(toInsert.map((t) => t.task)) : Promise.resolve([]);
-    const results = await inserted;
+      toInsert.length > 0
+        ? ctx.store.insertTasks(
+            toInsert.map((t) => t.task),
+            { principal: principal.id, at: now },
+          )
+        : Promise.resolve([]);
+    const [results] = await Promise.all([inserted, refusalsAudited]);
     for (const [i, result] of results.entries()) {
       const kind = result.created ? "accepted" : "duplicate";
       outcomes[toInsert[i]!.index] = { kind, status: result.status, task: result.task };
-      audit.push({
-        at: now,
-        principal: principal.id,
-        action: "submit_task",
-        messageId: result.task.messageId,
-        taskId: result.task.id,
-        decision: kind,
-      });
     }
-    await ctx.store.appendAudit(audit);
     const created = results.filter((r) => r.created);
     ctx.bus.publish(created.map((r) => r.status));
     for (const { task, status } of created) ctx.observe(task, status);

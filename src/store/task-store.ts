@@ -10,6 +10,12 @@ import type {
   TaskRecord,
 } from "./records.js";
 
+/** Who submitted and when, for the audit records `insertTasks` writes. */
+export interface SubmissionAudit {
+  principal: string;
+  at: number;
+}
+
 export interface InsertOutcome {
   task: TaskRecord;
   /** False when the (submitter, message_id) pair already named a task: nothing was written. */
@@ -45,8 +51,13 @@ export interface StoreCapabilities {
 export interface TaskStore {
   readonly capabilities: StoreCapabilities;
 
-  /** Inserts each task unless its (submitter, message_id) exists; all in one transaction. */
-  insertTasks(tasks: readonly NewTask[]): Promise<InsertOutcome[]>;
+  /**
+   * Inserts each task unless its (submitter, message_id) exists; all in one transaction. With
+   * `audit`, that transaction also records each submission's decision (`accepted` or
+   * `duplicate`) with its task, so that no acceptance is announced without its audit record and
+   * no extra write is needed.
+   */
+  insertTasks(tasks: readonly NewTask[], audit?: SubmissionAudit): Promise<InsertOutcome[]>;
 
   /**
    * Applies one change. Rejects with `StaleStateError` when the task is not in `change.from`,

@@ -22,6 +22,7 @@ import type {
   ChangeOutcome,
   InsertOutcome,
   StoreCapabilities,
+  SubmissionAudit,
   TaskStore,
 } from "../task-store.js";
 import { SqliteGroupCommit } from "./sqlite-group-commit.js";
@@ -120,8 +121,23 @@ export class SqliteTaskStore implements TaskStore {
     );
   }
 
-  insertTasks(tasks: readonly NewTask[]): Promise<InsertOutcome[]> {
-    return this.#commit.write(() => tasks.map((task) => this.#insertOne(task)));
+  insertTasks(tasks: readonly NewTask[], audit?: SubmissionAudit): Promise<InsertOutcome[]> {
+    return this.#commit.write(() => {
+      const outcomes = tasks.map((task) => this.#insertOne(task));
+      if (audit !== undefined) {
+        this.#insertAudit(
+          outcomes.map(({ task, created }) => ({
+            at: audit.at,
+            principal: audit.principal,
+            action: "submit_task",
+            messageId: task.messageId,
+            taskId: task.id,
+            decision: created ? "accepted" : "duplicate",
+          })),
+        );
+      }
+      return outcomes;
+    });
   }
 
   #insertOne(task: NewTask): InsertOutcome {
@@ -320,19 +336,21 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   appendAudit(records: readonly AuditRecord[]): Promise<void> {
-    return this.#commit.write(() => {
-      for (const r of records) {
-        this.#sql.insert_audit.run({
-          at: r.at,
-          principal: r.principal,
-          action: r.action,
-          message_id: r.messageId,
-          task_id: r.taskId,
-          decision: r.decision,
-          payload: r.payload === undefined ? null : JSON.stringify(r.payload),
-        });
-      }
-    });
+    return this.#commit.write(() => this.#insertAudit(records));
+  }
+
+  #insertAudit(records: readonly AuditRecord[]): void {
+    for (const r of records) {
+      this.#sql.insert_audit.run({
+        at: r.at,
+        principal: r.principal,
+        action: r.action,
+        message_id: r.messageId,
+        task_id: r.taskId,
+        decision: r.decision,
+        payload: r.payload === undefined ? null : JSON.stringify(r.payload),
+      });
+    }
   }
 
   async queryAudit(filter: AuditFilter): Promise<AuditEntry[]> {
