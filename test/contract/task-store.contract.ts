@@ -58,6 +58,21 @@ export function describeTaskStoreContract(backend: string, open: () => Promise<S
       expect(other!.task.id).not.toBe(first.id);
     });
 
+    it("records each submission's decision with its task in the same write, when asked", async () => {
+      const first = newTask();
+      await store.insertTasks([first], { principal: "alice", at: 1_000 });
+      const again = newTask({ messageId: first.messageId });
+      await store.insertTasks([again, newTask({ submitter: "bob" })], { principal: "alice", at: 2_000 });
+      await store.insertTasks([newTask()]); // no audit asked: none written
+      const entries = await store.queryAudit({ limit: 10 });
+      expect(entries.map((e) => [e.action, e.decision, e.taskId, e.at])).toEqual([
+        ["submit_task", "accepted", first.id, 1_000],
+        ["submit_task", "duplicate", first.id, 2_000],
+        ["submit_task", "accepted", expect.any(String), 2_000],
+      ]);
+      expect(entries[1]!.messageId).toBe(first.messageId);
+    });
+
     it("deduplicates inside one batch and returns the outcomes in order", async () => {
       const a = newTask();
       const b = newTask({ messageId: a.messageId });
