@@ -236,4 +236,19 @@ describe.skipIf(!browserAvailable())("dashboard", () => {
     expect(overflow).toBeLessThanOrEqual(0);
     await phone.screenshot({ path: join(ARTIFACTS, "phone.png"), fullPage: true });
   });
+
+  it("needs no sign-in when the server runs without auth (loopback only)", async () => {
+    const open = await startTestService({ auth: { enabled: false } });
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(open.url);
+      await page.getByRole("heading", { name: "Tasks" }).waitFor();
+      expect(await page.locator(".who").textContent()).toContain("anonymous");
+      expect(await page.getByLabel("Token").count()).toBe(0);
+    } finally {
+      await context.close();
+      await open.cleanup();
+    }
+  });
 });

@@ -28,7 +28,8 @@ export function App() {
     setProblem(why);
   };
 
-  const signIn = async (token: string) => {
+  /** `quiet`: a refusal just shows the sign-in form (a first try without a token). */
+  const signIn = async (token: string, quiet = false) => {
     setBusy(true);
     setProblem(null);
     const api = new Api(token);
@@ -43,15 +44,16 @@ export function App() {
       setSignedIn({ api, session, feed });
     } catch (error) {
       forgetToken();
-      setProblem(loginProblem(error));
+      if (!quiet || !(error instanceof ApiError && error.status === 401)) setProblem(loginProblem(error));
     } finally {
       setBusy(false);
     }
   };
 
   useEffect(() => {
+    // A server with auth off (loopback only) takes any token: then no sign-in is needed at all.
     const token = storedToken();
-    if (token !== null) void signIn(token);
+    void signIn(token ?? "", token === null);
   }, []);
 
   if (signedIn === null)
