@@ -31,7 +31,12 @@ export const ResourceKind = z
 /** Resource requirements: amounts per kind, finite and ≥ 0. */
 export const Requirements = z.record(ResourceKind, z.number().min(0, "must be ≥ 0"));
 
-export const Priority = z.int("must be an integer").min(0, "must be 0–9").max(9, "must be 0–9");
+export const Priority = z
+  .int({
+    error: (issue) => (issue.input === undefined ? "is required (an integer 0–9)" : "must be an integer"),
+  })
+  .min(0, "must be 0–9")
+  .max(9, "must be 0–9");
 
 /** A JSON object (the handler checks its own shape). */
 export const JsonObject = z.record(z.string(), z.unknown());

@@ -102,6 +102,14 @@ describe("submit_task schema", () => {
     expect(found!.startsWith(expectedPrefix)).toBe(true);
   });
 
+  it("says a missing priority is required, and a fractional one is not an integer", () => {
+    const message = (value: unknown) =>
+      SubmitTask.safeParse(mutate(seedExample(), ["body", "priority"], value)).error!.issues[0]!.message;
+    expect(message(undefined)).toBe("is required (an integer 0–9)");
+    expect(message(1.5)).toBe("must be an integer");
+    expect(message(10)).toBe("must be 0–9");
+  });
+
   it("names the exact path inside the specification", () => {
     const result = SubmitTask.safeParse(
       mutate(seedExample(), ["body", "task_specification", "requirements"], { cpu: -1 }),
