@@ -237,6 +237,38 @@ describe.skipIf(!browserAvailable())("dashboard", () => {
     await phone.screenshot({ path: join(ARTIFACTS, "phone.png"), fullPage: true });
   });
 
+  it("shows the connection lost while the server restarts, then goes live again and catches up", async () => {
+    const first = await startTestService();
+    const port = Number(new URL(first.url).port);
+    let second: ServiceHarness | undefined;
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(first.url);
+      await page.getByLabel("Token").fill(await first.token("root", ["admin"]));
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.locator(".live.on").waitFor();
+      await first.service.close(0); // a graceful restart ends the stream cleanly
+      await page.locator(".live.off").waitFor();
+      second = await startTestService({
+        data_dir: first.dataDir,
+        store: { url: `sqlite:${join(first.dataDir, "taskexec.db")}`, synchronous: "normal" },
+        http: { port },
+      });
+      await page.locator(".live.on").waitFor({ timeout: 15_000 });
+      const answer = await second.call("POST", "/v1/tasks", {
+        token: await second.token("root", ["admin"]),
+        body: submitMessage("noop"),
+      });
+      const id = (answer.body as { header: { task_id: string } }).header.task_id;
+      await page.locator(`tr[data-task-id="${id}"][data-state="completed"]`).waitFor();
+    } finally {
+      await context.close();
+      await second?.cleanup();
+      await first.cleanup();
+    }
+  });
+
   it("needs no sign-in when the server runs without auth (loopback only)", async () => {
     const open = await startTestService({ auth: { enabled: false } });
     const context = await browser.newContext();

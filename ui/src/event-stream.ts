@@ -39,6 +39,11 @@ export async function followEventStream(
     /** Called on an HTTP 4xx: following stops (a retry would fail the same way). */
     onRefused?(status: number): void;
   },
+  /**
+   * `finite`: the stream's end is the end (a task's statuses end with its last). `endless`: an end
+   * means the server went away (a restart), so reconnect as after a drop.
+   */
+  kind: "finite" | "endless" = "finite",
 ): Promise<void> {
   let lastEventId: string | undefined;
   let delayMs = 500;
@@ -52,7 +57,8 @@ export async function followEventStream(
         if (event.id !== undefined) lastEventId = event.id;
         handlers.onEvent(event);
       }
-      return; // the server ended the stream: nothing more will come
+      if (kind === "finite") return; // the server ended the stream: nothing more will come
+      throw new Error("the stream ended");
     } catch (error) {
       if (signal.aborted) return;
       const status = (error as { status?: number }).status;

@@ -14,23 +14,29 @@ export class LiveFeed {
   connected = false;
 
   constructor(token: string, onRefused: (status: number) => void) {
-    void followEventStream("/v1/stream", token, this.#controller.signal, {
-      onEvent: (event) => {
-        const change =
-          event.event === "tasks"
-            ? { kind: "tasks" as const, tasks: (JSON.parse(event.data) as { tasks: TaskRow[] }).tasks }
-            : { kind: "resync" as const };
-        for (const listener of this.#listeners) listener(change);
+    void followEventStream(
+      "/v1/stream",
+      token,
+      this.#controller.signal,
+      {
+        onEvent: (event) => {
+          const change =
+            event.event === "tasks"
+              ? { kind: "tasks" as const, tasks: (JSON.parse(event.data) as { tasks: TaskRow[] }).tasks }
+              : { kind: "resync" as const };
+          for (const listener of this.#listeners) listener(change);
+        },
+        onConnection: (connected) => {
+          const reconnected = connected && !this.connected;
+          this.connected = connected;
+          for (const listener of this.#connectionListeners) listener(connected);
+          // Changes made while we were away were not streamed: views reload.
+          if (reconnected) for (const listener of this.#listeners) listener({ kind: "resync" });
+        },
+        onRefused,
       },
-      onConnection: (connected) => {
-        const reconnected = connected && !this.connected;
-        this.connected = connected;
-        for (const listener of this.#connectionListeners) listener(connected);
-        // Changes made while we were away were not streamed: views reload.
-        if (reconnected) for (const listener of this.#listeners) listener({ kind: "resync" });
-      },
-      onRefused,
-    });
+      "endless",
+    );
   }
 
   subscribe(listener: FeedListener): () => void {
