@@ -248,7 +248,18 @@ describe.skipIf(!browserAvailable())("dashboard", () => {
       await page.getByLabel("Token").fill(await first.token("root", ["admin"]));
       await page.getByRole("button", { name: "Sign in" }).click();
       await page.locator(".live.on").waitFor();
-      await first.service.close(0); // a graceful restart ends the stream cleanly
+      // A second tab follows a task that the restart interrupts.
+      const sleeper = await first.call("POST", "/v1/tasks", {
+        token: await first.token("root", ["admin"]),
+        body: submitMessage("sleep", { ms: 1500 }),
+      });
+      const sleeperId = (sleeper.body as { header: { task_id: string } }).header.task_id;
+      const detail = await context.newPage(); // its own session storage: sign in again
+      await detail.goto(`${first.url}/#/tasks/${sleeperId}`);
+      await detail.getByLabel("Token").fill(await first.token("root", ["admin"]));
+      await detail.getByRole("button", { name: "Sign in" }).click();
+      await detail.locator(".detail-head .badge", { hasText: "executing" }).waitFor();
+      await first.service.close(0); // a graceful restart ends the streams cleanly
       await page.locator(".live.off").waitFor();
       second = await startTestService({
         data_dir: first.dataDir,
@@ -262,6 +273,14 @@ describe.skipIf(!browserAvailable())("dashboard", () => {
       });
       const id = (answer.body as { header: { task_id: string } }).header.task_id;
       await page.locator(`tr[data-task-id="${id}"][data-state="completed"]`).waitFor();
+      // The detail resumed from the last sequence it had: the requeued task's run, in order, to the end.
+      await detail.locator(".detail-head .badge", { hasText: "completed" }).waitFor({ timeout: 15_000 });
+      const timeline = detail.locator("table.timeline tbody tr");
+      await expect.poll(() => timeline.last().textContent()).toMatch(/task completed/);
+      const sequences = await timeline.evaluateAll((rows) =>
+        rows.map((r) => Number(r.getAttribute("data-sequence"))),
+      );
+      expect(sequences).toEqual(sequences.map((_, i) => i + 1));
     } finally {
       await context.close();
       await second?.cleanup();

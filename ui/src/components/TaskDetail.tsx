@@ -45,19 +45,30 @@ export function TaskDetail(props: { id: string }) {
         void load();
       }, 250);
     };
+    // The server also ends the stream when it restarts: follow until the task's last status,
+    // resuming after a break from the last sequence seen.
+    const stream = new AbortController();
+    controller.signal.addEventListener("abort", () => stream.abort());
     void load().then(() =>
-      followEventStream(`/v1/tasks/${encodeURIComponent(props.id)}/events`, api.token, controller.signal, {
-        onEvent: (event) => {
-          if (event.event !== "task_status") return;
-          const status = JSON.parse(event.data) as TaskStatus;
-          setStatuses((current) =>
-            current.some((s) => s.header.sequence === status.header.sequence)
-              ? current
-              : [...current, status],
-          );
-          reload.current();
+      followEventStream(
+        `/v1/tasks/${encodeURIComponent(props.id)}/events`,
+        api.token,
+        stream.signal,
+        {
+          onEvent: (event) => {
+            if (event.event !== "task_status") return;
+            const status = JSON.parse(event.data) as TaskStatus;
+            setStatuses((current) =>
+              current.some((s) => s.header.sequence === status.header.sequence)
+                ? current
+                : [...current, status],
+            );
+            reload.current();
+            if (TERMINAL_STATES.includes(status.body.status)) stream.abort();
+          },
         },
-      }),
+        "endless",
+      ),
     );
     return () => {
       controller.abort();
