@@ -17,7 +17,8 @@ import { type AbortCause, TaskAttempt } from "./task-attempt.js";
 
 /** A task this executor holds: being allocated, waiting for resources, or executing. */
 interface ActiveTask {
-  phase: "allocating" | "waiting" | "executing";
+  /** `recording`: the handler is done and its outcome is being written; it holds no slot. */
+  phase: "allocating" | "waiting" | "executing" | "recording";
   attempt?: TaskAttempt;
 }
 
@@ -36,6 +37,8 @@ export class Scheduler {
   readonly #active = new Map<string, ActiveTask>();
   #running = false;
   #refilling = false;
+  /** Active tasks in the `recording` phase (they hold a lease, not a slot). */
+  #recording = 0;
 
   constructor(ctx: EngineContext) {
     this.#ctx = ctx;
@@ -92,7 +95,7 @@ export class Scheduler {
 
   pump(): void {
     const max = this.#ctx.options.max_concurrent_tasks;
-    while (this.#running && this.#active.size < max) {
+    while (this.#running && this.#active.size - this.#recording < max) {
       const task = this.#frontier.pop();
       if (task === undefined) break;
       if (!this.#active.has(task.id)) this.#begin(task);
@@ -142,6 +145,7 @@ export class Scheduler {
     this.#ctx.background(
       `running task ${task.id}`,
       work.finally(() => {
+        if (active.phase === "recording") this.#recording -= 1;
         this.#active.delete(task.id);
         this.pump();
       }),
@@ -169,7 +173,11 @@ export class Scheduler {
       return;
     }
     active.phase = "executing";
-    active.attempt = new TaskAttempt(ctx, started.task, allocation, handler);
+    active.attempt = new TaskAttempt(ctx, started.task, allocation, handler, () => {
+      active.phase = "recording";
+      this.#recording += 1;
+      this.pump();
+    });
     await active.attempt.done;
   }
 

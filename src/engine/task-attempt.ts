@@ -27,7 +27,18 @@ export class TaskAttempt {
   /** Resolves when the outcome is recorded and the resources are back. */
   readonly done: Promise<void>;
 
-  constructor(ctx: EngineContext, task: TaskRecord, allocation: AllocationRecord, handler: AnyTaskHandler) {
+  /**
+   * @param onHandlerDone called when the handler has returned or thrown and its resources are
+   *   back, before the outcome is written: its execution slot may go to the next task, whose
+   *   start is then written in the same transaction as this outcome.
+   */
+  constructor(
+    ctx: EngineContext,
+    task: TaskRecord,
+    allocation: AllocationRecord,
+    handler: AnyTaskHandler,
+    private readonly onHandlerDone: () => void = () => {},
+  ) {
     this.#ctx = ctx;
     this.#task = task;
     this.#allocation = allocation;
@@ -78,6 +89,7 @@ export class TaskAttempt {
     const cause = this.#cause;
     if (cause === undefined && outcome !== undefined) {
       this.#ctx.resources.release(this.#allocation);
+      this.onHandlerDone();
       await this.#record(outcome);
       return;
     }

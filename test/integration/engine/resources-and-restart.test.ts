@@ -1,6 +1,7 @@
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { createExecutor } from "../../../src/executor.js";
+import { defineHandler } from "../../../src/handlers/handler.js";
 import { collect, events, type Harness, startExecutor, until } from "../../helpers/executor.js";
 
 let h: Harness | undefined;
@@ -72,6 +73,44 @@ describe("resources in the lifecycle", () => {
     clearInterval(poll);
     expect(peak).toBeGreaterThan(0);
     expect(peak).toBeLessThanOrEqual(3);
+  });
+});
+
+describe("slots", () => {
+  it("gives a finished handler's slot to the next task at once: its start is written with the outcome", async () => {
+    let running = 0;
+    let peak = 0;
+    const counted = defineHandler({
+      type: "counted",
+      run: async () => {
+        peak = Math.max(peak, ++running);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        running -= 1;
+        return {};
+      },
+    });
+    h = await startExecutor({ max_concurrent_tasks: 1, handlers: [counted] }, false);
+    const seen: string[] = [];
+    h.executor.engine.observe({
+      onStatus: (task, status) => {
+        const event = status.body.details?.event;
+        if (event === "execution_started" || event === "task_completed") seen.push(`${event}:${task.id}`);
+      },
+      onRejected: () => {},
+    });
+    const client = h.executor.client();
+    const results = await client.submitMany(Array.from({ length: 5 }, () => ({ type: "counted" })));
+    await h.executor.start();
+    for (const r of results) if (r.ok) await collect(client.watch(r.id));
+    expect(peak).toBe(1); // one handler at a time, as max_concurrent_tasks says
+    // Each next task's start was durable (and announced) with the previous task's completion,
+    // not one transaction later.
+    const ids = results.map((r) => (r.ok ? r.id : ""));
+    for (let i = 1; i < ids.length; i++) {
+      expect(seen.indexOf(`execution_started:${ids[i]}`)).toBeLessThan(
+        seen.indexOf(`task_completed:${ids[i - 1]}`),
+      );
+    }
   });
 });
 
