@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { axeViolations } from "../helpers/accessibility.js";
 import { ARTIFACTS, browserAvailable, launchBrowser } from "../helpers/browser.js";
 import { badTokens, type ServiceHarness, startTestService, submitMessage } from "../helpers/service.js";
 
@@ -286,6 +287,37 @@ describe.skipIf(!browserAvailable())("dashboard", () => {
       await second?.cleanup();
       await first.cleanup();
     }
+  });
+
+  it("passes axe's WCAG 2.1 AA checks on every view, wide and narrow", async () => {
+    const id = await submitAs(admin, "sleep", { ms: 1, fail_attempts: 9, permanent: true });
+    const found: Record<string, unknown[]> = {};
+    const check = async (page: Page, view: string) => {
+      const violations = await axeViolations(page);
+      if (violations.length > 0) found[view] = violations;
+    };
+    const login = await openPage();
+    await login.getByLabel("Token").waitFor();
+    await check(login, "sign-in");
+    for (const viewport of [
+      { width: 1280, height: 900 },
+      { width: 390, height: 844 },
+    ]) {
+      const page = await signIn(admin, viewport);
+      await page.locator(`tr[data-task-id="${id}"]`).waitFor();
+      await check(page, `overview ${viewport.width}`);
+      await page.goto(`${harness.url}/#/tasks/${id}`);
+      await page.getByRole("heading", { name: "Timeline" }).waitFor();
+      await page.locator(".error-box").waitFor();
+      await check(page, `task ${viewport.width}`);
+      await page.goto(`${harness.url}/#/submit`);
+      await page.getByLabel("Type").waitFor();
+      await check(page, `submit ${viewport.width}`);
+      await page.goto(`${harness.url}/#/audit`);
+      await page.locator(".audit tbody tr").first().waitFor();
+      await check(page, `audit ${viewport.width}`);
+    }
+    expect(found).toEqual({});
   });
 
   it("needs no sign-in when the server runs without auth (loopback only)", async () => {

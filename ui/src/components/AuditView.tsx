@@ -50,7 +50,7 @@ export function AuditView() {
           {problem}
         </p>
       )}
-      <div class="table-wrap">
+      <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="audit-title">
         <table>
           <thead>
             <tr>

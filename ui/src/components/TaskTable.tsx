@@ -153,7 +153,7 @@ export function TaskTable(props: { filters: Filters; onFilters(filters: Filters)
           {problem}
         </p>
       )}
-      <div class="table-wrap">
+      <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="tasks-title">
         <table aria-busy={loading} aria-describedby="tasks-title">
           <thead>
             <tr>

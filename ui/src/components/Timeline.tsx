@@ -21,7 +21,7 @@ export function Timeline(props: { statuses: TaskStatus[] }) {
   return (
     <section class="card" aria-labelledby="timeline-title">
       <h2 id="timeline-title">Timeline</h2>
-      <div class="table-wrap">
+      <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="timeline-title">
         <table class="timeline">
           <thead>
             <tr>
