@@ -189,8 +189,6 @@ export class Api {
   session = () => this.request<Session>("GET", "/v1/session");
   counts = () => this.request<{ counts: Partial<Record<TaskState, number>> }>("GET", "/v1/counts");
   task = (id: string) => this.request<TaskSnapshot>("GET", `/v1/tasks/${encodeURIComponent(id)}`);
-  events = (id: string) =>
-    this.request<{ events: TaskStatus[] }>("GET", `/v1/tasks/${encodeURIComponent(id)}/events`);
   cancel = (id: string) =>
     this.request<{ changed: boolean; status: TaskStatus }>(
       "POST",
