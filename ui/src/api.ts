@@ -1,81 +1,17 @@
 // What the dashboard reads from and sends to the API (the same routes any client uses).
 
-export type TaskState =
-  | "submitted"
-  | "validating"
-  | "resource_allocation"
-  | "waiting"
-  | "executing"
-  | "completing"
-  | "completed"
-  | "failed"
-  | "cancelled"
-  | "rejected";
+// The shapes are the server's own (type-only imports) and the state list is the protocol's
+// (states.ts imports nothing, so only it is bundled): the page cannot drift from the API.
+import type { TaskSnapshot, TaskSummary } from "../../src/engine/task-snapshot.js";
+import type { ActivityPoint } from "../../src/observability/recent-activity.js";
+import type { TaskState } from "../../src/protocol/states.js";
+import type { TaskStatus } from "../../src/protocol/task-status.js";
 
-export const TASK_STATES: readonly TaskState[] = [
-  "submitted",
-  "validating",
-  "resource_allocation",
-  "waiting",
-  "executing",
-  "completing",
-  "completed",
-  "failed",
-  "rejected",
-  "cancelled",
-];
-
-export const TERMINAL_STATES: readonly TaskState[] = ["completed", "failed", "cancelled", "rejected"];
-
-export interface TaskError {
-  code: string;
-  message: string;
-  retryable: boolean;
-}
+export { TASK_STATES, isTerminal, type TaskState } from "../../src/protocol/states.js";
+export type { ActivityPoint, TaskSnapshot, TaskStatus };
 
 /** A row of the task table (`GET /v1/tasks`, `GET /v1/stream`). */
-export interface TaskRow {
-  id: string;
-  reference_id: string;
-  submitter: string;
-  type: string;
-  state: TaskState;
-  progress: number | null;
-  priority: number;
-  deadline: string | null;
-  attempts: number;
-  max_attempts: number;
-  requirements: Record<string, number>;
-  node: string | null;
-  error: TaskError | null;
-  sequence: number;
-  created_at: string;
-  updated_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-}
-
-/** `GET /v1/tasks/{id}`. */
-export interface TaskSnapshot extends TaskRow {
-  parameters: Record<string, unknown>;
-  result: unknown;
-}
-
-export interface TaskStatus {
-  type: "task_status";
-  header: {
-    message_id: string;
-    reference_id: string;
-    timestamp: string;
-    task_id: string | null;
-    sequence: number;
-  };
-  body: {
-    status: TaskState;
-    progress?: number;
-    details?: { event?: string; attempt?: number; error?: TaskError; node?: string; [key: string]: unknown };
-  };
-}
+export type TaskRow = TaskSummary;
 
 export interface Session {
   principal: string;
@@ -94,23 +30,6 @@ export interface NodeResources {
   waiting: number;
   last_heartbeat: string;
   alive: boolean;
-}
-
-export interface Percentiles {
-  p50: number;
-  p95: number;
-  p99: number;
-}
-
-export interface ActivityPoint {
-  t: number;
-  submitted_per_s: number;
-  completed_per_s: number;
-  failed_per_s: number;
-  cancelled_per_s: number;
-  error_rate: number | null;
-  wait_ms: Percentiles | null;
-  execution_ms: Percentiles | null;
 }
 
 export interface AuditEntry {

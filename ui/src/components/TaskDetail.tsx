@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { ApiError, TERMINAL_STATES, type TaskSnapshot, type TaskStatus } from "../api.js";
+import { ApiError, isTerminal, type TaskSnapshot, type TaskStatus } from "../api.js";
 import { followEventStream } from "../event-stream.js";
 import { age, prettyJson } from "../format.js";
 import { useNow } from "../hooks.js";
@@ -64,7 +64,7 @@ export function TaskDetail(props: { id: string }) {
                 : [...current, status],
             );
             reload.current();
-            if (TERMINAL_STATES.includes(status.body.status)) stream.abort();
+            if (isTerminal(status.body.status)) stream.abort();
           },
         },
         "endless",
@@ -88,7 +88,7 @@ export function TaskDetail(props: { id: string }) {
   }
   if (task === null) return <p aria-busy="true">Loading…</p>;
 
-  const finished = TERMINAL_STATES.includes(task.state);
+  const finished = isTerminal(task.state);
   const mayCancel =
     !finished && session.may.submit && (session.may.admin || task.submitter === session.principal);
   return (
