@@ -31,6 +31,7 @@ export function executionStarted(
   const attempt = task.attempts + 1;
   return {
     taskId: task.id,
+    known: task,
     from: ["resource_allocation"],
     to: "executing",
     patch: {
@@ -55,6 +56,7 @@ export function progressUpdate(
 ): TaskChange {
   return {
     taskId: task.id,
+    known: task,
     from: ["executing"],
     to: "executing",
     status: draft(now, { ...details, event: "progress_update", attempt }, fraction),
@@ -71,18 +73,20 @@ export function completion(
   return [
     {
       taskId: task.id,
+    known: task,
       from: ["executing"],
       to: "completing",
       patch: { result },
       status: draft(now, { attempt }),
     },
-    completed(task, attempt, result, now),
+    { ...completed(task, attempt, result, now), known: undefined },
   ];
 }
 
 export function completed(task: TaskRecord, attempt: number, result: unknown, now: number): TaskChange {
   return {
     taskId: task.id,
+    known: task,
     from: ["completing"],
     to: "completed",
     patch: { result, progress: 1, finishedAt: now, leaseOwner: null, leaseExpiresAt: null },
@@ -106,6 +110,7 @@ export function failure(
   if (error.retryable && attempts < task.maxAttempts) {
     return {
       taskId: task.id,
+    known: task,
       from: [from],
       to: "waiting",
       patch: { ...release, runAt: retryAt },
@@ -129,6 +134,7 @@ export function failed(
 ): TaskChange {
   return {
     taskId: task.id,
+    known: task,
     from: [from],
     to: "failed",
     patch: { attempts, error, finishedAt: now, leaseOwner: null, leaseExpiresAt: null, allocation: null },
@@ -140,6 +146,7 @@ export function cancelled(task: TaskRecord, reason: string, by: string, now: num
   const error = errorInfo("cancelled", reason);
   return {
     taskId: task.id,
+    known: task,
     from: NON_TERMINAL_STATES,
     to: "cancelled",
     patch: { error, finishedAt: now, leaseOwner: null, leaseExpiresAt: null },
@@ -156,6 +163,7 @@ export function resourcesWaiting(
 ): TaskChange {
   return {
     taskId: task.id,
+    known: task,
     from: ["resource_allocation"],
     to: "waiting",
     patch: { leaseOwner: node, leaseExpiresAt, runAt: now },
@@ -167,6 +175,7 @@ export function resourcesWaiting(
 export function backToAllocation(task: TaskRecord, now: number, details: StatusDetails = {}): TaskChange {
   return {
     taskId: task.id,
+    known: task,
     from: ["waiting"],
     to: "resource_allocation",
     patch: { leaseOwner: null, leaseExpiresAt: null, runAt: now },
@@ -182,6 +191,7 @@ export function deadlinePassedInQueue(task: TaskRecord, now: number): TaskChange
   return [
     {
       taskId: task.id,
+    known: task,
       from: ["resource_allocation"],
       to: "waiting",
       status: draft(now, { reason: "deadline_exceeded" }),

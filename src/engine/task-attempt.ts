@@ -17,7 +17,8 @@ export type AbortCause = "cancelled" | "deadline_exceeded" | "timeout" | "shutdo
  */
 export class TaskAttempt {
   readonly #ctx: EngineContext;
-  readonly #task: TaskRecord;
+  /** The task as its latest change left it (a hint for the store: see `TaskChange.known`). */
+  #task: TaskRecord;
   readonly #allocation: AllocationRecord;
   readonly #handler: AnyTaskHandler;
   readonly #controller = new AbortController();
@@ -133,7 +134,10 @@ export class TaskAttempt {
       throw new TypeError(`progress must be a number from 0 to 1, got ${String(fraction)}`);
     }
     if (this.#controller.signal.aborted) return;
-    await this.#ctx.apply(progressUpdate(this.#task, this.attempt, fraction, details, this.#ctx.clock.now()));
+    const outcome = await this.#ctx.apply(
+      progressUpdate(this.#task, this.attempt, fraction, details, this.#ctx.clock.now()),
+    );
+    if (outcome !== undefined && outcome.task.lastSequence > this.#task.lastSequence) this.#task = outcome.task;
   }
 
   async #record(outcome: { ok: true; value: unknown } | { ok: false; error: unknown }): Promise<void> {

@@ -93,6 +93,13 @@ export type TaskPatch = Partial<
  */
 export interface TaskChange {
   taskId: string;
+  /**
+   * The task as the caller last saw it: a record this store returned (read, or the outcome of
+   * its previous change). A hint: while the stored task is still at that record's sequence and
+   * state the store need not read it; if it has moved on, the change is checked against the
+   * stored task as usual.
+   */
+  known?: TaskRecord | undefined;
   from: readonly TaskState[];
   to: TaskState;
   patch?: TaskPatch;

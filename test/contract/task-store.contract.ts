@@ -2,6 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { InvalidTransitionError } from "../../src/protocol/states.js";
 import { StaleStateError } from "../../src/store/errors.js";
+import type { TaskRecord } from "../../src/store/records.js";
 import type { TaskStore } from "../../src/store/task-store.js";
 import { draft, newTask } from "../helpers/tasks.js";
 
@@ -150,6 +151,78 @@ export function describeTaskStoreContract(backend: string, open: () => Promise<S
         ]),
       ).rejects.toBeInstanceOf(StaleStateError);
       expect(await store.getTask(other.id)).toMatchObject({ state: "resource_allocation", lastSequence: 1 });
+    });
+
+    it("treats a change's known record as a hint: a stale one is checked against the stored task", async () => {
+      const t = newTask();
+      const inserted: TaskRecord = (await store.insertTasks([t]))[0]!.task;
+      const started = await store.applyChange({
+        taskId: t.id,
+        known: inserted,
+        from: ["resource_allocation"],
+        to: "executing",
+        patch: { attempts: 1, leaseOwner: "node-a", leaseExpiresAt: 1_000 },
+        status: draft({ event: "execution_started" }),
+      });
+      expect(started.task).toMatchObject({ state: "executing", lastSequence: 2, attempts: 1 });
+      // Out of date (sequence 1) but the change is legal from the stored state: it applies there.
+      const progressed = await store.applyChange({
+        taskId: t.id,
+        known: inserted,
+        from: ["executing"],
+        to: "executing",
+        status: draft({ event: "progress_update" }, 0.5),
+      });
+      expect(progressed.task).toMatchObject({ state: "executing", lastSequence: 3, attempts: 1, progress: 0.5 });
+      // Out of date and the stored state refuses it: refused, nothing written.
+      await expect(
+        store.applyChange({
+          taskId: t.id,
+          known: inserted,
+          from: ["resource_allocation"],
+          to: "executing",
+          status: draft(),
+        }),
+      ).rejects.toBeInstanceOf(StaleStateError);
+      // A hint that claims a state the task is not in does not make the change legal.
+      await expect(
+        store.applyChange({
+          taskId: t.id,
+          known: { ...progressed.task, state: "completing" },
+          from: ["completing"],
+          to: "completed",
+          status: draft(),
+        }),
+      ).rejects.toBeInstanceOf(StaleStateError);
+      // A lease renewed since the hint was taken survives a change that does not set the lease.
+      await store.renewLeases("node-a", [t.id], 9_000);
+      const again = await store.applyChange({
+        taskId: t.id,
+        known: progressed.task,
+        from: ["executing"],
+        to: "executing",
+        status: draft({ event: "progress_update" }, 0.7),
+      });
+      expect(again.task.lastSequence).toBe(4);
+      expect((await store.getTask(t.id))!.leaseExpiresAt).toBe(9_000);
+      // Two changes queued together from the same hint: the second sees the first.
+      const [a, b] = await Promise.all([
+        store.applyChange({
+          taskId: t.id,
+          known: again.task,
+          from: ["executing"],
+          to: "executing",
+          status: draft({ event: "progress_update" }, 0.8),
+        }),
+        store.applyChanges([
+          { taskId: t.id, known: again.task, from: ["executing"], to: "completing", status: draft() },
+          { taskId: t.id, from: ["completing"], to: "completed", patch: { finishedAt: 7 }, status: draft() },
+        ]),
+      ]);
+      expect(a.status.header.sequence).toBe(5);
+      expect(b.map((o) => o.status.header.sequence)).toEqual([6, 7]);
+      expect((await store.getStatuses(t.id)).map((s) => s.header.sequence)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      expect(await store.getTask(t.id)).toMatchObject({ state: "completed", lastSequence: 7, finishedAt: 7 });
     });
 
     it("clears a field with null and keeps it with undefined", async () => {

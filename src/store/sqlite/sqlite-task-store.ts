@@ -32,6 +32,7 @@ import {
   auditFromRow,
   type EventRow,
   statusFromRow,
+  TASK_COLUMNS,
   type TaskRow,
   taskFromRow,
   updateParams,
@@ -64,6 +65,18 @@ const QUERY_NAMES = [
   "queue_depth",
 ] as const;
 type QueryName = (typeof QUERY_NAMES)[number];
+
+/** The queries that return whole task rows: run in raw mode, read with `taskFromRow`. */
+const TASK_QUERIES: ReadonlySet<QueryName> = new Set([
+  "select_task",
+  "select_task_by_message",
+  "select_ready",
+  "select_ready_after",
+  "select_due_retries",
+  "select_overdue",
+  "select_lost_leases",
+  "list_tasks",
+]);
 
 const QUERIES_DIR = fileURLToPath(new URL("./queries", import.meta.url));
 const NO_TIME = Number.MAX_SAFE_INTEGER;
@@ -110,7 +123,7 @@ export class SqliteTaskStore implements TaskStore {
   constructor(db: Database.Database) {
     this.#db = db;
     const text = readSqlFiles(QUERIES_DIR, QUERY_NAMES);
-    this.#sql = Object.fromEntries(QUERY_NAMES.map((name) => [name, db.prepare(text[name])])) as Record<
+    this.#sql = Object.fromEntries(QUERY_NAMES.map((name) => [name, prepare(db, name, text[name])])) as Record<
       QueryName,
       Statement
     >;
@@ -180,31 +193,43 @@ export class SqliteTaskStore implements TaskStore {
   /**
    * Applies changes to one task in order: every compare-and-set is checked in memory before
    * anything is written (so a refusal writes nothing), then the row once and a status each.
+   *
+   * The first change's `known` record, when given, stands in for reading the task: the update is
+   * guarded by the sequence that record has, so if anything changed the task since, the update
+   * writes nothing and the changes are checked again against the stored row.
    */
   #applySequence(changes: readonly TaskChange[]): ChangeOutcome[] {
     const first = changes[0]!;
+    if (first.known !== undefined) {
+      const steps = planSteps({ ...first.known }, changes, false);
+      if (steps !== undefined && this.#writeSteps(first.known, steps, changes))
+        return this.#announceSteps(steps);
+    }
     const row = this.#sql.select_task.get({ id: first.taskId }) as TaskRow | undefined;
     if (row === undefined) throw new StaleStateError(first.taskId, first.from, undefined);
-    const task = taskFromRow(row);
-    const steps: { snapshot: TaskRecord; draft: TaskChange["status"] }[] = [];
-    for (const change of changes) {
-      if (change.taskId !== task.id) throw new Error("applyChanges: all changes must name the same task");
-      if (!change.from.includes(task.state))
-        throw new StaleStateError(change.taskId, change.from, task.state);
-      if (change.to !== task.state) assertTransition(task.state, change.to);
-      for (const [key, value] of Object.entries(change.patch ?? {})) {
-        if (value !== undefined) (task as unknown as Record<string, unknown>)[key] = value;
-      }
-      task.state = change.to;
-      task.lastSequence += 1;
-      task.updatedAt = change.status.at;
-      if (change.status.progress !== undefined) task.progress = change.status.progress;
-      steps.push({ snapshot: { ...task }, draft: change.status });
-    }
-    this.#sql.update_task.run(updateParams(task));
+    const stored = taskFromRow(row);
+    const expected = { lastSequence: stored.lastSequence, state: stored.state };
+    const steps = planSteps(stored, changes, true)!;
+    if (!this.#writeSteps(expected, steps, changes))
+      throw new Error(`task ${first.taskId} changed while being written`);
+    return this.#announceSteps(steps);
+  }
+
+  /** Writes the task as the last step left it, if the stored task is still as `expected` says. */
+  #writeSteps(
+    expected: Pick<TaskRecord, "lastSequence" | "state">,
+    steps: readonly Step[],
+    changes: readonly TaskChange[],
+  ): boolean {
+    const task = steps[steps.length - 1]!.snapshot;
+    const leaseSet = changes.some((c) => c.patch?.leaseExpiresAt !== undefined);
+    return this.#sql.update_task.run(updateParams(task, expected, leaseSet)).changes === 1;
+  }
+
+  #announceSteps(steps: readonly Step[]): ChangeOutcome[] {
     return steps.map(({ snapshot, draft }) => ({
       task: snapshot,
-      status: this.#insertEvent(task.id, snapshot.lastSequence, snapshot.state, draft, task.messageId),
+      status: this.#insertEvent(snapshot.id, snapshot.lastSequence, snapshot.state, draft, snapshot.messageId),
     }));
   }
 
@@ -379,11 +404,66 @@ export class SqliteTaskStore implements TaskStore {
   }
 }
 
+interface Step {
+  snapshot: TaskRecord;
+  draft: TaskChange["status"];
+}
+
+/**
+ * The task after each change, checked and patched in memory (`task` is changed in place). A
+ * change that is not legal from where the task is throws when `strict` (the record is the stored
+ * one), and gives undefined otherwise (the record was a hint and may be out of date).
+ */
+function planSteps(task: TaskRecord, changes: readonly TaskChange[], strict: boolean): Step[] | undefined {
+  const steps: Step[] = [];
+  for (const change of changes) {
+    if (change.taskId !== task.id) throw new Error("applyChanges: all changes must name the same task");
+    if (!change.from.includes(task.state)) {
+      if (!strict) return undefined;
+      throw new StaleStateError(change.taskId, change.from, task.state);
+    }
+    if (change.to !== task.state) assertTransition(task.state, change.to);
+    const patch = change.patch;
+    if (patch !== undefined) {
+      for (const key of Object.keys(patch) as (keyof typeof patch)[]) {
+        const value = patch[key];
+        if (value !== undefined) (task as unknown as Record<string, unknown>)[key] = value;
+      }
+    }
+    task.state = change.to;
+    task.lastSequence += 1;
+    task.updatedAt = change.status.at;
+    if (change.status.progress !== undefined) task.progress = change.status.progress;
+    steps.push({ snapshot: { ...task }, draft: change.status });
+  }
+  return steps;
+}
+
+/** The prepared statement for one query file; task queries return raw rows of {@link TASK_COLUMNS}. */
+function prepare(db: Database.Database, name: QueryName, text: string): Statement {
+  const statement = db.prepare(text);
+  if (!TASK_QUERIES.has(name)) return statement;
+  const columns = statement.columns().map((c) => c.name);
+  if (columns.join() !== TASK_COLUMNS.join())
+    throw new Error(`${name}.sql returns columns (${columns.join(", ")}), expected those of tasks`);
+  return statement.raw(true);
+}
+
 /** The stored form of a task just inserted (the columns insert_task.sql sets). */
 function newRecord(task: NewTask, submitSeq: number): TaskRecord {
-  const { accepted: _accepted, ...fields } = task;
   return {
-    ...fields,
+    id: task.id,
+    submitter: task.submitter,
+    messageId: task.messageId,
+    type: task.type,
+    state: task.state,
+    priority: task.priority,
+    deadline: task.deadline,
+    parameters: task.parameters,
+    requirements: task.requirements,
+    timeoutMs: task.timeoutMs,
+    maxAttempts: task.maxAttempts,
+    createdAt: task.createdAt,
     attempts: 0,
     progress: null,
     result: undefined,
