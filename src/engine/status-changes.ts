@@ -73,7 +73,7 @@ export function completion(
   return [
     {
       taskId: task.id,
-    known: task,
+      known: task,
       from: ["executing"],
       to: "completing",
       patch: { result },
@@ -110,7 +110,7 @@ export function failure(
   if (error.retryable && attempts < task.maxAttempts) {
     return {
       taskId: task.id,
-    known: task,
+      known: task,
       from: [from],
       to: "waiting",
       patch: { ...release, runAt: retryAt },
@@ -191,7 +191,7 @@ export function deadlinePassedInQueue(task: TaskRecord, now: number): TaskChange
   return [
     {
       taskId: task.id,
-    known: task,
+      known: task,
       from: ["resource_allocation"],
       to: "waiting",
       status: draft(now, { reason: "deadline_exceeded" }),

@@ -137,7 +137,8 @@ export class TaskAttempt {
     const outcome = await this.#ctx.apply(
       progressUpdate(this.#task, this.attempt, fraction, details, this.#ctx.clock.now()),
     );
-    if (outcome !== undefined && outcome.task.lastSequence > this.#task.lastSequence) this.#task = outcome.task;
+    if (outcome !== undefined && outcome.task.lastSequence > this.#task.lastSequence)
+      this.#task = outcome.task;
   }
 
   async #record(outcome: { ok: true; value: unknown } | { ok: false; error: unknown }): Promise<void> {

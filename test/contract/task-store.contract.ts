@@ -173,7 +173,12 @@ export function describeTaskStoreContract(backend: string, open: () => Promise<S
         to: "executing",
         status: draft({ event: "progress_update" }, 0.5),
       });
-      expect(progressed.task).toMatchObject({ state: "executing", lastSequence: 3, attempts: 1, progress: 0.5 });
+      expect(progressed.task).toMatchObject({
+        state: "executing",
+        lastSequence: 3,
+        attempts: 1,
+        progress: 0.5,
+      });
       // Out of date and the stored state refuses it: refused, nothing written.
       await expect(
         store.applyChange({

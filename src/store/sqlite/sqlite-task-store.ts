@@ -123,10 +123,9 @@ export class SqliteTaskStore implements TaskStore {
   constructor(db: Database.Database) {
     this.#db = db;
     const text = readSqlFiles(QUERIES_DIR, QUERY_NAMES);
-    this.#sql = Object.fromEntries(QUERY_NAMES.map((name) => [name, prepare(db, name, text[name])])) as Record<
-      QueryName,
-      Statement
-    >;
+    this.#sql = Object.fromEntries(
+      QUERY_NAMES.map((name) => [name, prepare(db, name, text[name])]),
+    ) as Record<QueryName, Statement>;
     // Lost compare-and-sets and refused transitions are thrown before a write touches anything.
     this.#commit = new SqliteGroupCommit(
       db,
@@ -229,7 +228,13 @@ export class SqliteTaskStore implements TaskStore {
   #announceSteps(steps: readonly Step[]): ChangeOutcome[] {
     return steps.map(({ snapshot, draft }) => ({
       task: snapshot,
-      status: this.#insertEvent(snapshot.id, snapshot.lastSequence, snapshot.state, draft, snapshot.messageId),
+      status: this.#insertEvent(
+        snapshot.id,
+        snapshot.lastSequence,
+        snapshot.state,
+        draft,
+        snapshot.messageId,
+      ),
     }));
   }
 
