@@ -23,8 +23,8 @@ interface ActiveTask {
 }
 
 /** The ready frontier holds this many tasks per execution slot. */
-const FRONTIER_FACTOR = 2;
-const FRONTIER_MIN = 64;
+const FRONTIER_FACTOR = 8;
+const FRONTIER_MIN = 256;
 
 /**
  * Takes ready tasks in scheduling order and runs them within `max_concurrent_tasks` slots

@@ -327,6 +327,7 @@ export function describeTaskStoreContract(backend: string, open: () => Promise<S
         low.id,
       ]);
       expect((await store.fetchReady(2, ready[2])).map((t) => t.id)).toEqual([mid1.id, mid2.id]);
+      expect((await store.fetchReady(10, ready[3])).map((t) => t.id)).toEqual([mid2.id, low.id]);
       expect(await store.fetchReady(10, ready[5])).toEqual([]);
     });
 

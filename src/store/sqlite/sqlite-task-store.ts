@@ -47,7 +47,9 @@ const QUERY_NAMES = [
   "select_events",
   "select_latest_event",
   "select_ready",
-  "select_ready_after",
+  "select_ready_same_key",
+  "select_ready_later_deadline",
+  "select_ready_lower_priority",
   "select_due_retries",
   "select_overdue",
   "select_lost_leases",
@@ -71,7 +73,9 @@ const TASK_QUERIES: ReadonlySet<QueryName> = new Set([
   "select_task",
   "select_task_by_message",
   "select_ready",
-  "select_ready_after",
+  "select_ready_same_key",
+  "select_ready_later_deadline",
+  "select_ready_lower_priority",
   "select_due_retries",
   "select_overdue",
   "select_lost_leases",
@@ -320,16 +324,27 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async fetchReady(limit: number, after?: SchedulingKey): Promise<TaskRecord[]> {
-    const rows =
-      after === undefined
-        ? this.#sql.select_ready.all({ limit })
-        : this.#sql.select_ready_after.all({
-            limit,
-            priority: after.priority,
-            deadline_key: after.deadline ?? NO_TIME,
-            submit_seq: after.submitSeq,
-          });
-    return (rows as TaskRow[]).map(taskFromRow);
+    if (after === undefined) return (this.#sql.select_ready.all({ limit }) as TaskRow[]).map(taskFromRow);
+    // What follows `after` in scheduling order is three consecutive index ranges; each is read
+    // in index order only while the page is not full, so no rows are sorted.
+    const key = {
+      priority: after.priority,
+      deadline_key: after.deadline ?? NO_TIME,
+      submit_seq: after.submitSeq,
+    };
+    const rows = this.#sql.select_ready_same_key.all({ ...key, limit }) as TaskRow[];
+    if (rows.length < limit)
+      rows.push(
+        ...(this.#sql.select_ready_later_deadline.all({ ...key, limit: limit - rows.length }) as TaskRow[]),
+      );
+    if (rows.length < limit)
+      rows.push(
+        ...(this.#sql.select_ready_lower_priority.all({
+          priority: key.priority,
+          limit: limit - rows.length,
+        }) as TaskRow[]),
+      );
+    return rows.map(taskFromRow);
   }
 
   async fetchDueRetries(now: number, limit: number): Promise<TaskRecord[]> {
