@@ -207,6 +207,27 @@ describe("task lifecycle (embedded, real SQLite)", () => {
     expect(events(await collect(client.watch(queued.id)))).not.toContain("execution_started");
   });
 
+  it("gives a handler that reads its signal only after a cancel an aborted signal with the reason", async () => {
+    let seen: { aborted: boolean; reason: unknown } | undefined;
+    let running!: () => void;
+    const isRunning = new Promise<void>((resolve) => (running = resolve));
+    const late = defineHandler({
+      type: "late_reader",
+      run: async (ctx) => {
+        running();
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        seen = { aborted: ctx.signal.aborted, reason: ctx.signal.reason };
+      },
+    });
+    h = await startExecutor({ handlers: [late] });
+    const client = h.executor.client();
+    const task = await client.submit({ type: "late_reader" });
+    await isRunning;
+    await client.cancel(task.id);
+    await until(() => seen !== undefined, 5000);
+    expect(seen).toMatchObject({ aborted: true, reason: { name: "TaskexecError", code: "cancelled" } });
+  });
+
   it("runs by priority, then deadline, then submission order", async () => {
     const order: string[] = [];
     const record = defineHandler({
