@@ -74,6 +74,29 @@ export function describeTaskStoreContract(backend: string, open: () => Promise<S
       expect(entries[1]!.messageId).toBe(first.messageId);
     });
 
+    it("calls onInserted with the outcomes, and a change it asks for is applied with them", async () => {
+      const a = newTask();
+      const seen: boolean[][] = [];
+      let started: Promise<unknown> | undefined;
+      const outcomes = await store.insertTasks([a, newTask({ messageId: a.messageId })], undefined, {
+        onInserted: (written) => {
+          seen.push(written.map((o) => o.created));
+          const task = written[0]!.task;
+          started = store.applyChange({
+            taskId: task.id,
+            known: task,
+            from: ["resource_allocation"],
+            to: "executing",
+            status: draft({ event: "execution_started" }),
+          });
+        },
+      });
+      expect(seen).toEqual([[true, false]]);
+      expect(outcomes.map((o) => o.created)).toEqual([true, false]);
+      await started;
+      expect(await store.getTask(a.id)).toMatchObject({ state: "executing", lastSequence: 2 });
+    });
+
     it("deduplicates inside one batch and returns the outcomes in order", async () => {
       const a = newTask();
       const b = newTask({ messageId: a.messageId });

@@ -27,6 +27,8 @@ class DirtyFailure extends Error {
  */
 export class SqliteGroupCommit {
   #queue: PendingWrite[] = [];
+  /** The batch being committed: a write queued while it runs (by another write) joins it. */
+  #flushing: PendingWrite[] | undefined;
   #scheduled = false;
   #commits = 0;
   readonly #batch: (writes: PendingWrite[]) => Outcome[];
@@ -34,16 +36,19 @@ export class SqliteGroupCommit {
 
   constructor(db: Database, isCleanFailure: (error: unknown) => boolean = () => false) {
     this.#single = db.transaction((run: () => unknown) => run());
-    this.#batch = db.transaction((writes: PendingWrite[]) =>
-      writes.map((write): Outcome => {
+    this.#batch = db.transaction((writes: PendingWrite[]) => {
+      const outcomes: Outcome[] = [];
+      // By index: the batch may grow while it runs.
+      for (let i = 0; i < writes.length; i++) {
         try {
-          return { ok: true, value: write.run() };
+          outcomes.push({ ok: true, value: writes[i]!.run() });
         } catch (error) {
-          if (isCleanFailure(error)) return { ok: false, value: error };
-          throw new DirtyFailure(error);
+          if (!isCleanFailure(error)) throw new DirtyFailure(error);
+          outcomes.push({ ok: false, value: error });
         }
-      }),
-    );
+      }
+      return outcomes;
+    });
   }
 
   /** Transactions committed so far. */
@@ -51,10 +56,18 @@ export class SqliteGroupCommit {
     return this.#commits;
   }
 
-  /** Queues a write; resolves with its value once the transaction holding it has committed. */
+  /**
+   * Queues a write; resolves with its value once the transaction holding it has committed. A
+   * write queued by another write's `run` (while a batch is being committed) joins that batch.
+   */
   write<T>(run: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      const pending = { run, resolve: resolve as (value: unknown) => void, reject };
+      if (this.#flushing !== undefined) {
+        this.#flushing.push(pending);
+        return;
+      }
+      this.#queue.push(pending);
       if (!this.#scheduled) {
         this.#scheduled = true;
         setImmediate(() => this.flush());
@@ -68,6 +81,7 @@ export class SqliteGroupCommit {
     const writes = this.#queue;
     if (writes.length === 0) return;
     this.#queue = [];
+    this.#flushing = writes;
     let outcomes: Outcome[];
     try {
       outcomes = this.#batch(writes);
@@ -78,15 +92,17 @@ export class SqliteGroupCommit {
         for (const write of writes) write.reject(error);
         return;
       }
-      outcomes = writes.map((write): Outcome => {
+      outcomes = [];
+      for (let i = 0; i < writes.length; i++) {
         try {
-          const value = this.#single(write.run);
+          outcomes.push({ ok: true, value: this.#single(writes[i]!.run) });
           this.#commits += 1;
-          return { ok: true, value };
         } catch (failure) {
-          return { ok: false, value: failure };
+          outcomes.push({ ok: false, value: failure });
         }
-      });
+      }
+    } finally {
+      this.#flushing = undefined;
     }
     writes.forEach((write, i) => {
       const outcome = outcomes[i]!;

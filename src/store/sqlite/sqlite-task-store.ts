@@ -20,6 +20,7 @@ import { toStatusMessage } from "../status-message.js";
 import type {
   ActiveUsage,
   ChangeOutcome,
+  InsertOptions,
   InsertOutcome,
   StoreCapabilities,
   SubmissionAudit,
@@ -137,7 +138,11 @@ export class SqliteTaskStore implements TaskStore {
     );
   }
 
-  insertTasks(tasks: readonly NewTask[], audit?: SubmissionAudit): Promise<InsertOutcome[]> {
+  insertTasks(
+    tasks: readonly NewTask[],
+    audit?: SubmissionAudit,
+    options: InsertOptions = {},
+  ): Promise<InsertOutcome[]> {
     return this.#commit.write(() => {
       const outcomes = tasks.map((task) => this.#insertOne(task));
       if (audit !== undefined) {
@@ -152,6 +157,7 @@ export class SqliteTaskStore implements TaskStore {
           })),
         );
       }
+      options.onInserted?.(outcomes);
       return outcomes;
     });
   }

@@ -38,6 +38,48 @@ describe("group commit", () => {
     }
   });
 
+  it("lets a write queued while another runs join that write's transaction", async () => {
+    const tmp = tempDir();
+    const db = new Database(join(tmp.dir, "g.db"));
+    try {
+      db.exec("CREATE TABLE t (n INTEGER PRIMARY KEY)");
+      const commit = new SqliteGroupCommit(db);
+      const insert = db.prepare("INSERT INTO t (n) VALUES (?)");
+      let joined: Promise<unknown> | undefined;
+      const first = commit.write(() => {
+        insert.run(1);
+        joined = commit.write(() => insert.run(2));
+      });
+      await Promise.all([first, new Promise((r) => setImmediate(r))]);
+      await joined;
+      expect(commit.commits).toBe(1);
+      expect((db.prepare("SELECT count(*) AS n FROM t").get() as { n: number }).n).toBe(2);
+    } finally {
+      db.close();
+      tmp.remove();
+    }
+  });
+
+  it("writes a submitted task's start in the transaction of its acceptance when a slot is free", async () => {
+    h = await startExecutor();
+    const reader = new Database(h.dbPath, { readonly: true });
+    try {
+      const statuses = reader.prepare("SELECT status FROM task_events WHERE task_id = ? ORDER BY sequence");
+      const client = h.executor.client();
+      for (let i = 0; i < 3; i++) {
+        const task = await client.submit({ type: "sleep", parameters: { ms: 50 } });
+        // Read at once, as the acceptance is announced: the start is already on disk with it.
+        expect((statuses.all(task.id) as { status: string }[]).map((r) => r.status)).toEqual([
+          "resource_allocation",
+          "executing",
+        ]);
+        await collect(client.watch(task.id));
+      }
+    } finally {
+      reader.close();
+    }
+  });
+
   it("replays a batch one write at a time when a write fails part way, so nothing partial commits", async () => {
     const tmp = tempDir();
     const db = new Database(join(tmp.dir, "g.db"));
