@@ -212,7 +212,9 @@ export class TaskExecutor {
           )
         : Promise.resolve([]);
     // Awaited directly (not through Promise.all): the acceptances must be announced before the
-    // starts that joined their transaction, which settle right after them.
+    // starts that joined their transaction, which settle right after them. The refusals' audit
+    // is marked handled first: when the commit fails, `inserted` throws before it is awaited.
+    refusalsAudited.catch(() => {});
     const results = await inserted;
     await refusalsAudited;
     for (const [i, result] of results.entries()) {
