@@ -24,11 +24,20 @@ export function TaskDetail(props: { id: string }) {
     setStatuses([]);
     setProblem(null);
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let loaded = false;
     const load = () =>
       api.task(props.id).then(
-        (snapshot) => !controller.signal.aborted && setTask(snapshot),
+        (snapshot) => {
+          if (controller.signal.aborted) return;
+          loaded = true;
+          setTask(snapshot);
+          setProblem(null);
+        },
         (error: unknown) => {
           if (controller.signal.aborted) return;
+          // A server that is restarting is no problem with the task: keep what is shown; the
+          // stream reconnects, and its next status reloads the snapshot.
+          if (loaded && error instanceof ApiError && error.code === "unreachable") return;
           setProblem(
             error instanceof ApiError && error.status === 404
               ? `No task ${props.id} that this token may see.`
