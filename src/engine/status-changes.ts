@@ -79,7 +79,7 @@ export function completion(
       patch: { result },
       status: draft(now, { attempt }),
     },
-    { ...completed(task, attempt, result, now), known: undefined },
+    completed(task, attempt, result, now),
   ];
 }
 

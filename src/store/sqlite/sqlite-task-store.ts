@@ -203,9 +203,10 @@ export class SqliteTaskStore implements TaskStore {
    * Applies changes to one task in order: every compare-and-set is checked in memory before
    * anything is written (so a refusal writes nothing), then the row once and a status each.
    *
-   * The first change's `known` record, when given, stands in for reading the task: the update is
-   * guarded by the sequence that record has, so if anything changed the task since, the update
-   * writes nothing and the changes are checked again against the stored row.
+   * The first change's `known` record, when given, stands in for reading the task (the others'
+   * are not needed: each change follows the one before it). The update is guarded by that
+   * record's sequence and state, so if anything changed the task since, it writes nothing and the
+   * changes are checked again against the stored row.
    */
   #applySequence(changes: readonly TaskChange[]): ChangeOutcome[] {
     const first = changes[0]!;
