@@ -94,33 +94,33 @@ export function taskFromRow(row: TaskRow): TaskRecord {
 }
 
 /**
- * The parameters of `update_task.sql`: `task` as it is after the change, written only if the
- * stored task is still as `expected` says (its sequence and state).
+ * The parameters of `update_task.sql`, in its order: `task` as it is after the change, written
+ * only if the stored task is still as `expected` says (its sequence and state).
  */
 export function updateParams(
   task: TaskRecord,
   expected: Pick<TaskRecord, "lastSequence" | "state">,
   leaseSet: boolean,
-) {
-  return {
-    submit_seq: task.submitSeq,
-    expected_sequence: expected.lastSequence,
-    expected_state: expected.state,
-    lease_set: leaseSet ? 1 : 0,
-    state: task.state,
-    attempts: task.attempts,
-    progress: task.progress,
-    result: task.result === undefined ? null : JSON.stringify(task.result),
-    error: task.error === null ? null : JSON.stringify(task.error),
-    allocation: task.allocation === null ? null : JSON.stringify(task.allocation),
-    run_at: task.runAt,
-    lease_owner: task.leaseOwner,
-    lease_expires_at: task.leaseExpiresAt,
-    last_sequence: task.lastSequence,
-    updated_at: task.updatedAt,
-    started_at: task.startedAt,
-    finished_at: task.finishedAt,
-  };
+): unknown[] {
+  return [
+    task.state,
+    task.attempts,
+    task.progress,
+    task.result === undefined ? null : JSON.stringify(task.result),
+    task.error === null ? null : JSON.stringify(task.error),
+    task.allocation === null ? null : JSON.stringify(task.allocation),
+    task.runAt,
+    task.leaseOwner,
+    leaseSet ? 1 : 0,
+    task.leaseExpiresAt,
+    task.lastSequence,
+    task.updatedAt,
+    task.startedAt,
+    task.finishedAt,
+    task.submitSeq,
+    expected.lastSequence,
+    expected.state,
+  ];
 }
 
 export function statusFromRow(row: EventRow): StoredStatus {

@@ -163,21 +163,22 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   #insertOne(task: NewTask): InsertOutcome {
-    const inserted = this.#sql.insert_task.run({
-      id: task.id,
-      submitter: task.submitter,
-      message_id: task.messageId,
-      type: task.type,
-      state: task.state,
-      priority: task.priority,
-      deadline: task.deadline,
-      parameters: JSON.stringify(task.parameters),
-      requirements: JSON.stringify(task.requirements),
-      timeout_ms: task.timeoutMs,
-      max_attempts: task.maxAttempts,
-      run_at: task.createdAt,
-      created_at: task.createdAt,
-    });
+    const inserted = this.#sql.insert_task.run(
+      task.id,
+      task.submitter,
+      task.messageId,
+      task.type,
+      task.state,
+      task.priority,
+      task.deadline,
+      JSON.stringify(task.parameters),
+      JSON.stringify(task.requirements),
+      task.timeoutMs,
+      task.maxAttempts,
+      task.createdAt,
+      task.createdAt,
+      task.createdAt,
+    );
     if (inserted.changes === 1) {
       // New: the record and its first status are what was just written; no need to read them back.
       const status = this.#insertEvent(task.id, 1, task.state, task.accepted, task.messageId);
@@ -256,15 +257,15 @@ export class SqliteTaskStore implements TaskStore {
     draft: NewTask["accepted"],
     referenceId?: string,
   ): TaskStatus {
-    this.#sql.insert_event.run({
-      task_id: taskId,
+    this.#sql.insert_event.run(
+      taskId,
       sequence,
-      message_id: draft.messageId,
-      status: state,
-      progress: draft.progress ?? null,
-      details: draft.details === undefined ? null : JSON.stringify(draft.details),
-      at: draft.at,
-    });
+      draft.messageId,
+      state,
+      draft.progress ?? null,
+      draft.details === undefined ? null : JSON.stringify(draft.details),
+      draft.at,
+    );
     if (referenceId === undefined) return this.#latestStatus(taskId);
     return toStatusMessage({
       taskId,
@@ -393,15 +394,15 @@ export class SqliteTaskStore implements TaskStore {
 
   #insertAudit(records: readonly AuditRecord[]): void {
     for (const r of records) {
-      this.#sql.insert_audit.run({
-        at: r.at,
-        principal: r.principal,
-        action: r.action,
-        message_id: r.messageId,
-        task_id: r.taskId,
-        decision: r.decision,
-        payload: r.payload === undefined ? null : JSON.stringify(r.payload),
-      });
+      this.#sql.insert_audit.run(
+        r.at,
+        r.principal,
+        r.action,
+        r.messageId,
+        r.taskId,
+        r.decision,
+        r.payload === undefined ? null : JSON.stringify(r.payload),
+      );
     }
   }
 

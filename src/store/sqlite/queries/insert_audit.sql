@@ -1,3 +1,4 @@
--- @at @principal @action @message_id @task_id @decision @payload: one audit record.
+-- Positional, in this order: at, principal, action, message_id, task_id, decision, payload. One
+-- audit record.
 INSERT INTO audit (at, principal, action, message_id, task_id, decision, payload)
-VALUES (@at, @principal, @action, @message_id, @task_id, @decision, @payload)
+VALUES (?, ?, ?, ?, ?, ?, ?)

@@ -1,3 +1,4 @@
--- @task_id @sequence @message_id @status @progress @details @at: one status message.
+-- Positional, in this order: task_id, sequence, message_id, status, progress, details, at. One
+-- status message.
 INSERT INTO task_events (task_id, sequence, message_id, status, progress, details, at)
-VALUES (@task_id, @sequence, @message_id, @status, @progress, @details, @at)
+VALUES (?, ?, ?, ?, ?, ?, ?)
