@@ -12,7 +12,7 @@ const SECRET = "bench-secret-bench-secret-bench-secret-0";
 /** taskexec embedded behind its HTTP API, driven by the HTTP TaskClient (same process, loopback). */
 export class TaskexecHttpTarget implements BenchTarget {
   readonly name = "taskexec (HTTP)";
-  readonly backend = "SQLite file, synchronous=FULL; HTTP on loopback";
+  readonly backend = "SQLite file, fsync before every announcement; HTTP on loopback";
   readonly completionSeenBy = "the server's status stream (after the completion is on disk)";
   #service: Service | undefined;
   #client: TaskClient | undefined;

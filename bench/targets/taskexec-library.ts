@@ -27,7 +27,7 @@ export const toRequest = (job: BenchJob) => ({
 /** taskexec embedded, through the library API (in-process client), state durable in SQLite. */
 export class TaskexecLibraryTarget implements BenchTarget {
   readonly name = "taskexec (library)";
-  readonly backend = "SQLite file, synchronous=FULL";
+  readonly backend = "SQLite file, fsync before every announcement";
   readonly completionSeenBy = "the in-process status stream (after the completion is on disk)";
   #executor: Executor | undefined;
   #client: TaskClientApi | undefined;

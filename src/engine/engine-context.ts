@@ -8,7 +8,7 @@ import { StaleStateError } from "../store/errors.js";
 import type { TaskStatus } from "../protocol/task-status.js";
 import type { TaskChange, TaskRecord } from "../store/records.js";
 import type { EngineObserver } from "./engine-observer.js";
-import type { ChangeOutcome, TaskStore } from "../store/task-store.js";
+import type { ChangeOptions, ChangeOutcome, TaskStore } from "../store/task-store.js";
 import type { StatusBus } from "../transport/status-bus.js";
 
 /** What every part of the engine shares: its ports, settings and the one way to change a task. */
@@ -32,10 +32,12 @@ export class EngineContext {
   /**
    * Makes a change durable, then announces it. Resolves to undefined when the task was no
    * longer in an expected state (another path got there first: a cancel, a deadline, recovery).
+   * `options.onCommitted` runs once it is committed, perhaps before it is durable (see
+   * {@link ChangeOptions}).
    */
-  async apply(change: TaskChange): Promise<ChangeOutcome | undefined> {
+  async apply(change: TaskChange, options?: ChangeOptions): Promise<ChangeOutcome | undefined> {
     try {
-      const outcome = await this.store.applyChange(change);
+      const outcome = await this.store.applyChange(change, options);
       this.bus.publish([outcome.status]);
       this.observe(outcome.task, outcome.status);
       const task = outcome.task;

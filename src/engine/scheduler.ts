@@ -155,30 +155,39 @@ export class Scheduler {
   async #execute(task: TaskRecord, allocation: AllocationRecord, active: ActiveTask): Promise<void> {
     const ctx = this.#ctx;
     const now = ctx.clock.now();
-    const started = await ctx
-      .apply(executionStarted(task, allocation, ctx.node, now, now + ctx.options.lease_ms))
-      .catch((error: unknown) => {
-        ctx.resources.release(allocation);
-        throw error;
-      });
-    if (started === undefined) {
-      ctx.resources.release(allocation);
-      return;
-    }
     const handler = ctx.registry.get(task.type);
-    if (handler === undefined) {
-      ctx.resources.release(allocation);
-      const error = errorInfo("handler_not_found", `no handler for task type "${task.type}" on ${ctx.node}`);
-      await ctx.apply(failed(started.task, "executing", started.task.attempts, error, ctx.clock.now()));
-      return;
-    }
-    active.phase = "executing";
-    active.attempt = new TaskAttempt(ctx, started.task, allocation, handler, () => {
+    const onHandlerDone = () => {
       active.phase = "recording";
       this.#recording += 1;
       this.pump();
-    });
-    await active.attempt.done;
+    };
+    // The handler starts as soon as its start is committed: that survives a crash of this process
+    // (the attempt is counted even if the handler brings the process down), and the disk sync
+    // that makes it survive a power loss runs meanwhile, off the event loop. The start is
+    // announced once it is durable; a power loss before then runs the attempt again.
+    const started = await ctx
+      .apply(executionStarted(task, allocation, ctx.node, now, now + ctx.options.lease_ms), {
+        onCommitted: (outcome) => {
+          if (handler === undefined) return;
+          active.phase = "executing";
+          active.attempt = new TaskAttempt(ctx, outcome.task, allocation, handler, onHandlerDone);
+        },
+      })
+      .catch(async (error: unknown) => {
+        // Committed but not made durable (the sync failed): the handler runs on; its attempt
+        // gives the resources back.
+        if (active.attempt !== undefined) await active.attempt.done;
+        else ctx.resources.release(allocation);
+        throw error;
+      });
+    if (active.attempt !== undefined) {
+      await active.attempt.done;
+      return;
+    }
+    ctx.resources.release(allocation);
+    if (started === undefined) return;
+    const error = errorInfo("handler_not_found", `no handler for task type "${task.type}" on ${ctx.node}`);
+    await ctx.apply(failed(started.task, "executing", started.task.attempts, error, ctx.clock.now()));
   }
 
   async #waitForResources(task: TaskRecord, request: ResourceRequest, active: ActiveTask): Promise<void> {

@@ -216,7 +216,6 @@ export class TaskExecutor {
     // is marked handled first: when the commit fails, `inserted` throws before it is awaited.
     refusalsAudited.catch(() => {});
     const results = await inserted;
-    await refusalsAudited;
     for (const [i, result] of results.entries()) {
       const kind = result.created ? "accepted" : "duplicate";
       outcomes[toInsert[i]!.index] = { kind, status: result.status, task: result.task };
@@ -224,6 +223,8 @@ export class TaskExecutor {
     const created = results.filter((r) => r.created);
     ctx.bus.publish(created.map((r) => r.status));
     for (const { task, status } of created) ctx.observe(task, status);
+    // Only now: awaiting first would let the starts announce themselves before their acceptance.
+    await refusalsAudited;
     for (const o of outcomes)
       if (o?.kind === "rejected") for (const obs of ctx.observers) obs.onRejected(o.error.code);
     return outcomes as SubmitOutcome[];

@@ -45,6 +45,18 @@ export interface InsertOptions {
   onInserted?: (outcomes: readonly InsertOutcome[]) => void;
 }
 
+export interface ChangeOptions {
+  /**
+   * Called with the outcome as soon as the change is committed, which may be before it is
+   * durable: it then survives a crash of this process but not yet a power loss, and the
+   * returned promise resolves once it is durable. Lets a task's handler start without waiting
+   * for the disk while its start is still counted if the handler brings the process down. Must
+   * not throw, and must announce nothing. Stores whose commits are durable call it just before
+   * resolving.
+   */
+  onCommitted?: ((outcome: ChangeOutcome) => void) | undefined;
+}
+
 /** What a backend can do; the engine asks these instead of checking which backend it has. */
 export interface StoreCapabilities {
   /** Several processes may claim work from this store at once (row locks with SKIP LOCKED). */
@@ -77,7 +89,7 @@ export interface TaskStore {
    * Applies one change. Rejects with `StaleStateError` when the task is not in `change.from`,
    * with `InvalidTransitionError` when the protocol forbids the transition.
    */
-  applyChange(change: TaskChange): Promise<ChangeOutcome>;
+  applyChange(change: TaskChange, options?: ChangeOptions): Promise<ChangeOutcome>;
 
   /**
    * Applies several changes to one task, in order, atomically: all or none (a refused

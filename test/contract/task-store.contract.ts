@@ -97,6 +97,37 @@ export function describeTaskStoreContract(backend: string, open: () => Promise<S
       expect(await store.getTask(a.id)).toMatchObject({ state: "executing", lastSequence: 2 });
     });
 
+    it("tells onCommitted the outcome of a change before the change's promise resolves, and not for a refused one", async () => {
+      const t = newTask();
+      await store.insertTasks([t]);
+      const seen: string[] = [];
+      const started = store.applyChange(
+        {
+          taskId: t.id,
+          from: ["resource_allocation"],
+          to: "executing",
+          patch: { attempts: 1 },
+          status: draft({ event: "execution_started", attempt: 1 }),
+        },
+        {
+          onCommitted: (outcome) =>
+            seen.push(`committed ${outcome.task.state} ${outcome.status.header.sequence}`),
+        },
+      );
+      const outcome = await started;
+      seen.push("resolved");
+      expect(seen).toEqual(["committed executing 2", "resolved"]);
+      expect(outcome.task.lastSequence).toBe(2);
+      const refused: string[] = [];
+      await expect(
+        store.applyChange(
+          { taskId: t.id, from: ["resource_allocation"], to: "executing", status: draft() },
+          { onCommitted: () => refused.push("committed") },
+        ),
+      ).rejects.toBeInstanceOf(StaleStateError);
+      expect(refused).toEqual([]);
+    });
+
     it("deduplicates inside one batch and returns the outcomes in order", async () => {
       const a = newTask();
       const b = newTask({ messageId: a.messageId });

@@ -6,6 +6,7 @@ import { openSqliteTaskStore } from "../../src/store/sqlite/sqlite-task-store.js
 import { tempDir } from "../helpers/temp.js";
 
 const CHILD = join(import.meta.dirname, "fixtures", "executor-child.ts");
+const SELF_KILLING_CHILD = join(import.meta.dirname, "fixtures", "self-killing-child.ts");
 const TASKS = 60;
 const children = new Set<ChildProcess>();
 afterEach(() => {
@@ -15,12 +16,15 @@ afterEach(() => {
   children.clear();
 });
 
-function startChild(env: Record<string, string>): {
+function startChild(
+  env: Record<string, string>,
+  script = CHILD,
+): {
   child: ChildProcess;
   output: Promise<string>;
   saw: (line: string) => Promise<void>;
 } {
-  const child = spawn(process.execPath, ["--import", "tsx", CHILD], {
+  const child = spawn(process.execPath, ["--import", "tsx", script], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -99,6 +103,41 @@ describe("crash recovery (real child processes, SIGKILL)", () => {
           .flat()
           .filter((s) => s.body.details?.error?.code === "executor_lost");
         expect(lost.length).toBeGreaterThan(0);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      tmp.remove();
+    }
+  }, 60_000);
+
+  it("counts the attempt of a handler that kills its own process: it fails after max_attempts instead of looping", async () => {
+    // The handler starts before its start is synced to disk; it must still be committed (so that
+    // it survives this crash), or every restart would run the task again as its first attempt.
+    const tmp = tempDir();
+    const env = { TASKEXEC_DB: join(tmp.dir, "poison.db"), RUN_LOG: join(tmp.dir, "runs.log") };
+    try {
+      const exits: (string | number | null)[] = [];
+      for (let run = 0; run < 5; run++) {
+        const { child, output } = startChild(run === 0 ? { ...env, SUBMIT: "1" } : env, SELF_KILLING_CHILD);
+        const out = await output;
+        exits.push(child.signalCode ?? child.exitCode);
+        if (out.includes("done\n")) break;
+      }
+      // Two runs died with their handler, the third recovered the task as failed and exited.
+      expect(exits).toEqual(["SIGKILL", "SIGKILL", 0]);
+      const runs = readFileSync(env.RUN_LOG, "utf8").trim().split("\n");
+      expect(runs.map((line) => line.split(" ")[1])).toEqual(["1", "2"]);
+
+      const store = await openSqliteTaskStore({ path: env.TASKEXEC_DB });
+      try {
+        const [task] = await store.listTasks({ limit: 10 });
+        expect(task?.state).toBe("failed");
+        expect(task?.attempts).toBe(2);
+        expect(task?.error?.code).toBe("executor_lost");
+        const statuses = await store.getStatuses(task!.id);
+        expect(statuses.map((s) => s.header.sequence)).toEqual(statuses.map((_, i) => i + 1));
+        expect(statuses.filter((s) => s.body.details?.event === "execution_started")).toHaveLength(2);
       } finally {
         await store.close();
       }

@@ -15,7 +15,7 @@ export async function startExecutor(options: ExecutorOptions = {}, start = true)
   const tmp = tempDir();
   const dbPath = join(tmp.dir, "taskexec.db");
   const executor = await createExecutor({
-    store: { url: `sqlite:${dbPath}`, synchronous: "normal" },
+    store: { url: `sqlite:${dbPath}` },
     logging: { level: "silent" },
     retry: { base_ms: 20, max_ms: 100 },
     resources: { cpu: 4, memory_mb: 4096, gpu: 1 },

@@ -37,7 +37,7 @@ export async function startTestService(overrides: ExecutorOptions = {}): Promise
   const service = await startService(
     compileOptions({
       data_dir: tmp.dir,
-      store: { url: `sqlite:${join(tmp.dir, "taskexec.db")}`, synchronous: "normal" },
+      store: { url: `sqlite:${join(tmp.dir, "taskexec.db")}` },
       http: { port: 0 },
       auth: { jwt_secret: TEST_SECRET },
       logging: { level: "silent" },

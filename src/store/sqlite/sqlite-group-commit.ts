@@ -2,6 +2,8 @@ import type { Database } from "better-sqlite3";
 
 interface PendingWrite {
   run: () => unknown;
+  /** Called with the write's value once its transaction has committed, before it is durable. */
+  onCommitted: ((value: unknown) => void) | undefined;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -19,6 +21,11 @@ class DirtyFailure extends Error {
  * Group commit: every write queued during one event-loop turn runs in one SQLite transaction,
  * and each write's promise settles only after that transaction is on disk.
  *
+ * With a `sync` (see {@link WalSync}), the transaction commits without syncing and the promises
+ * settle once `sync` has made it durable, while the event loop goes on; a write's `onCommitted`
+ * runs in between, at commit. Without one, the commit itself is durable (or the store was opened
+ * not to be).
+ *
  * A write that fails *cleanly* (before writing anything — a lost compare-and-set, as judged by
  * `isCleanFailure`) just rejects, and the others commit. Any other failure may have left part
  * of that write behind, so the whole batch is rolled back and replayed one write per
@@ -34,7 +41,14 @@ export class SqliteGroupCommit {
   readonly #batch: (writes: PendingWrite[]) => Outcome[];
   readonly #single: (run: () => unknown) => unknown;
 
-  constructor(db: Database, isCleanFailure: (error: unknown) => boolean = () => false) {
+  readonly #sync: (() => Promise<void>) | undefined;
+
+  constructor(
+    db: Database,
+    isCleanFailure: (error: unknown) => boolean = () => false,
+    sync?: () => Promise<void>,
+  ) {
+    this.#sync = sync;
     this.#single = db.transaction((run: () => unknown) => run());
     this.#batch = db.transaction((writes: PendingWrite[]) => {
       const outcomes: Outcome[] = [];
@@ -60,9 +74,14 @@ export class SqliteGroupCommit {
    * Queues a write; resolves with its value once the transaction holding it has committed. A
    * write queued by another write's `run` (while a batch is being committed) joins that batch.
    */
-  write<T>(run: () => T): Promise<T> {
+  write<T>(run: () => T, onCommitted?: (value: T) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const pending = { run, resolve: resolve as (value: unknown) => void, reject };
+      const pending: PendingWrite = {
+        run,
+        onCommitted: onCommitted as ((value: unknown) => void) | undefined,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      };
       if (this.#flushing !== undefined) {
         this.#flushing.push(pending);
         return;
@@ -106,8 +125,32 @@ export class SqliteGroupCommit {
     }
     writes.forEach((write, i) => {
       const outcome = outcomes[i]!;
-      if (outcome.ok) write.resolve(outcome.value);
-      else write.reject(outcome.value);
+      if (outcome.ok && write.onCommitted !== undefined) {
+        try {
+          write.onCommitted(outcome.value);
+        } catch (error) {
+          outcomes[i] = { ok: false, value: error };
+        }
+      }
     });
+    if (this.#sync === undefined) {
+      settle(writes, outcomes);
+      return;
+    }
+    this.#sync().then(
+      () => settle(writes, outcomes),
+      // Committed but maybe not on disk: nothing of this batch may be announced.
+      (error: unknown) => {
+        for (const write of writes) write.reject(error);
+      },
+    );
   }
+}
+
+function settle(writes: readonly PendingWrite[], outcomes: readonly Outcome[]): void {
+  writes.forEach((write, i) => {
+    const outcome = outcomes[i]!;
+    if (outcome.ok) write.resolve(outcome.value);
+    else write.reject(outcome.value);
+  });
 }

@@ -19,6 +19,7 @@ import { readSqlFiles } from "../sql-files.js";
 import { toStatusMessage } from "../status-message.js";
 import type {
   ActiveUsage,
+  ChangeOptions,
   ChangeOutcome,
   InsertOptions,
   InsertOutcome,
@@ -28,6 +29,7 @@ import type {
 } from "../task-store.js";
 import { SqliteGroupCommit } from "./sqlite-group-commit.js";
 import { migrateSqlite } from "./sqlite-migrator.js";
+import { WalSync } from "./wal-sync.js";
 import {
   type AuditRow,
   auditFromRow,
@@ -104,7 +106,9 @@ export async function openSqliteTaskStore(options: SqliteStoreOptions): Promise<
   if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
   const db = new Database(options.path);
   db.pragma("journal_mode = WAL");
-  db.pragma(`synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
+  // Commits never sync inline: with `full`, a WalSync makes each one durable off the event loop
+  // before it is announced (see wal-sync.ts); with `normal`, nothing syncs them at all.
+  db.pragma("synchronous = NORMAL");
   db.pragma("busy_timeout = 5000");
   db.pragma("foreign_keys = ON");
   if (options.migrate !== false) {
@@ -115,7 +119,8 @@ export async function openSqliteTaskStore(options: SqliteStoreOptions): Promise<
       throw error instanceof Error ? error : new Error("migration failed", { cause: error });
     }
   }
-  return new SqliteTaskStore(db);
+  const durable = options.synchronous !== "normal" && options.path !== ":memory:";
+  return new SqliteTaskStore(db, durable ? new WalSync(`${options.path}-wal`) : undefined);
 }
 
 /** The TaskStore on one SQLite file (better-sqlite3, WAL): the embedded mode's store. */
@@ -124,9 +129,12 @@ export class SqliteTaskStore implements TaskStore {
   readonly #db: Database.Database;
   readonly #sql: Record<QueryName, Statement>;
   readonly #commit: SqliteGroupCommit;
+  readonly #walSync: WalSync | undefined;
 
-  constructor(db: Database.Database) {
+  /** @param walSync makes commits durable; without one they are not synced (tests, `normal`). */
+  constructor(db: Database.Database, walSync?: WalSync) {
     this.#db = db;
+    this.#walSync = walSync;
     const text = readSqlFiles(QUERIES_DIR, QUERY_NAMES);
     this.#sql = Object.fromEntries(
       QUERY_NAMES.map((name) => [name, prepare(db, name, text[name])]),
@@ -135,6 +143,7 @@ export class SqliteTaskStore implements TaskStore {
     this.#commit = new SqliteGroupCommit(
       db,
       (e) => e instanceof StaleStateError || e instanceof InvalidTransitionError,
+      walSync && (() => walSync.sync()),
     );
   }
 
@@ -192,8 +201,8 @@ export class SqliteTaskStore implements TaskStore {
     return { task: stored, created: false, status: this.#latestStatus(stored.id) };
   }
 
-  applyChange(change: TaskChange): Promise<ChangeOutcome> {
-    return this.#commit.write(() => this.#applySequence([change])[0]!);
+  applyChange(change: TaskChange, options: ChangeOptions = {}): Promise<ChangeOutcome> {
+    return this.#commit.write(() => this.#applySequence([change])[0]!, options.onCommitted);
   }
 
   applyChanges(changes: readonly TaskChange[]): Promise<ChangeOutcome[]> {
@@ -429,6 +438,7 @@ export class SqliteTaskStore implements TaskStore {
     if (!this.#db.open) return;
     this.#commit.flush();
     this.#db.close();
+    await this.#walSync?.close();
   }
 }
 
