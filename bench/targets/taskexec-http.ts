@@ -16,7 +16,7 @@ export class TaskexecHttpTarget implements BenchTarget {
   readonly completionSeenBy = "the server's status stream (after the completion is on disk)";
   #service: Service | undefined;
   #client: TaskClient | undefined;
-  #scratch = scratchDir();
+  #scratch: ReturnType<typeof scratchDir> | undefined;
 
   async open(hooks: Hooks, options: { concurrency: number }): Promise<void> {
     this.#scratch = scratchDir();
@@ -51,6 +51,6 @@ export class TaskexecHttpTarget implements BenchTarget {
 
   async close(): Promise<void> {
     await this.#service?.close(0);
-    this.#scratch.remove();
+    this.#scratch?.remove();
   }
 }

@@ -31,7 +31,7 @@ export class TaskexecLibraryTarget implements BenchTarget {
   readonly completionSeenBy = "the in-process status stream (after the completion is on disk)";
   #executor: Executor | undefined;
   #client: TaskClientApi | undefined;
-  #scratch = scratchDir();
+  #scratch: ReturnType<typeof scratchDir> | undefined;
 
   async open(hooks: Hooks, options: { concurrency: number }): Promise<void> {
     this.#scratch = scratchDir();
@@ -58,6 +58,6 @@ export class TaskexecLibraryTarget implements BenchTarget {
 
   async close(): Promise<void> {
     await this.#executor?.stop({ graceMs: 0 });
-    this.#scratch.remove();
+    this.#scratch?.remove();
   }
 }
