@@ -1,5 +1,9 @@
--- @cutoff @limit: removes terminal tasks finished before the cutoff (their statuses cascade).
+-- @cutoff @limit: removes terminal tasks finished before the cutoff, oldest first (their statuses
+-- are removed first by delete_finished_events.sql).
 DELETE FROM tasks
 WHERE submit_seq IN (
-  SELECT submit_seq FROM tasks WHERE finished_at IS NOT NULL AND finished_at < @cutoff LIMIT @limit
+  SELECT submit_seq FROM tasks INDEXED BY tasks_finished
+  WHERE finished_at IS NOT NULL AND finished_at < @cutoff
+  ORDER BY finished_at, submit_seq
+  LIMIT @limit
 )

@@ -1,0 +1,43 @@
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { describe, expect, it } from "vitest";
+import { openSqliteTaskStore } from "../../../src/store/sqlite/sqlite-task-store.js";
+import { draft, newTask } from "../../helpers/tasks.js";
+import { tempDir } from "../../helpers/temp.js";
+
+describe("SQLite retention", () => {
+  it("removes the status rows of the tasks it deletes, batch by batch, and no others (nothing cascades)", async () => {
+    const tmp = tempDir();
+    const path = join(tmp.dir, "r.db");
+    const store = await openSqliteTaskStore({ path });
+    const reader = new Database(path, { readonly: true });
+    const rows = (sql: string) => (reader.prepare(sql).get() as { n: number }).n;
+    try {
+      const tasks = Array.from({ length: 5 }, () => newTask());
+      await store.insertTasks(tasks);
+      // Three finished long ago (two statuses each), two still queued (one status each).
+      for (const [i, task] of tasks.slice(0, 3).entries()) {
+        await store.applyChange({
+          taskId: task.id,
+          from: ["resource_allocation"],
+          to: "cancelled",
+          patch: { finishedAt: 1000 + i },
+          status: draft(),
+        });
+      }
+      expect(rows("SELECT count(*) AS n FROM task_events")).toBe(8);
+      expect(await store.deleteFinishedBefore(Date.now(), 2)).toBe(2);
+      expect(rows("SELECT count(*) AS n FROM task_events")).toBe(4);
+      expect(await store.deleteFinishedBefore(Date.now(), 2)).toBe(1);
+      expect(rows("SELECT count(*) AS n FROM tasks")).toBe(2);
+      expect(rows("SELECT count(*) AS n FROM task_events")).toBe(2);
+      expect(rows("SELECT count(*) AS n FROM task_events WHERE task_id NOT IN (SELECT id FROM tasks)")).toBe(
+        0,
+      );
+    } finally {
+      reader.close();
+      await store.close();
+      tmp.remove();
+    }
+  });
+});
