@@ -13,6 +13,18 @@ export interface StoredStatus {
   at: number;
 }
 
+/** The last timestamp formatted, and its text: statuses written together share their millisecond. */
+let lastAt = Number.NaN;
+let lastTimestamp = "";
+
+function timestamp(at: number): string {
+  if (at !== lastAt) {
+    lastTimestamp = new Date(at).toISOString();
+    lastAt = at;
+  }
+  return lastTimestamp;
+}
+
 /** Builds the wire `task_status` message from its stored parts (shared by every backend). */
 export function toStatusMessage(s: StoredStatus): TaskStatus {
   const body: TaskStatus["body"] = { status: s.status };
@@ -23,7 +35,7 @@ export function toStatusMessage(s: StoredStatus): TaskStatus {
     header: {
       message_id: s.messageId,
       reference_id: s.referenceId,
-      timestamp: new Date(s.at).toISOString(),
+      timestamp: timestamp(s.at),
       task_id: s.taskId,
       sequence: s.sequence,
     },
