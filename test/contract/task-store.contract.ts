@@ -539,6 +539,32 @@ export function describeTaskStoreContract(backend: string, open: () => Promise<S
       expect(await store.getTask(running.id)).toBeDefined();
     });
 
+    it("counts tasks per state as they are inserted, change state (one by one and in sequences), are refused and are removed", async () => {
+      const [a, b, c] = [newTask(), newTask(), newTask({ submitter: "bob" })];
+      await store.insertTasks([a, b, c, newTask({ messageId: a.messageId })]);
+      expect(await store.countByState()).toEqual({ resource_allocation: 3 });
+      await store.applyChange({
+        taskId: a.id,
+        from: ["resource_allocation"],
+        to: "executing",
+        status: draft(),
+      });
+      await store.applyChanges([
+        { taskId: c.id, from: ["resource_allocation"], to: "waiting", status: draft() },
+        { taskId: c.id, from: ["waiting"], to: "failed", patch: { finishedAt: 1000 }, status: draft() },
+      ]);
+      // Refused changes move nothing.
+      await expect(
+        store.applyChange({ taskId: b.id, from: ["executing"], to: "completing", status: draft() }),
+      ).rejects.toBeInstanceOf(StaleStateError);
+      expect(await store.countByState()).toEqual({ resource_allocation: 1, executing: 1, failed: 1 });
+      expect(await store.countByState("alice")).toEqual({ resource_allocation: 1, executing: 1 });
+      expect(await store.countByState("bob")).toEqual({ failed: 1 });
+      expect(await store.deleteFinishedBefore(Date.now(), 10)).toBe(1);
+      expect(await store.countByState("bob")).toEqual({});
+      expect(await store.countByState()).toEqual({ resource_allocation: 1, executing: 1 });
+    });
+
     it("migrates up → down → up", async () => {
       const before = await h.migrationNames();
       expect(before.length).toBeGreaterThan(0);

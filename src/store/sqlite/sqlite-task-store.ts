@@ -3,7 +3,7 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database, { type Statement } from "better-sqlite3";
 import type { SchedulingKey } from "../../engine/scheduling-order.js";
-import { assertTransition, InvalidTransitionError } from "../../protocol/states.js";
+import { assertTransition, InvalidTransitionError, type TaskState } from "../../protocol/states.js";
 import type { TaskStatus } from "../../protocol/task-status.js";
 import { StaleStateError } from "../errors.js";
 import type {
@@ -16,6 +16,7 @@ import type {
   TaskRecord,
 } from "../records.js";
 import { readSqlFiles } from "../sql-files.js";
+import { StateCounts } from "../state-counts.js";
 import { toStatusMessage } from "../status-message.js";
 import type {
   ActiveUsage,
@@ -60,8 +61,7 @@ const QUERY_NAMES = [
   "renew_leases",
   "next_wake",
   "list_tasks",
-  "count_by_state",
-  "count_by_state_for",
+  "count_by_submitter_state",
   "insert_audit",
   "select_audit",
   "delete_finished_events",
@@ -133,6 +133,8 @@ export class SqliteTaskStore implements TaskStore {
   readonly #sql: Record<QueryName, Statement>;
   readonly #commit: SqliteGroupCommit;
   readonly #walSync: WalSync | undefined;
+  /** Tasks per submitter and state, moved by each write when it commits (this is the only writer). */
+  readonly #counts: StateCounts;
 
   /** @param walSync makes commits durable; without one they are not synced (tests, `normal`). */
   constructor(db: Database.Database, walSync?: WalSync) {
@@ -143,6 +145,13 @@ export class SqliteTaskStore implements TaskStore {
       QUERY_NAMES.map((name) => [name, prepare(db, name, text[name])]),
     ) as Record<QueryName, Statement>;
     // Lost compare-and-sets and refused transitions are thrown before a write touches anything.
+    this.#counts = new StateCounts();
+    const counted = this.#sql.count_by_submitter_state.all() as {
+      submitter: string;
+      state: TaskState;
+      n: number;
+    }[];
+    for (const { submitter, state, n } of counted) this.#counts.add(submitter, state, n);
     this.#commit = new SqliteGroupCommit(
       db,
       (e) => e instanceof StaleStateError || e instanceof InvalidTransitionError,
@@ -155,23 +164,29 @@ export class SqliteTaskStore implements TaskStore {
     audit?: SubmissionAudit,
     options: InsertOptions = {},
   ): Promise<InsertOutcome[]> {
-    return this.#commit.write(() => {
-      const outcomes = tasks.map((task) => this.#insertOne(task));
-      if (audit !== undefined) {
-        this.#insertAudit(
-          outcomes.map(({ task, created }) => ({
-            at: audit.at,
-            principal: audit.principal,
-            action: "submit_task",
-            messageId: task.messageId,
-            taskId: task.id,
-            decision: created ? "accepted" : "duplicate",
-          })),
-        );
-      }
-      options.onInserted?.(outcomes);
-      return outcomes;
-    });
+    return this.#commit.write(
+      () => {
+        const outcomes = tasks.map((task) => this.#insertOne(task));
+        if (audit !== undefined) {
+          this.#insertAudit(
+            outcomes.map(({ task, created }) => ({
+              at: audit.at,
+              principal: audit.principal,
+              action: "submit_task",
+              messageId: task.messageId,
+              taskId: task.id,
+              decision: created ? "accepted" : "duplicate",
+            })),
+          );
+        }
+        options.onInserted?.(outcomes);
+        return outcomes;
+      },
+      (outcomes) => {
+        for (const { task, created } of outcomes)
+          if (created) this.#counts.add(task.submitter, task.state, 1);
+      },
+    );
   }
 
   #insertOne(task: NewTask): InsertOutcome {
@@ -205,11 +220,33 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   applyChange(change: TaskChange, options: ChangeOptions = {}): Promise<ChangeOutcome> {
-    return this.#commit.write(() => this.#applySequence([change])[0]!, options.onCommitted);
+    let from: TaskState;
+    return this.#commit.write(
+      () => {
+        const applied = this.#applySequence([change]);
+        from = applied.from;
+        return applied.outcomes[0]!;
+      },
+      (outcome) => {
+        this.#counts.move(outcome.task.submitter, from, outcome.task.state);
+        options.onCommitted?.(outcome);
+      },
+    );
   }
 
   applyChanges(changes: readonly TaskChange[]): Promise<ChangeOutcome[]> {
-    return this.#commit.write(() => this.#applySequence(changes));
+    let from: TaskState;
+    return this.#commit.write(
+      () => {
+        const applied = this.#applySequence(changes);
+        from = applied.from;
+        return applied.outcomes;
+      },
+      (outcomes) => {
+        const task = outcomes[outcomes.length - 1]!.task;
+        this.#counts.move(task.submitter, from, task.state);
+      },
+    );
   }
 
   /**
@@ -221,12 +258,12 @@ export class SqliteTaskStore implements TaskStore {
    * record's sequence and state, so if anything changed the task since, it writes nothing and the
    * changes are checked again against the stored row.
    */
-  #applySequence(changes: readonly TaskChange[]): ChangeOutcome[] {
+  #applySequence(changes: readonly TaskChange[]): { from: TaskState; outcomes: ChangeOutcome[] } {
     const first = changes[0]!;
     if (first.known !== undefined) {
       const steps = planSteps({ ...first.known }, changes, false);
       if (steps !== undefined && this.#writeSteps(first.known, steps, changes))
-        return this.#announceSteps(steps);
+        return { from: first.known.state, outcomes: this.#announceSteps(steps) };
     }
     const row = this.#sql.select_task.get({ id: first.taskId }) as TaskRow | undefined;
     if (row === undefined) throw new StaleStateError(first.taskId, first.from, undefined);
@@ -235,7 +272,7 @@ export class SqliteTaskStore implements TaskStore {
     const steps = planSteps(stored, changes, true)!;
     if (!this.#writeSteps(expected, steps, changes))
       throw new Error(`task ${first.taskId} changed while being written`);
-    return this.#announceSteps(steps);
+    return { from: expected.state, outcomes: this.#announceSteps(steps) };
   }
 
   /** Writes the task as the last step left it, if the stored task is still as `expected` says. */
@@ -320,12 +357,7 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async countByState(submitter?: string): Promise<Record<string, number>> {
-    const rows = (
-      submitter === undefined
-        ? this.#sql.count_by_state.all()
-        : this.#sql.count_by_state_for.all({ submitter })
-    ) as { state: string; n: number }[];
-    return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+    return this.#counts.count(submitter);
   }
 
   async queueDepth(): Promise<Record<string, number>> {
@@ -429,13 +461,22 @@ export class SqliteTaskStore implements TaskStore {
     return rows.map(auditFromRow);
   }
 
-  deleteFinishedBefore(cutoff: number, limit: number): Promise<number> {
-    return this.#commit.write(() => {
-      this.#sql.delete_finished_events.run({ cutoff, limit });
-      const tasks = this.#sql.delete_finished.run({ cutoff, limit }).changes;
-      this.#sql.delete_old_audit.run({ cutoff, limit });
-      return tasks;
-    });
+  async deleteFinishedBefore(cutoff: number, limit: number): Promise<number> {
+    const deleted = await this.#commit.write(
+      () => {
+        this.#sql.delete_finished_events.run({ cutoff, limit });
+        const tasks = this.#sql.delete_finished.all({ cutoff, limit }) as {
+          submitter: string;
+          state: TaskState;
+        }[];
+        this.#sql.delete_old_audit.run({ cutoff, limit });
+        return tasks;
+      },
+      (tasks) => {
+        for (const { submitter, state } of tasks) this.#counts.add(submitter, state, -1);
+      },
+    );
+    return deleted.length;
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,7 @@ import { openSqliteTaskStore } from "../../../src/store/sqlite/sqlite-task-store
 import { draft, newTask } from "../../helpers/tasks.js";
 import { tempDir } from "../../helpers/temp.js";
 
-describe("SQLite retention", () => {
+describe("SQLite store", () => {
   it("removes the status rows of the tasks it deletes, batch by batch, and no others (nothing cascades)", async () => {
     const tmp = tempDir();
     const path = join(tmp.dir, "r.db");
@@ -37,6 +37,29 @@ describe("SQLite retention", () => {
     } finally {
       reader.close();
       await store.close();
+      tmp.remove();
+    }
+  });
+
+  it("counts the tasks per state it finds when it opens", async () => {
+    const tmp = tempDir();
+    const path = join(tmp.dir, "c.db");
+    try {
+      const first = await openSqliteTaskStore({ path });
+      const [a] = [newTask(), newTask({ submitter: "bob" })];
+      await first.insertTasks([a!, newTask({ submitter: "bob" })]);
+      await first.applyChange({
+        taskId: a!.id,
+        from: ["resource_allocation"],
+        to: "cancelled",
+        status: draft(),
+      });
+      await first.close();
+      const again = await openSqliteTaskStore({ path });
+      expect(await again.countByState()).toEqual({ resource_allocation: 1, cancelled: 1 });
+      expect(await again.countByState("bob")).toEqual({ resource_allocation: 1 });
+      await again.close();
+    } finally {
       tmp.remove();
     }
   });

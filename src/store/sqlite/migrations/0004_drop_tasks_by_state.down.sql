@@ -1,0 +1,1 @@
+CREATE INDEX tasks_by_state ON tasks (state, submit_seq);
