@@ -1,5 +1,5 @@
 import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database, { type Statement } from "better-sqlite3";
 import type { SchedulingKey } from "../../engine/scheduling-order.js";
@@ -123,7 +123,8 @@ export async function openSqliteTaskStore(options: SqliteStoreOptions): Promise<
     }
   }
   const durable = options.synchronous !== "normal" && options.path !== ":memory:";
-  return new SqliteTaskStore(db, durable ? new WalSync(`${options.path}-wal`) : undefined);
+  // Absolute: the descriptor is opened on the first sync, whatever the working directory is then.
+  return new SqliteTaskStore(db, durable ? new WalSync(`${resolve(options.path)}-wal`) : undefined);
 }
 
 /** The TaskStore on one SQLite file (better-sqlite3, WAL): the embedded mode's store. */
