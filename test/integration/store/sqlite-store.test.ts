@@ -46,10 +46,10 @@ describe("SQLite store", () => {
     const path = join(tmp.dir, "c.db");
     try {
       const first = await openSqliteTaskStore({ path });
-      const [a] = [newTask(), newTask({ submitter: "bob" })];
-      await first.insertTasks([a!, newTask({ submitter: "bob" })]);
+      const a = newTask();
+      await first.insertTasks([a, newTask({ submitter: "bob" })]);
       await first.applyChange({
-        taskId: a!.id,
+        taskId: a.id,
         from: ["resource_allocation"],
         to: "cancelled",
         status: draft(),
