@@ -1,9 +1,11 @@
-// npm run bench [-- --smoke] [-- --only name,name]: taskexec and its peers, side by side, one run.
+// npm run bench [-- --smoke] [-- --only name,name] [-- --repeat N]: taskexec and its peers, side by
+// side, one run; with --repeat, each figure is the median of N rounds.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { latency, mix, throughput } from "./scenarios.js";
+import { round } from "./tracker.js";
 import { BullmqTarget } from "./targets/bullmq.js";
 import { GraphileWorkerTarget } from "./targets/graphile-worker.js";
 import { PgBossTarget } from "./targets/pg-boss.js";
@@ -26,12 +28,24 @@ const targets: BenchTarget[] = [
   new PgBossTarget(),
 ].filter((t) => only === undefined || only.some((o) => t.name.toLowerCase().includes(o.toLowerCase())));
 
-type Row = { metric: string; better: "higher" | "lower"; values: Record<string, number | string> };
+const repeatArg = process.argv.find((a) => a.startsWith("--repeat="));
+const repeat = Math.max(1, Number(repeatArg?.slice("--repeat=".length) ?? 1) || 1);
+
+/** One figure per target: the median of its samples (one sample per round). */
+type Row = {
+  metric: string;
+  better: "higher" | "lower";
+  values: Record<string, number | string>;
+  samples: Record<string, number[]>;
+};
 const rows: Row[] = [];
 const row = (metric: string, better: Row["better"]) => {
-  const r: Row = { metric, better, values: {} };
+  const r: Row = { metric, better, values: {}, samples: {} };
   rows.push(r);
   return r;
+};
+const record = (r: Row, target: string, value: number) => {
+  (r.samples[target] ??= []).push(value);
 };
 
 async function measure(label: string, target: BenchTarget, run: () => Promise<void>) {
@@ -55,25 +69,46 @@ const latencyRows = sizes.rates.map((rate) => ({
 }));
 const mixRow = row(`realistic mix, ${sizes.mix} jobs (jobs/s)`, "higher");
 
-for (const target of targets) {
-  process.stderr.write(`${target.name} on ${target.backend}\n`);
-  await measure("throughput bulk", target, async () => {
-    bulk.values[target.name] = (await throughput(target, sizes.throughput, "bulk")).jobs_per_s;
-  });
-  await measure("throughput single", target, async () => {
-    single.values[target.name] = (await throughput(target, sizes.throughput, "single")).jobs_per_s;
-  });
-  for (const l of latencyRows) {
-    await measure(`latency at ${l.rate}/s`, target, async () => {
-      const r = await latency(target, l.rate, sizes.seconds);
-      l.start99.values[target.name] = r.to_start_ms.p99;
-      l.start50.values[target.name] = r.to_start_ms.p50;
-      l.done99.values[target.name] = r.to_completed_ms.p99;
-    });
-  }
-  await measure("realistic mix", target, async () => {
-    mixRow.values[target.name] = (await mix(target, sizes.mix)).jobs_per_s;
-  });
+/** Each scenario, run against one target: records one sample per row it fills. */
+const scenarios: { label: string; run: (target: BenchTarget) => Promise<void> }[] = [
+  {
+    label: "throughput bulk",
+    run: async (t) => record(bulk, t.name, (await throughput(t, sizes.throughput, "bulk")).jobs_per_s),
+  },
+  {
+    label: "throughput single",
+    run: async (t) => record(single, t.name, (await throughput(t, sizes.throughput, "single")).jobs_per_s),
+  },
+  ...latencyRows.map((l) => ({
+    label: `latency at ${l.rate}/s`,
+    run: async (t: BenchTarget) => {
+      const r = await latency(t, l.rate, sizes.seconds);
+      record(l.start99, t.name, r.to_start_ms.p99);
+      record(l.start50, t.name, r.to_start_ms.p50);
+      record(l.done99, t.name, r.to_completed_ms.p99);
+    },
+  })),
+  {
+    label: "realistic mix",
+    run: async (t) => record(mixRow, t.name, (await mix(t, sizes.mix)).jobs_per_s),
+  },
+];
+
+// Scenario by scenario, every target in turn (in reverse order every other round), so that a
+// machine that drifts during the run (this one's disk and CPU do, by tens of per cent over
+// minutes) weighs on every system alike instead of on whichever ran last.
+for (let round = 1; round <= repeat; round++) {
+  if (repeat > 1) process.stderr.write(`round ${round} of ${repeat}\n`);
+  const order = round % 2 === 1 ? targets : [...targets].reverse();
+  for (const scenario of scenarios)
+    for (const target of order) await measure(scenario.label, target, () => scenario.run(target));
+}
+for (const r of rows) for (const [name, values] of Object.entries(r.samples)) r.values[name] = median(values);
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : round((sorted[mid - 1]! + sorted[mid]!) / 2);
 }
 
 let memory: Record<string, number> | undefined;
@@ -123,7 +158,7 @@ const machine = {
   node: process.version,
 };
 console.log(
-  `\ntaskexec benchmark${smoke ? " (smoke sizes)" : ""} — ${machine.cpus} × ${machine.cpu_model}, ${machine.memory_gb} GiB, Node ${machine.node}\n`,
+  `\ntaskexec benchmark${smoke ? " (smoke sizes)" : ""}${repeat > 1 ? `, medians of ${repeat} rounds` : ""} — ${machine.cpus} × ${machine.cpu_model}, ${machine.memory_gb} GiB, Node ${machine.node}\n`,
 );
 console.log(lines.join("\n"));
 if (ratioLines.length > 0) console.log(`\n${ratioLines.join("\n")}`);
@@ -140,11 +175,23 @@ const completion = Object.fromEntries(
 );
 for (const t of targets)
   if (t.maxJobs !== undefined) console.log(`\n${t.name}: at most ${t.maxJobs} jobs per scenario.`);
-const result = { date: new Date().toISOString(), smoke, machine, sizes, rows, memory, targets: completion };
+const result = {
+  date: new Date().toISOString(),
+  smoke,
+  repeat,
+  machine,
+  sizes,
+  rows,
+  memory,
+  targets: completion,
+};
 const dir = join(import.meta.dirname, "results");
 mkdirSync(dir, { recursive: true });
 const stamp = new Date().toISOString().slice(0, 16).replace(":", "-");
-const file = join(dir, `${stamp}${only ? `-${only.join("-")}` : ""}${smoke ? "-smoke" : ""}.json`);
+const file = join(
+  dir,
+  `${stamp}${only ? `-${only.join("-")}` : ""}${repeat > 1 ? `-x${repeat}` : ""}${smoke ? "-smoke" : ""}.json`,
+);
 writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
 console.log(`\nwrote ${file}`);
 const failed = rows.some((r) => names.some((n) => r.values[n] === undefined));
