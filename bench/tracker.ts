@@ -1,10 +1,11 @@
+import { TimeTable } from "./time-table.js";
 import type { BenchJob, Hooks, LatencySummary } from "./types.js";
 
 /** Records, per job, when it was (meant to be) submitted, when its handler started, when it completed. */
 export class Tracker implements Hooks {
-  readonly submitted = new Map<number, number>();
-  readonly started = new Map<number, number>();
-  readonly done = new Map<number, number>();
+  readonly submitted = new TimeTable();
+  readonly started = new TimeTable();
+  readonly done = new TimeTable();
   readonly #failedOnce = new Set<number>();
   #waiting: { count: number; resolve: () => void } | undefined;
 
@@ -48,9 +49,9 @@ export class Tracker implements Hooks {
     });
   }
 
-  latency(to: Map<number, number>): LatencySummary {
+  latency(to: TimeTable): LatencySummary {
     const values: number[] = [];
-    for (const [bid, at] of to) {
+    for (const [bid, at] of to.entries()) {
       const from = this.submitted.get(bid);
       if (from !== undefined) values.push(at - from);
     }
