@@ -71,8 +71,10 @@ export class SqliteGroupCommit {
   }
 
   /**
-   * Queues a write; resolves with its value once the transaction holding it has committed. A
-   * write queued by another write's `run` (while a batch is being committed) joins that batch.
+   * Queues a write; resolves with its value once the transaction holding it is durable (committed,
+   * and synced when there is a sync). A write queued by another write's `run` (while a batch is
+   * being committed) joins that batch. `onCommitted` must not throw: if it does, the write's
+   * promise rejects with that error although the write stays committed.
    */
   write<T>(run: () => T, onCommitted?: (value: T) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {

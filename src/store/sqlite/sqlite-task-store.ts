@@ -145,7 +145,6 @@ export class SqliteTaskStore implements TaskStore {
     this.#sql = Object.fromEntries(
       QUERY_NAMES.map((name) => [name, prepare(db, name, text[name])]),
     ) as Record<QueryName, Statement>;
-    // Lost compare-and-sets and refused transitions are thrown before a write touches anything.
     this.#counts = new StateCounts();
     const counted = this.#sql.count_by_submitter_state.all() as {
       submitter: string;
@@ -153,6 +152,7 @@ export class SqliteTaskStore implements TaskStore {
       n: number;
     }[];
     for (const { submitter, state, n } of counted) this.#counts.add(submitter, state, n);
+    // Lost compare-and-sets and refused transitions are thrown before a write touches anything.
     this.#commit = new SqliteGroupCommit(
       db,
       (e) => e instanceof StaleStateError || e instanceof InvalidTransitionError,
