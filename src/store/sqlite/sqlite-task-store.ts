@@ -3,7 +3,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database, { type Statement } from "better-sqlite3";
 import type { SchedulingKey } from "../../engine/scheduling-order.js";
-import { assertTransition, InvalidTransitionError, type TaskState } from "../../protocol/states.js";
+import { InvalidTransitionError, type TaskState } from "../../protocol/states.js";
 import type { TaskStatus } from "../../protocol/task-status.js";
 import { StaleStateError } from "../errors.js";
 import type {
@@ -15,6 +15,7 @@ import type {
   TaskListFilter,
   TaskRecord,
 } from "../records.js";
+import { newRecord, planSteps, type Step } from "../change-plan.js";
 import { readSqlFiles } from "../sql-files.js";
 import { StateCounts } from "../state-counts.js";
 import { toStatusMessage } from "../status-message.js";
@@ -488,41 +489,6 @@ export class SqliteTaskStore implements TaskStore {
   }
 }
 
-interface Step {
-  snapshot: TaskRecord;
-  draft: TaskChange["status"];
-}
-
-/**
- * The task after each change, checked and patched in memory (`task` is changed in place). A
- * change that is not legal from where the task is throws when `strict` (the record is the stored
- * one), and gives undefined otherwise (the record was a hint and may be out of date).
- */
-function planSteps(task: TaskRecord, changes: readonly TaskChange[], strict: boolean): Step[] | undefined {
-  const steps: Step[] = [];
-  for (const change of changes) {
-    if (change.taskId !== task.id) throw new Error("applyChanges: all changes must name the same task");
-    if (!change.from.includes(task.state)) {
-      if (!strict) return undefined;
-      throw new StaleStateError(change.taskId, change.from, task.state);
-    }
-    if (change.to !== task.state) assertTransition(task.state, change.to);
-    const patch = change.patch;
-    if (patch !== undefined) {
-      for (const key of Object.keys(patch) as (keyof typeof patch)[]) {
-        const value = patch[key];
-        if (value !== undefined) (task as unknown as Record<string, unknown>)[key] = value;
-      }
-    }
-    task.state = change.to;
-    task.lastSequence += 1;
-    task.updatedAt = change.status.at;
-    if (change.status.progress !== undefined) task.progress = change.status.progress;
-    steps.push({ snapshot: { ...task }, draft: change.status });
-  }
-  return steps;
-}
-
 /** The prepared statement for one query file; task queries return raw rows of {@link TASK_COLUMNS}. */
 function prepare(db: Database.Database, name: QueryName, text: string): Statement {
   const statement = db.prepare(text);
@@ -531,35 +497,4 @@ function prepare(db: Database.Database, name: QueryName, text: string): Statemen
   if (columns.join() !== TASK_COLUMNS.join())
     throw new Error(`${name}.sql returns columns (${columns.join(", ")}), expected those of tasks`);
   return statement.raw(true);
-}
-
-/** The stored form of a task just inserted (the columns insert_task.sql sets). */
-function newRecord(task: NewTask, submitSeq: number): TaskRecord {
-  return {
-    id: task.id,
-    submitter: task.submitter,
-    messageId: task.messageId,
-    type: task.type,
-    state: task.state,
-    priority: task.priority,
-    deadline: task.deadline,
-    parameters: task.parameters,
-    requirements: task.requirements,
-    timeoutMs: task.timeoutMs,
-    maxAttempts: task.maxAttempts,
-    createdAt: task.createdAt,
-    attempts: 0,
-    progress: null,
-    result: undefined,
-    error: null,
-    allocation: null,
-    runAt: task.createdAt,
-    leaseOwner: null,
-    leaseExpiresAt: null,
-    lastSequence: 1,
-    submitSeq,
-    updatedAt: task.createdAt,
-    startedAt: null,
-    finishedAt: null,
-  };
 }
