@@ -94,8 +94,10 @@ export interface SqliteStoreOptions {
   /** A file path, or `:memory:` (tests only: nothing survives). */
   path: string;
   /**
-   * SQLite's `synchronous` pragma. `full` (the default) makes every commit survive a power
-   * loss; `normal` survives a process crash but may lose the last commits on power loss.
+   * How durable a commit is before it is announced. `full` (the default): it survives a power
+   * loss (the WAL is synced, off the event loop, first). `normal`: it survives a crash of the
+   * process, but a power loss may take back the last announced commits. Either way the
+   * connection's `synchronous` pragma is `NORMAL`; see wal-sync.ts.
    * @default "full"
    */
   synchronous?: "full" | "normal";
