@@ -34,7 +34,7 @@ function isZombie(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     // "pid (comm) state …": comm may hold spaces and parentheses, the state follows the last ")".
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z";
+    return stat[stat.lastIndexOf(")") + 2] === "Z";
   } catch {
     return false;
   }
