@@ -37,6 +37,10 @@ export class Scheduler {
   readonly #active = new Map<string, ActiveTask>();
   #running = false;
   #refilling = false;
+  /** Settles when the refill in flight (if any) has filled the frontier. */
+  #refilled: Promise<void> = Promise.resolve();
+  /** A task became ready while a refill was out, and the frontier did not keep it. */
+  #missed = false;
   /** Active tasks in the `recording` phase (they hold a lease, not a slot). */
   #recording = 0;
 
@@ -56,9 +60,11 @@ export class Scheduler {
     return [...this.#active].filter(([, a]) => a.phase !== "allocating").map(([id]) => id);
   }
 
-  start(): void {
+  /** Starts taking work; resolves once the frontier holds its first page of ready tasks. */
+  async start(): Promise<void> {
     this.#running = true;
     this.pump();
+    await this.#refilled;
   }
 
   /** Stops taking new work; what runs keeps running. */
@@ -69,7 +75,8 @@ export class Scheduler {
   /** A task just became ready (accepted, retry due, recovered). */
   offer(task: TaskRecord): void {
     if (this.#active.has(task.id)) return;
-    this.#frontier.offer(task);
+    // A refill read before this task was written cannot say the frontier holds every ready task.
+    if (!this.#frontier.offer(task) && this.#refilling) this.#missed = true;
     this.pump();
   }
 
@@ -106,6 +113,7 @@ export class Scheduler {
   #refill(): void {
     if (this.#refilling || this.#frontier.complete) return;
     this.#refilling = true;
+    this.#missed = false;
     // Continue after the worst task held (the frontier is the top of the queue), so rows already
     // in memory are not read again; from the top when it is empty, skipping those in flight.
     const after = this.#frontier.worst();
@@ -116,16 +124,15 @@ export class Scheduler {
     const read = this.#ctx.store.fetchReady(limit, after).then((rows) => {
       this.#frontier.fill(
         rows.filter((row) => !this.#active.has(row.id)),
-        rows.length < limit,
+        rows.length < limit && !this.#missed,
       );
     });
-    this.#ctx.background(
-      "reading ready tasks",
-      read.finally(() => {
-        this.#refilling = false;
-        if (this.#frontier.size > 0) this.pump();
-      }),
-    );
+    const refilled = read.finally(() => {
+      this.#refilling = false;
+      if (this.#frontier.size > 0 || !this.#frontier.complete) this.pump();
+    });
+    this.#refilled = refilled.catch(() => {});
+    this.#ctx.background("reading ready tasks", refilled);
   }
 
   #begin(task: TaskRecord): void {

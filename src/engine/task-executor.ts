@@ -4,7 +4,7 @@ import { isTerminal, type TaskState } from "../protocol/states.js";
 import type { TaskStatus } from "../protocol/task-status.js";
 import type { ResourceSnapshot } from "../resources/resource-manager.js";
 import type { AuditEntry, AuditFilter, AuditRecord, NewTask, TaskRecord } from "../store/records.js";
-import type { ActiveUsage, InsertOutcome } from "../store/task-store.js";
+import type { ActiveUsage } from "../store/task-store.js";
 import type { EngineContext } from "./engine-context.js";
 import type { EngineObserver } from "./engine-observer.js";
 import { Housekeeping } from "./housekeeping.js";
@@ -94,7 +94,7 @@ export class TaskExecutor {
     this.#state = "starting";
     await this.#housekeeping.start();
     this.#state = "running";
-    this.#scheduler.start();
+    await this.#scheduler.start();
     this.#ctx.log.info({ node: this.node, handlers: this.handlerTypes() }, "executor started");
   }
 
@@ -208,7 +208,7 @@ export class TaskExecutor {
         ? ctx.store.insertTasks(
             toInsert.map((t) => t.task),
             { principal: principal.id, at: now },
-            { onInserted: (written) => this.#schedule(written) },
+            { onQueued: (tasks) => this.#schedule(tasks) },
           )
         : Promise.resolve([]);
     // Awaited directly (not through Promise.all): the acceptances must be announced before the
@@ -219,6 +219,8 @@ export class TaskExecutor {
     for (const [i, result] of results.entries()) {
       const kind = result.created ? "accepted" : "duplicate";
       outcomes[toInsert[i]!.index] = { kind, status: result.status, task: result.task };
+      // Offered when queued, but its message id was taken: that task was never written.
+      if (!result.created) this.#scheduler.forget(toInsert[i]!.task.id);
     }
     const created = results.filter((r) => r.created);
     ctx.bus.publish(created.map((r) => r.status));
@@ -231,14 +233,14 @@ export class TaskExecutor {
   }
 
   /**
-   * Offers newly inserted tasks to the scheduler from inside their transaction, so the start of
-   * one that gets a free slot is written in that same transaction: one commit from submit to
-   * handler instead of two. Nothing is announced here (see submitMany).
+   * Offers new tasks to the scheduler as their insert is queued, so the start of one that gets a
+   * free slot is written in the insert's transaction: one commit from submit to handler instead
+   * of two. A task that turns out to be a duplicate was never written: its start is refused as
+   * stale, and submitMany forgets it. Nothing is announced here (see submitMany).
    */
-  #schedule(outcomes: readonly InsertOutcome[]): void {
+  #schedule(tasks: readonly TaskRecord[]): void {
     try {
-      for (const { task, created } of outcomes) {
-        if (!created) continue;
+      for (const task of tasks) {
         if (task.deadline !== null) this.#ctx.wake(task.deadline);
         this.#scheduler.offer(task);
       }

@@ -37,12 +37,15 @@ export interface ActiveUsage {
 
 export interface InsertOptions {
   /**
-   * Called with the outcomes once the tasks are written, inside the transaction that holds them
-   * (before it commits): a write this call queues, such as a new task's start, joins that
-   * transaction, so the task can start one commit sooner. Must not throw, and must announce
-   * nothing: the tasks are not durable yet.
+   * Called with the records of the tasks this insert expects to create (those whose (submitter,
+   * message_id) no earlier queued insert holds), once it is queued and before its transaction
+   * commits: a write this call queues, such as a new task's start, goes into that transaction
+   * after the inserts, so the task can start one commit sooner. A task whose (submitter,
+   * message_id) turns out to be taken already in the store is not created after all: a change
+   * queued for it is refused with `StaleStateError`, and the outcomes say it was a duplicate.
+   * Must not throw, and must announce nothing: the tasks are not durable yet.
    */
-  onInserted?: (outcomes: readonly InsertOutcome[]) => void;
+  onQueued?: (tasks: readonly TaskRecord[]) => void;
 }
 
 export interface ChangeOptions {

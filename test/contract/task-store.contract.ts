@@ -74,27 +74,45 @@ export function describeTaskStoreContract(backend: string, open: () => Promise<S
       expect(entries[1]!.messageId).toBe(first.messageId);
     });
 
-    it("calls onInserted with the outcomes, and a change it asks for is applied with them", async () => {
+    it("calls onQueued with the tasks it expects to create; a change it queues joins them, and one for a task found taken is refused", async () => {
+      const stored = newTask();
+      await store.insertTasks([stored]);
       const a = newTask();
-      const seen: boolean[][] = [];
-      let started: Promise<unknown> | undefined;
-      const outcomes = await store.insertTasks([a, newTask({ messageId: a.messageId })], undefined, {
-        onInserted: (written) => {
-          seen.push(written.map((o) => o.created));
-          const task = written[0]!.task;
-          started = store.applyChange({
-            taskId: task.id,
-            known: task,
-            from: ["resource_allocation"],
-            to: "executing",
-            status: draft({ event: "execution_started" }),
-          });
+      const takenInStore = newTask({ messageId: stored.messageId });
+      const seen: string[][] = [];
+      const started: Promise<unknown>[] = [];
+      const outcomes = await store.insertTasks(
+        [a, newTask({ messageId: a.messageId }), takenInStore],
+        undefined,
+        {
+          onQueued: (tasks) => {
+            seen.push(tasks.map((t) => t.id));
+            for (const task of tasks) {
+              started.push(
+                store.applyChange({
+                  taskId: task.id,
+                  known: task,
+                  from: ["resource_allocation"],
+                  to: "executing",
+                  status: draft({ event: "execution_started" }),
+                }),
+              );
+            }
+          },
         },
-      });
-      expect(seen).toEqual([[true, false]]);
-      expect(outcomes.map((o) => o.created)).toEqual([true, false]);
-      await started;
+      );
+      // Not a's twin in the same insert; the one whose message id only the stored rows hold, yes.
+      expect(seen).toEqual([[a.id, takenInStore.id]]);
+      expect(outcomes.map((o) => o.created)).toEqual([true, false, false]);
+      expect(outcomes[1]!.task.id).toBe(a.id);
+      expect(outcomes[2]!.task.id).toBe(stored.id);
+      const settled = await Promise.allSettled(started);
+      expect(settled[0]!.status).toBe("fulfilled");
+      expect(settled[1]).toMatchObject({ status: "rejected", reason: expect.any(StaleStateError) });
       expect(await store.getTask(a.id)).toMatchObject({ state: "executing", lastSequence: 2 });
+      expect(await store.getTask(takenInStore.id)).toBeUndefined();
+      expect(await store.getTask(stored.id)).toMatchObject({ state: "resource_allocation", lastSequence: 1 });
+      expect(await store.countByState()).toEqual({ resource_allocation: 1, executing: 1 });
     });
 
     it("tells onCommitted the outcome of a change before the change's promise resolves, and not for a refused one", async () => {

@@ -94,15 +94,16 @@ export function taskFromRow(row: TaskRow): TaskRecord {
 }
 
 /**
- * The parameters of `update_task.sql`, in its order: `task` as it is after the change, written
- * only if the stored task is still as `expected` says (its sequence and state).
+ * Appends the parameters of `update_task.sql`, in its order: `task` as it is after the change,
+ * written only if the stored task is still as `expected` says (its sequence and state).
  */
-export function updateParams(
+export function pushUpdateParams(
+  tape: unknown[],
   task: TaskRecord,
   expected: Pick<TaskRecord, "lastSequence" | "state">,
   leaseSet: boolean,
-): unknown[] {
-  return [
+): void {
+  tape.push(
     task.state,
     task.attempts,
     task.progress,
@@ -120,7 +121,7 @@ export function updateParams(
     task.submitSeq,
     expected.lastSequence,
     expected.state,
-  ];
+  );
 }
 
 export function statusFromRow(row: EventRow): StoredStatus {

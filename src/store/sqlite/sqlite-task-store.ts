@@ -1,10 +1,11 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import Database, { type Statement } from "better-sqlite3";
 import type { SchedulingKey } from "../../engine/scheduling-order.js";
-import { InvalidTransitionError, type TaskState } from "../../protocol/states.js";
+import type { TaskState } from "../../protocol/states.js";
 import type { TaskStatus } from "../../protocol/task-status.js";
+import { newRecord, planSteps, type Step as PlannedStep } from "../change-plan.js";
+import { coerceError } from "../../protocol/errors.js";
 import { StaleStateError } from "../errors.js";
 import type {
   AuditEntry,
@@ -15,7 +16,6 @@ import type {
   TaskListFilter,
   TaskRecord,
 } from "../records.js";
-import { newRecord, planSteps, type Step } from "../change-plan.js";
 import { readSqlFiles } from "../sql-files.js";
 import { StateCounts } from "../state-counts.js";
 import { toStatusMessage } from "../status-message.js";
@@ -29,9 +29,8 @@ import type {
   SubmissionAudit,
   TaskStore,
 } from "../task-store.js";
-import { SqliteGroupCommit } from "./sqlite-group-commit.js";
+import { SqliteConnection } from "./sqlite-connection.js";
 import { migrateSqlite } from "./sqlite-migrator.js";
-import { WalSync } from "./wal-sync.js";
 import {
   type AuditRow,
   auditFromRow,
@@ -40,8 +39,10 @@ import {
   TASK_COLUMNS,
   type TaskRow,
   taskFromRow,
-  updateParams,
 } from "./sqlite-rows.js";
+import { ALL, GET, RUN, type Read } from "./sqlite-worker-messages.js";
+import { encodeChange, encodeInsert, encodeStep } from "./sqlite-write-encoding.js";
+import { WalSync } from "./wal-sync.js";
 
 const QUERY_NAMES = [
   "insert_task",
@@ -51,6 +52,7 @@ const QUERY_NAMES = [
   "insert_event",
   "select_events",
   "select_latest_event",
+  "select_latest_event_by_message",
   "select_ready",
   "select_ready_same_key",
   "select_ready_later_deadline",
@@ -59,11 +61,13 @@ const QUERY_NAMES = [
   "select_overdue",
   "select_lost_leases",
   "select_lease_owners",
+  "select_last_submit_seq",
   "renew_leases",
   "next_wake",
   "list_tasks",
   "count_by_submitter_state",
   "insert_audit",
+  "insert_duplicate_audit",
   "select_audit",
   "delete_finished_events",
   "delete_finished",
@@ -73,8 +77,11 @@ const QUERY_NAMES = [
 ] as const;
 type QueryName = (typeof QUERY_NAMES)[number];
 
+/** Each query's index in the worker's statement list. */
+const Q = Object.fromEntries(QUERY_NAMES.map((name, index) => [name, index])) as Record<QueryName, number>;
+
 /** The queries that return whole task rows: run in raw mode, read with `taskFromRow`. */
-const TASK_QUERIES: ReadonlySet<QueryName> = new Set([
+const TASK_QUERIES: readonly QueryName[] = [
   "select_task",
   "select_task_by_message",
   "select_ready",
@@ -85,13 +92,13 @@ const TASK_QUERIES: ReadonlySet<QueryName> = new Set([
   "select_overdue",
   "select_lost_leases",
   "list_tasks",
-]);
+];
 
 const QUERIES_DIR = fileURLToPath(new URL("./queries", import.meta.url));
 const NO_TIME = Number.MAX_SAFE_INTEGER;
 
 export interface SqliteStoreOptions {
-  /** A file path, or `:memory:` (tests only: nothing survives). */
+  /** The database file's path. */
   path: string;
   /**
    * How durable a commit is before it is announced. `full` (the default): it survives a power
@@ -107,60 +114,66 @@ export interface SqliteStoreOptions {
 
 /** Opens (creating if needed) a SQLite task store, migrated to the latest schema. */
 export async function openSqliteTaskStore(options: SqliteStoreOptions): Promise<SqliteTaskStore> {
-  if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
-  const db = new Database(options.path);
-  db.pragma("journal_mode = WAL");
-  // Commits never sync inline: with `full`, a WalSync makes each one durable off the event loop
-  // before it is announced (see wal-sync.ts); with `normal`, nothing syncs them at all.
-  db.pragma("synchronous = NORMAL");
-  db.pragma("busy_timeout = 5000");
-  // Not enforced: each status insert would look its task up (~1 µs, four per task) although the
-  // store only ever writes statuses of tasks it holds; deletions remove statuses explicitly.
-  db.pragma("foreign_keys = OFF");
+  mkdirSync(dirname(options.path), { recursive: true });
   if (options.migrate !== false) {
-    if (options.path === ":memory:") throw new Error("an in-memory store cannot be migrated separately");
     const { error } = await migrateSqlite(options.path, "latest");
-    if (error) {
-      db.close();
-      throw error instanceof Error ? error : new Error("migration failed", { cause: error });
-    }
+    if (error) throw error instanceof Error ? error : new Error("migration failed", { cause: error });
   }
-  const durable = options.synchronous !== "normal" && options.path !== ":memory:";
-  // Absolute: the descriptor is opened on the first sync, whatever the working directory is then.
-  return new SqliteTaskStore(db, durable ? new WalSync(`${resolve(options.path)}-wal`) : undefined);
+  const text = readSqlFiles(QUERIES_DIR, QUERY_NAMES);
+  const connection = await SqliteConnection.open({
+    path: options.path,
+    statements: QUERY_NAMES.map((name) => text[name]),
+    taskQueries: TASK_QUERIES.map((name) => Q[name]),
+    taskColumns: TASK_COLUMNS,
+    ops: {
+      insertTask: Q.insert_task,
+      insertEvent: Q.insert_event,
+      insertAudit: Q.insert_audit,
+      insertDuplicateAudit: Q.insert_duplicate_audit,
+      selectTaskByMessage: Q.select_task_by_message,
+      selectLatestEventByMessage: Q.select_latest_event_by_message,
+      updateTask: Q.update_task,
+      selectTask: Q.select_task,
+    },
+    // Absolute: the descriptor is opened on the first sync, whatever the working directory is then.
+    sync: options.synchronous === "normal" ? undefined : new WalSync(`${resolve(options.path)}-wal`),
+  });
+  const counted = await connection.read<{ submitter: string; state: TaskState; n: number }[]>([
+    Q.count_by_submitter_state,
+    [],
+    ALL,
+  ]);
+  const { seq } = await connection.read<{ seq: number }>([Q.select_last_submit_seq, [], GET]);
+  return new SqliteTaskStore(connection, counted, seq);
 }
 
-/** The TaskStore on one SQLite file (better-sqlite3, WAL): the embedded mode's store. */
+/**
+ * The TaskStore on one SQLite file (better-sqlite3, WAL): the embedded mode's store.
+ *
+ * The statements run on a worker thread (see SqliteConnection); this side plans every change in
+ * memory and sends only the rows to write, each change guarded by the sequence and state it was
+ * planned from. The store is the only writer of its file, so it also numbers new tasks itself
+ * and counts the tasks per state as its writes commit.
+ */
 export class SqliteTaskStore implements TaskStore {
   readonly capabilities: StoreCapabilities = { concurrentClaims: false };
-  readonly #db: Database.Database;
-  readonly #sql: Record<QueryName, Statement>;
-  readonly #commit: SqliteGroupCommit;
-  readonly #walSync: WalSync | undefined;
-  /** Tasks per submitter and state, moved by each write when it commits (this is the only writer). */
-  readonly #counts: StateCounts;
+  readonly #db: SqliteConnection;
+  /** Tasks per submitter and state, moved by each write when it commits. */
+  readonly #counts = new StateCounts();
+  /** The last submission number given out. */
+  #lastSeq: number;
+  /** Submissions queued and not yet committed: a second one with the same key is a duplicate. */
+  readonly #queuedKeys = new Set<string>();
 
-  /** @param walSync makes commits durable; without one they are not synced (tests, `normal`). */
-  constructor(db: Database.Database, walSync?: WalSync) {
-    this.#db = db;
-    this.#walSync = walSync;
-    const text = readSqlFiles(QUERIES_DIR, QUERY_NAMES);
-    this.#sql = Object.fromEntries(
-      QUERY_NAMES.map((name) => [name, prepare(db, name, text[name])]),
-    ) as Record<QueryName, Statement>;
-    this.#counts = new StateCounts();
-    const counted = this.#sql.count_by_submitter_state.all() as {
-      submitter: string;
-      state: TaskState;
-      n: number;
-    }[];
+  /** @internal use {@link openSqliteTaskStore}. */
+  constructor(
+    connection: SqliteConnection,
+    counted: readonly { submitter: string; state: TaskState; n: number }[],
+    lastSeq: number,
+  ) {
+    this.#db = connection;
     for (const { submitter, state, n } of counted) this.#counts.add(submitter, state, n);
-    // Lost compare-and-sets and refused transitions are thrown before a write touches anything.
-    this.#commit = new SqliteGroupCommit(
-      db,
-      (e) => e instanceof StaleStateError || e instanceof InvalidTransitionError,
-      walSync && (() => walSync.sync()),
-    );
+    this.#lastSeq = lastSeq;
   }
 
   insertTasks(
@@ -168,196 +181,138 @@ export class SqliteTaskStore implements TaskStore {
     audit?: SubmissionAudit,
     options: InsertOptions = {},
   ): Promise<InsertOutcome[]> {
-    return this.#commit.write(
-      () => {
-        const outcomes = tasks.map((task) => this.#insertOne(task));
-        if (audit !== undefined) {
-          this.#insertAudit(
-            outcomes.map(({ task, created }) => ({
-              at: audit.at,
-              principal: audit.principal,
-              action: "submit_task",
-              messageId: task.messageId,
-              taskId: task.id,
-              decision: created ? "accepted" : "duplicate",
-            })),
-          );
-        }
-        options.onInserted?.(outcomes);
-        return outcomes;
-      },
-      (outcomes) => {
-        for (const { task, created } of outcomes)
-          if (created) this.#counts.add(task.submitter, task.state, 1);
-      },
-    );
-  }
-
-  #insertOne(task: NewTask): InsertOutcome {
-    const inserted = this.#sql.insert_task.run(
-      task.id,
-      task.submitter,
-      task.messageId,
-      task.type,
-      task.state,
-      task.priority,
-      task.deadline,
-      JSON.stringify(task.parameters),
-      JSON.stringify(task.requirements),
-      task.timeoutMs,
-      task.maxAttempts,
-      task.createdAt,
-      task.createdAt,
-      task.createdAt,
-    );
-    if (inserted.changes === 1) {
-      // New: the record and its first status are what was just written; no need to read them back.
-      const status = this.#insertEvent(task.id, 1, task.state, task.accepted, task.messageId);
-      return { task: newRecord(task, Number(inserted.lastInsertRowid)), created: true, status };
+    const records = tasks.map((task) => newRecord(task, ++this.#lastSeq));
+    /** The tasks this insert expects to create: those whose key no insert before it holds. */
+    const expected: TaskRecord[] = [];
+    const keys: string[] = [];
+    for (const [i, task] of tasks.entries()) {
+      const key = `${task.submitter}\u0000${task.messageId}`;
+      if (this.#queuedKeys.has(key)) continue;
+      this.#queuedKeys.add(key);
+      keys.push(key);
+      expected.push(records[i]!);
     }
-    const row = this.#sql.select_task_by_message.get({
-      submitter: task.submitter,
-      message_id: task.messageId,
-    }) as TaskRow;
-    const stored = taskFromRow(row);
-    return { task: stored, created: false, status: this.#latestStatus(stored.id) };
+    const forget = () => {
+      for (const key of keys) this.#queuedKeys.delete(key);
+    };
+    const written = this.#db.write(
+      (tape) => {
+        tape.push(tasks.length);
+        for (const [i, task] of tasks.entries()) encodeInsert(tape, records[i]!.submitSeq, task, audit);
+      },
+      (results, at) => {
+        forget();
+        return tasks.map((task, i): InsertOutcome => {
+          if (results[at++] === 1) {
+            this.#counts.add(task.submitter, task.state, 1);
+            return { task: records[i]!, created: true, status: accepted(task) };
+          }
+          // Taken already: the worker read the stored task and its newest status instead.
+          const stored = taskFromRow(results[at++] as TaskRow);
+          const status = toStatusMessage(statusFromRow(results[at++] as EventRow));
+          return { task: stored, created: false, status };
+        });
+      },
+    );
+    written.catch(forget);
+    if (expected.length > 0) options.onQueued?.(expected);
+    return written;
   }
 
   applyChange(change: TaskChange, options: ChangeOptions = {}): Promise<ChangeOutcome> {
-    let from: TaskState;
-    return this.#commit.write(
-      () => {
-        const applied = this.#applySequence([change]);
-        from = applied.from;
-        return applied.outcomes[0]!;
-      },
-      (outcome) => {
-        this.#counts.move(outcome.task.submitter, from, outcome.task.state);
-        options.onCommitted?.(outcome);
-      },
-    );
+    return this.#change([change], first, options.onCommitted);
   }
 
   applyChanges(changes: readonly TaskChange[]): Promise<ChangeOutcome[]> {
-    let from: TaskState;
-    return this.#commit.write(
-      () => {
-        const applied = this.#applySequence(changes);
-        from = applied.from;
-        return applied.outcomes;
-      },
-      (outcomes) => {
-        const task = outcomes[outcomes.length - 1]!.task;
-        this.#counts.move(task.submitter, from, task.state);
-      },
-    );
+    return this.#change(changes, all);
   }
 
   /**
-   * Applies changes to one task in order: every compare-and-set is checked in memory before
-   * anything is written (so a refusal writes nothing), then the row once and a status each.
-   *
-   * The first change's `known` record, when given, stands in for reading the task (the others'
-   * are not needed: each change follows the one before it). The update is guarded by that
-   * record's sequence and state, so if anything changed the task since, it writes nothing and the
-   * changes are checked again against the stored row.
+   * Applies changes to one task in order, atomically: planned in memory from the first change's
+   * `known` record, then written as one row update guarded by that record's sequence and state,
+   * with a status row each. If the stored task moved on since (a stale hint), the worker reads it
+   * instead of writing, and the changes are planned again from it, strictly: a refusal (stale
+   * state, illegal transition) rejects with nothing written.
    */
-  #applySequence(changes: readonly TaskChange[]): { from: TaskState; outcomes: ChangeOutcome[] } {
-    const first = changes[0]!;
-    if (first.known !== undefined) {
-      const steps = planSteps({ ...first.known }, changes, false);
-      if (steps !== undefined && this.#writeSteps(first.known, steps, changes))
-        return { from: first.known.state, outcomes: this.#announceSteps(steps) };
-    }
-    const row = this.#sql.select_task.get({ id: first.taskId }) as TaskRow | undefined;
-    if (row === undefined) throw new StaleStateError(first.taskId, first.from, undefined);
-    const stored = taskFromRow(row);
-    const expected = { lastSequence: stored.lastSequence, state: stored.state };
-    const steps = planSteps(stored, changes, true)!;
-    if (!this.#writeSteps(expected, steps, changes))
-      throw new Error(`task ${first.taskId} changed while being written`);
-    return { from: expected.state, outcomes: this.#announceSteps(steps) };
-  }
-
-  /** Writes the task as the last step left it, if the stored task is still as `expected` says. */
-  #writeSteps(
-    expected: Pick<TaskRecord, "lastSequence" | "state">,
-    steps: readonly Step[],
+  #change<T>(
     changes: readonly TaskChange[],
-  ): boolean {
-    const task = steps[steps.length - 1]!.snapshot;
-    const leaseSet = changes.some((c) => c.patch?.leaseExpiresAt !== undefined);
-    return this.#sql.update_task.run(updateParams(task, expected, leaseSet)).changes === 1;
+    pick: (outcomes: ChangeOutcome[]) => T,
+    onCommitted?: (outcome: ChangeOutcome) => void,
+  ): Promise<T> {
+    try {
+      return this.#changeFrom(changes, pick, onCommitted, changes[0]!.known, false);
+    } catch (error) {
+      return Promise.reject(coerceError(error));
+    }
   }
 
-  #announceSteps(steps: readonly Step[]): ChangeOutcome[] {
-    return steps.map(({ snapshot, draft }) => ({
-      task: snapshot,
-      status: this.#insertEvent(
-        snapshot.id,
-        snapshot.lastSequence,
-        snapshot.state,
-        draft,
-        snapshot.messageId,
-      ),
-    }));
-  }
-
-  #insertEvent(
-    taskId: string,
-    sequence: number,
-    state: TaskRecord["state"],
-    draft: NewTask["accepted"],
-    referenceId?: string,
-  ): TaskStatus {
-    this.#sql.insert_event.run(
-      taskId,
-      sequence,
-      draft.messageId,
-      state,
-      draft.progress ?? null,
-      draft.details === undefined ? null : JSON.stringify(draft.details),
-      draft.at,
+  /** {@link #change} planned from `base`; throws at once when a strict plan refuses. */
+  #changeFrom<T>(
+    changes: readonly TaskChange[],
+    pick: (outcomes: ChangeOutcome[]) => T,
+    onCommitted: ((outcome: ChangeOutcome) => void) | undefined,
+    base: TaskRecord | undefined,
+    strict: boolean,
+  ): Promise<T> {
+    const steps = base && planSteps({ ...base }, changes, strict);
+    if (base === undefined || steps === undefined) return this.#changeFromStored(changes, pick, onCommitted);
+    const from = base;
+    return this.#db.write(
+      (tape) => {
+        tape.push(1);
+        encodeChange(tape, from, steps, changes);
+      },
+      (results, at) => {
+        if (results[at] === 0) {
+          const row = results[at + 1] as TaskRow | undefined;
+          if (row === undefined) throw new StaleStateError(from.id, changes[0]!.from, undefined);
+          return this.#changeFrom(changes, pick, onCommitted, taskFromRow(row), true);
+        }
+        const outcomes = steps.map(outcomeOf);
+        const last = outcomes[outcomes.length - 1]!.task;
+        this.#counts.move(last.submitter, from.state, last.state);
+        onCommitted?.(outcomes[0]!);
+        return pick(outcomes);
+      },
     );
-    if (referenceId === undefined) return this.#latestStatus(taskId);
-    return toStatusMessage({
-      taskId,
-      referenceId,
-      sequence,
-      messageId: draft.messageId,
-      status: state,
-      progress: draft.progress ?? null,
-      details: draft.details ?? null,
-      at: draft.at,
-    });
   }
 
-  #latestStatus(taskId: string): TaskStatus {
-    const row = this.#sql.select_latest_event.get({ task_id: taskId }) as EventRow;
-    return toStatusMessage(statusFromRow(row));
+  /** {@link #change} for changes without a usable hint: reads the task first. */
+  async #changeFromStored<T>(
+    changes: readonly TaskChange[],
+    pick: (outcomes: ChangeOutcome[]) => T,
+    onCommitted?: (outcome: ChangeOutcome) => void,
+  ): Promise<T> {
+    const first = changes[0]!;
+    const stored = await this.getTask(first.taskId);
+    if (stored === undefined) throw new StaleStateError(first.taskId, first.from, undefined);
+    return this.#changeFrom(changes, pick, onCommitted, stored, true);
   }
 
   async getTask(id: string): Promise<TaskRecord | undefined> {
-    const row = this.#sql.select_task.get({ id }) as TaskRow | undefined;
+    const row = await this.#db.read<TaskRow | undefined>([Q.select_task, { id }, GET]);
     return row && taskFromRow(row);
   }
 
   async getTaskByMessageId(submitter: string, messageId: string): Promise<TaskRecord | undefined> {
-    const row = this.#sql.select_task_by_message.get({ submitter, message_id: messageId }) as
-      TaskRow | undefined;
+    const row = await this.#db.read<TaskRow | undefined>([
+      Q.select_task_by_message,
+      { submitter, message_id: messageId },
+      GET,
+    ]);
     return row && taskFromRow(row);
   }
 
   async listTasks(filter: TaskListFilter): Promise<TaskRecord[]> {
-    const rows = this.#sql.list_tasks.all({
+    const params = {
       submitter: filter.submitter ?? null,
       state: filter.state ?? null,
       type: filter.type ?? null,
       text: filter.text ?? null,
       before_seq: filter.beforeSeq ?? NO_TIME,
       limit: filter.limit,
-    }) as TaskRow[];
-    return rows.map(taskFromRow);
+    };
+    return this.#tasks([Q.list_tasks, params, ALL]);
   }
 
   async countByState(submitter?: string): Promise<Record<string, number>> {
@@ -365,22 +320,30 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async queueDepth(): Promise<Record<string, number>> {
-    const rows = this.#sql.queue_depth.all() as { priority: number; n: number }[];
+    const rows = await this.#db.read<{ priority: number; n: number }[]>([Q.queue_depth, [], ALL]);
     return Object.fromEntries(rows.map((r) => [String(r.priority), r.n]));
   }
 
   async activeUsage(submitter: string): Promise<ActiveUsage> {
-    const row = this.#sql.active_usage.get({ submitter }) as { tasks: number; resources: string };
+    const row = await this.#db.read<{ tasks: number; resources: string }>([
+      Q.active_usage,
+      { submitter },
+      GET,
+    ]);
     return { tasks: row.tasks, resources: JSON.parse(row.resources) as Record<string, number> };
   }
 
   async getStatuses(taskId: string, afterSequence = 0): Promise<TaskStatus[]> {
-    const rows = this.#sql.select_events.all({ task_id: taskId, after: afterSequence }) as EventRow[];
+    const rows = await this.#db.read<EventRow[]>([
+      Q.select_events,
+      { task_id: taskId, after: afterSequence },
+      ALL,
+    ]);
     return rows.map((row) => toStatusMessage(statusFromRow(row)));
   }
 
   async fetchReady(limit: number, after?: SchedulingKey): Promise<TaskRecord[]> {
-    if (after === undefined) return (this.#sql.select_ready.all({ limit }) as TaskRow[]).map(taskFromRow);
+    if (after === undefined) return this.#tasks([Q.select_ready, { limit }, ALL]);
     // What follows `after` in scheduling order is three consecutive index ranges; each is read
     // in index order only while the page is not full, so no rows are sorted.
     const key = {
@@ -388,115 +351,140 @@ export class SqliteTaskStore implements TaskStore {
       deadline_key: after.deadline ?? NO_TIME,
       submit_seq: after.submitSeq,
     };
-    const rows = this.#sql.select_ready_same_key.all({ ...key, limit }) as TaskRow[];
+    const rows = await this.#db.read<TaskRow[]>([Q.select_ready_same_key, { ...key, limit }, ALL]);
     if (rows.length < limit)
       rows.push(
-        ...(this.#sql.select_ready_later_deadline.all({ ...key, limit: limit - rows.length }) as TaskRow[]),
+        ...(await this.#db.read<TaskRow[]>([
+          Q.select_ready_later_deadline,
+          { ...key, limit: limit - rows.length },
+          ALL,
+        ])),
       );
     if (rows.length < limit)
       rows.push(
-        ...(this.#sql.select_ready_lower_priority.all({
-          priority: key.priority,
-          limit: limit - rows.length,
-        }) as TaskRow[]),
+        ...(await this.#db.read<TaskRow[]>([
+          Q.select_ready_lower_priority,
+          { priority: key.priority, limit: limit - rows.length },
+          ALL,
+        ])),
       );
     return rows.map(taskFromRow);
   }
 
-  async fetchDueRetries(now: number, limit: number): Promise<TaskRecord[]> {
-    return (this.#sql.select_due_retries.all({ now, limit }) as TaskRow[]).map(taskFromRow);
+  fetchDueRetries(now: number, limit: number): Promise<TaskRecord[]> {
+    return this.#tasks([Q.select_due_retries, { now, limit }, ALL]);
   }
 
-  async fetchOverdue(now: number, limit: number): Promise<TaskRecord[]> {
-    return (this.#sql.select_overdue.all({ now, limit }) as TaskRow[]).map(taskFromRow);
+  fetchOverdue(now: number, limit: number): Promise<TaskRecord[]> {
+    return this.#tasks([Q.select_overdue, { now, limit }, ALL]);
   }
 
-  async fetchLostLeases(now: number, deadOwners: readonly string[], limit: number): Promise<TaskRecord[]> {
-    const rows = this.#sql.select_lost_leases.all({
-      now,
-      dead_owners: JSON.stringify(deadOwners),
-      limit,
-    }) as TaskRow[];
-    return rows.map(taskFromRow);
+  fetchLostLeases(now: number, deadOwners: readonly string[], limit: number): Promise<TaskRecord[]> {
+    return this.#tasks([Q.select_lost_leases, { now, dead_owners: JSON.stringify(deadOwners), limit }, ALL]);
   }
 
   async leaseOwners(): Promise<string[]> {
-    return (this.#sql.select_lease_owners.all() as { lease_owner: string }[]).map((r) => r.lease_owner);
+    const rows = await this.#db.read<{ lease_owner: string }[]>([Q.select_lease_owners, [], ALL]);
+    return rows.map((r) => r.lease_owner);
   }
 
   renewLeases(owner: string, taskIds: readonly string[], expiresAt: number): Promise<number> {
-    return this.#commit.write(
-      () =>
-        this.#sql.renew_leases.run({ owner, ids: JSON.stringify(taskIds), expires_at: expiresAt }).changes,
+    const params = { owner, ids: JSON.stringify(taskIds), expires_at: expiresAt };
+    return this.#db.write(
+      (tape) => {
+        tape.push(1);
+        encodeStep(tape, Q.renew_leases, params, RUN);
+      },
+      (results, at) => results[at] as number,
     );
   }
 
   async nextWakeAt(): Promise<number | null> {
-    const { at } = this.#sql.next_wake.get() as { at: number };
+    const { at } = await this.#db.read<{ at: number }>([Q.next_wake, [], GET]);
     return at >= NO_TIME ? null : at;
   }
 
-  appendAudit(records: readonly AuditRecord[]): Promise<void> {
-    return this.#commit.write(() => this.#insertAudit(records));
-  }
-
-  #insertAudit(records: readonly AuditRecord[]): void {
-    for (const r of records) {
-      this.#sql.insert_audit.run(
-        r.at,
-        r.principal,
-        r.action,
-        r.messageId,
-        r.taskId,
-        r.decision,
-        r.payload === undefined ? null : JSON.stringify(r.payload),
-      );
-    }
+  async appendAudit(records: readonly AuditRecord[]): Promise<void> {
+    await this.#db.write(
+      (tape) => {
+        tape.push(records.length);
+        for (const r of records) encodeStep(tape, Q.insert_audit, auditParams(r), RUN);
+      },
+      () => undefined,
+    );
   }
 
   async queryAudit(filter: AuditFilter): Promise<AuditEntry[]> {
-    const rows = this.#sql.select_audit.all({
+    const params = {
       task_id: filter.taskId ?? null,
       principal: filter.principal ?? null,
       since: filter.since ?? null,
       after_id: filter.afterId ?? 0,
       limit: filter.limit,
-    }) as AuditRow[];
-    return rows.map(auditFromRow);
+    };
+    return (await this.#db.read<AuditRow[]>([Q.select_audit, params, ALL])).map(auditFromRow);
   }
 
-  async deleteFinishedBefore(cutoff: number, limit: number): Promise<number> {
-    const deleted = await this.#commit.write(
-      () => {
-        this.#sql.delete_finished_events.run({ cutoff, limit });
-        const tasks = this.#sql.delete_finished.all({ cutoff, limit }) as {
-          submitter: string;
-          state: TaskState;
-        }[];
-        this.#sql.delete_old_audit.run({ cutoff, limit });
-        return tasks;
+  deleteFinishedBefore(cutoff: number, limit: number): Promise<number> {
+    const params = { cutoff, limit };
+    return this.#db.write(
+      (tape) => {
+        tape.push(3);
+        encodeStep(tape, Q.delete_finished_events, params, RUN);
+        encodeStep(tape, Q.delete_finished, params, ALL);
+        encodeStep(tape, Q.delete_old_audit, params, RUN);
       },
-      (tasks) => {
+      (results, at) => {
+        const tasks = results[at + 1] as { submitter: string; state: TaskState }[];
         for (const { submitter, state } of tasks) this.#counts.add(submitter, state, -1);
+        return tasks.length;
       },
     );
-    return deleted.length;
   }
 
-  async close(): Promise<void> {
-    if (!this.#db.open) return;
-    this.#commit.flush();
-    this.#db.close();
-    await this.#walSync?.close();
+  close(): Promise<void> {
+    return this.#db.close();
+  }
+
+  async #tasks(read: Read): Promise<TaskRecord[]> {
+    return (await this.#db.read<TaskRow[]>(read)).map(taskFromRow);
   }
 }
 
-/** The prepared statement for one query file; task queries return raw rows of {@link TASK_COLUMNS}. */
-function prepare(db: Database.Database, name: QueryName, text: string): Statement {
-  const statement = db.prepare(text);
-  if (!TASK_QUERIES.has(name)) return statement;
-  const columns = statement.columns().map((c) => c.name);
-  if (columns.join() !== TASK_COLUMNS.join())
-    throw new Error(`${name}.sql returns columns (${columns.join(", ")}), expected those of tasks`);
-  return statement.raw(true);
+const first = <T>(items: T[]): T => items[0]!;
+const all = <T>(items: T[]): T[] => items;
+
+function auditParams(r: AuditRecord): unknown[] {
+  const payload = r.payload === undefined ? null : JSON.stringify(r.payload);
+  return [r.at, r.principal, r.action, r.messageId, r.taskId, r.decision, payload];
+}
+
+/** A new task's acceptance, as written with it (status 1). */
+function accepted(task: NewTask): TaskStatus {
+  return toStatusMessage({
+    taskId: task.id,
+    referenceId: task.messageId,
+    sequence: 1,
+    messageId: task.accepted.messageId,
+    status: task.state,
+    progress: task.accepted.progress ?? null,
+    details: task.accepted.details ?? null,
+    at: task.accepted.at,
+  });
+}
+
+function outcomeOf({ snapshot, draft }: PlannedStep): ChangeOutcome {
+  return {
+    task: snapshot,
+    status: toStatusMessage({
+      taskId: snapshot.id,
+      referenceId: snapshot.messageId,
+      sequence: snapshot.lastSequence,
+      messageId: draft.messageId,
+      status: snapshot.state,
+      progress: draft.progress ?? null,
+      details: draft.details ?? null,
+      at: draft.at,
+    }),
+  };
 }

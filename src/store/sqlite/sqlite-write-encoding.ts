@@ -1,0 +1,79 @@
+// The main thread's side of the write tape (see sqlite-worker-messages.ts): appends one unit of a
+// write in the layout the worker's SqliteBatchRunner reads.
+import type { Step as PlannedStep } from "../change-plan.js";
+import type { NewTask, StatusDraft, TaskChange, TaskRecord } from "../records.js";
+import type { SubmissionAudit } from "../task-store.js";
+import { pushUpdateParams } from "./sqlite-rows.js";
+import {
+  OP_CHANGE,
+  OP_INSERT,
+  OP_STEP,
+  type Params,
+  type StepKind,
+  type Tape,
+} from "./sqlite-worker-messages.js";
+
+/** A new task numbered `submitSeq`, its acceptance, and its audit record when there is one. */
+export function encodeInsert(
+  tape: Tape,
+  submitSeq: number,
+  task: NewTask,
+  audit: SubmissionAudit | undefined,
+): void {
+  tape.push(
+    OP_INSERT,
+    submitSeq,
+    task.id,
+    task.submitter,
+    task.messageId,
+    task.type,
+    task.state,
+    task.priority,
+    task.deadline,
+    JSON.stringify(task.parameters),
+    JSON.stringify(task.requirements),
+    task.timeoutMs,
+    task.maxAttempts,
+    task.createdAt,
+    task.createdAt,
+    task.createdAt,
+  );
+  pushDraft(tape, task.accepted);
+  if (audit === undefined) tape.push(0);
+  else tape.push(1, audit.at, audit.principal);
+}
+
+/**
+ * Changes planned from `from`: the row as the last step leaves it, written only if the stored
+ * task is still at `from`'s sequence and state, and a status per step.
+ */
+export function encodeChange(
+  tape: Tape,
+  from: TaskRecord,
+  steps: readonly PlannedStep[],
+  changes: readonly TaskChange[],
+): void {
+  const task = steps[steps.length - 1]!.snapshot;
+  const leaseSet = changes.some((c) => c.patch?.leaseExpiresAt !== undefined);
+  tape.push(OP_CHANGE, from.id);
+  pushUpdateParams(tape, task, from, leaseSet);
+  tape.push(steps.length);
+  for (const { snapshot, draft } of steps) {
+    tape.push(snapshot.lastSequence, draft.messageId, snapshot.state);
+    pushDraft(tape, draft, false);
+  }
+}
+
+/** One statement, unguarded. */
+export function encodeStep(tape: Tape, statement: number, params: Params, kind: StepKind): void {
+  tape.push(OP_STEP, statement, params, kind);
+}
+
+function pushDraft(tape: Tape, draft: StatusDraft, withId = true): void {
+  if (withId) tape.push(draft.messageId);
+  tape.push(
+    draft.progress ?? null,
+    draft.details === undefined ? null : JSON.stringify(draft.details),
+    draft.at,
+  );
+}
