@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { InvalidTransitionError } from "../../src/protocol/states.js";
 import { StaleStateError } from "../../src/store/errors.js";
 import type { TaskRecord } from "../../src/store/records.js";
-import type { TaskStore } from "../../src/store/task-store.js";
+import type { ChangeOutcome, TaskStore } from "../../src/store/task-store.js";
 import { draft, newTask } from "../helpers/tasks.js";
 
 export interface StoreHarness {
@@ -356,6 +356,42 @@ export function describeTaskStoreContract(backend: string, open: () => Promise<S
       }
     });
 
+    // A handler that reports progress without awaiting it: every change carries the same hint.
+    it("commits changes made on one hint without waiting in the order they were made", async () => {
+      const [inserted] = await store.insertTasks([newTask()]);
+      const executing = await store.applyChange({
+        taskId: inserted!.task.id,
+        known: inserted!.task,
+        from: ["resource_allocation"],
+        to: "executing",
+        status: draft(),
+      });
+      const progress = async (known: TaskRecord, n: number, yieldEvery: number) => {
+        const writes: Promise<ChangeOutcome>[] = [];
+        for (let i = 0; i < n; i++) {
+          writes.push(
+            store.applyChange({
+              taskId: known.id,
+              known,
+              from: ["executing"],
+              to: "executing",
+              status: draft({ event: "progress_update" }, i / n),
+            }),
+          );
+          if (i % yieldEvery === 0) await new Promise((r) => setImmediate(r));
+        }
+        return Promise.all(writes);
+      };
+      const fresh = await progress(executing.task, 40, 6);
+      expect(fresh.map((o) => o.status.header.sequence)).toEqual(range(3, 40));
+      // The same again on a hint that is out of date (40 changes behind): each is checked against
+      // the stored task, and they still land in order.
+      const stale = await progress(executing.task, 40, 9);
+      expect(stale.map((o) => o.status.header.sequence)).toEqual(range(43, 40));
+      const stored = (await store.getStatuses(executing.task.id, 2)).map((s) => s.body.progress);
+      expect(stored).toEqual([...range(0, 40), ...range(0, 40)].map((i) => i / 40));
+    });
+
     it("returns statuses after a given sequence", async () => {
       const t = newTask();
       await store.insertTasks([t]);
@@ -594,4 +630,9 @@ export function describeTaskStoreContract(backend: string, open: () => Promise<S
       expect((await h.migrationNames()).every((m) => m.applied)).toBe(true);
     });
   });
+}
+
+/** `count` consecutive integers from `start`. */
+function range(start: number, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => start + i);
 }

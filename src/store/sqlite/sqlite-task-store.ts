@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import type { SchedulingKey } from "../../engine/scheduling-order.js";
 import type { TaskState } from "../../protocol/states.js";
 import type { TaskStatus } from "../../protocol/task-status.js";
+import { ChangeChains } from "../change-chains.js";
 import { newRecord, planSteps, type Step as PlannedStep } from "../change-plan.js";
 import { coerceError } from "../../protocol/errors.js";
 import { StaleStateError } from "../errors.js";
@@ -164,6 +165,8 @@ export class SqliteTaskStore implements TaskStore {
   #lastSeq: number;
   /** Submissions queued and not yet committed: a second one with the same key is a duplicate. */
   readonly #queuedKeys = new Set<string>();
+  /** The tasks with changes in flight: the next change to one is planned after them. */
+  readonly #chains = new ChangeChains();
 
   /** @internal use {@link openSqliteTaskStore}. */
   constructor(
@@ -228,11 +231,12 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   /**
-   * Applies changes to one task in order, atomically: planned in memory from the first change's
-   * `known` record, then written as one row update guarded by that record's sequence and state,
-   * with a status row each. If the stored task moved on since (a stale hint), the worker reads it
-   * instead of writing, and the changes are planned again from it, strictly: a refusal (stale
-   * state, illegal transition) rejects with nothing written.
+   * Applies changes to one task in order, atomically: planned in memory, then written as one row
+   * update guarded by the sequence and state it was planned from, with a status row each. The
+   * plan starts from the record the task's writes in flight leave it in (see ChangeChains), else
+   * from the first change's `known` record, else from a read. If the stored task moved on since
+   * (a stale hint), the worker reads it instead of writing, and the changes are planned again
+   * from it, strictly: a refusal (stale state, illegal transition) rejects with nothing written.
    */
   #change<T>(
     changes: readonly TaskChange[],
@@ -240,34 +244,45 @@ export class SqliteTaskStore implements TaskStore {
     onCommitted?: (outcome: ChangeOutcome) => void,
   ): Promise<T> {
     try {
+      if (this.#chains.mustRead(changes[0]!.taskId))
+        return this.#changeFromStored(changes, pick, onCommitted);
       return this.#changeFrom(changes, pick, onCommitted, changes[0]!.known, false);
     } catch (error) {
       return Promise.reject(coerceError(error));
     }
   }
 
-  /** {@link #change} planned from `base`; throws at once when a strict plan refuses. */
+  /**
+   * {@link #change} planned on the tip of the task's writes in flight, else on `base` (`stored`:
+   * the stored task, so a refusal is final); throws at once when a final plan refuses.
+   */
   #changeFrom<T>(
     changes: readonly TaskChange[],
     pick: (outcomes: ChangeOutcome[]) => T,
     onCommitted: ((outcome: ChangeOutcome) => void) | undefined,
     base: TaskRecord | undefined,
-    strict: boolean,
+    stored: boolean,
   ): Promise<T> {
-    const steps = base && planSteps({ ...base }, changes, strict);
-    if (base === undefined || steps === undefined) return this.#changeFromStored(changes, pick, onCommitted);
-    const from = base;
-    return this.#db.write(
+    const tip = this.#chains.tip(changes[0]!.taskId);
+    const from = tip ?? base;
+    const steps = from && planSteps({ ...from }, changes, stored || tip !== undefined);
+    if (from === undefined || steps === undefined) return this.#changeFromStored(changes, pick, onCommitted);
+    const chain = this.#chains.extend(steps[steps.length - 1]!.snapshot);
+    let answered = false;
+    const written = this.#db.write(
       (tape) => {
         tape.push(1);
         encodeChange(tape, from, steps, changes);
       },
       (results, at) => {
+        answered = true;
         if (results[at] === 0) {
+          this.#chains.answered(chain, false);
           const row = results[at + 1] as TaskRow | undefined;
           if (row === undefined) throw new StaleStateError(from.id, changes[0]!.from, undefined);
           return this.#changeFrom(changes, pick, onCommitted, taskFromRow(row), true);
         }
+        this.#chains.answered(chain, true);
         const outcomes = steps.map(outcomeOf);
         const last = outcomes[outcomes.length - 1]!.task;
         this.#counts.move(last.submitter, from.state, last.state);
@@ -275,17 +290,27 @@ export class SqliteTaskStore implements TaskStore {
         return pick(outcomes);
       },
     );
+    // A write that failed outright (the disk, the worker) breaks its chain like a refusal.
+    written.catch(() => answered || this.#chains.answered(chain, false));
+    return written;
   }
 
-  /** {@link #change} for changes without a usable hint: reads the task first. */
+  /** {@link #change} for changes without a usable hint, or behind one that reads: reads the task first. */
   async #changeFromStored<T>(
     changes: readonly TaskChange[],
     pick: (outcomes: ChangeOutcome[]) => T,
     onCommitted?: (outcome: ChangeOutcome) => void,
   ): Promise<T> {
     const first = changes[0]!;
-    const stored = await this.getTask(first.taskId);
-    if (stored === undefined) throw new StaleStateError(first.taskId, first.from, undefined);
+    this.#chains.reading(first.taskId);
+    let stored: TaskRecord | undefined;
+    try {
+      stored = await this.getTask(first.taskId);
+    } finally {
+      this.#chains.readDone(first.taskId);
+    }
+    if (stored === undefined && this.#chains.tip(first.taskId) === undefined)
+      throw new StaleStateError(first.taskId, first.from, undefined);
     return this.#changeFrom(changes, pick, onCommitted, stored, true);
   }
 
