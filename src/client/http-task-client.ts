@@ -4,6 +4,7 @@ import { TaskexecError, TaskRejectedError } from "../protocol/errors.js";
 import type { ValidationIssue } from "../protocol/issues.js";
 import { isTerminal } from "../protocol/states.js";
 import type { TaskStatus } from "../protocol/task-status.js";
+import { HttpConnections } from "./http-connections.js";
 import { readServerSentEvents } from "./sse-reader.js";
 import { toSubmitMessage } from "./submit-message.js";
 import type {
@@ -22,6 +23,11 @@ export interface TaskClientOptions {
   token?: string | undefined;
   /** How long a broken status stream is retried before `watch` gives up. @default 30000 */
   reconnectForMs?: number;
+  /**
+   * Connections kept open to the server (status streams not counted); calls beyond them wait
+   * for one to be free. @default 16
+   */
+  maxConnections?: number;
 }
 
 /** An error answer from the server: its protocol code, HTTP status and details. */
@@ -46,11 +52,13 @@ export class TaskClient implements TaskClientApi {
   readonly #url: string;
   readonly #token: string | undefined;
   readonly #reconnectForMs: number;
+  readonly #connections: HttpConnections;
 
   constructor(options: TaskClientOptions) {
     this.#url = options.url.replace(/\/+$/, "");
     this.#token = options.token;
     this.#reconnectForMs = options.reconnectForMs ?? 30_000;
+    this.#connections = new HttpConnections(this.#url, options.maxConnections ?? 16);
   }
 
   async submit(request: SubmitRequest): Promise<SubmittedTask> {
@@ -127,7 +135,7 @@ export class TaskClient implements TaskClientApi {
         await new Promise((r) => setTimeout(r, 500));
         continue;
       }
-      if (!response.ok) throw await httpError(response);
+      if (!response.ok) throw httpError(response.status, await response.json().catch(() => undefined));
       try {
         for await (const event of readServerSentEvents(response.body!)) {
           failingSince = undefined;
@@ -158,20 +166,27 @@ export class TaskClient implements TaskClientApi {
     body?: unknown,
     accept: number[] = [200],
   ): Promise<{ status: number; body: unknown }> {
-    let response: Response;
+    let answer: { status: number; text: string };
     try {
-      response = await fetch(`${this.#url}${path}`, {
+      answer = await this.#connections.send(
         method,
-        headers: { ...this.#auth(), ...(body !== undefined && { "content-type": "application/json" }) },
-        body: body === undefined ? null : JSON.stringify(body),
-      });
+        path,
+        { ...this.#auth(), ...(body !== undefined && { "content-type": "application/json" }) },
+        body === undefined ? undefined : JSON.stringify(body),
+      );
     } catch (error) {
       throw unreachable(this.#url, error);
     }
-    if (!accept.includes(response.status) && !(response.status === 207 && path.endsWith("/batch"))) {
-      throw await httpError(response);
+    const parsed = parseBody(answer.text);
+    if (!accept.includes(answer.status) && !(answer.status === 207 && path.endsWith("/batch"))) {
+      throw httpError(answer.status, parsed);
     }
-    return { status: response.status, body: await response.json() };
+    if (parsed === undefined) {
+      // Not taskexec answering (a proxy in between?): say so rather than fail on a missing field.
+      const message = `${this.#url} answered HTTP ${answer.status} with a body that is not JSON`;
+      throw new TaskexecHttpError("resource_unavailable", message, answer.status, undefined);
+    }
+    return { status: answer.status, body: parsed };
   }
 }
 
@@ -183,15 +198,24 @@ function rejection(body: ErrorBody): TaskRejectedError {
   );
 }
 
-async function httpError(response: Response): Promise<TaskexecHttpError> {
-  const body = (await response.json().catch(() => ({}))) as ErrorBody;
+function httpError(status: number, answer: unknown): TaskexecHttpError {
+  const body = (answer ?? {}) as ErrorBody;
   const code = body.error?.code;
   return new TaskexecHttpError(
     isErrorCode(code) ? code : "handler_error",
-    body.error?.message ?? `HTTP ${response.status}`,
-    response.status,
+    body.error?.message ?? `HTTP ${status}`,
+    status,
     body.error?.details,
   );
+}
+
+/** A body as JSON; one that is not (a proxy's error page) as undefined. */
+function parseBody(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 function unreachable(url: string, error: unknown): TaskexecError {
