@@ -211,9 +211,12 @@ describe.skipIf(!browserAvailable())("dashboard", () => {
     const page = await signIn(admin);
     await page.locator('.count[data-state="failed"]').click();
     await page.locator(`tr[data-task-id="${failing}"]`).waitFor();
-    const rows = await page.locator(".tasks tbody tr").all();
-    const states = await Promise.all(rows.map((r) => r.getAttribute("data-state")));
-    expect(new Set(states)).toEqual(new Set(["failed"]));
+    // Read every row's state at once: the rows of the view before the click may still be on their
+    // way out, and a locator per row would wait forever for one that has gone.
+    const rowStates = `[...document.querySelectorAll(".tasks tbody tr")].map((r) => r.getAttribute("data-state"))`;
+    await expect
+      .poll(async () => new Set(await page.evaluate<(string | null)[]>(rowStates)))
+      .toEqual(new Set(["failed"]));
     expect(await page.locator(`tr[data-task-id="${failing}"] .code`).textContent()).toContain(
       "handler_error",
     );
