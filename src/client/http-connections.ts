@@ -25,8 +25,17 @@ export class HttpConnections {
   readonly #request: typeof httpRequest;
 
   constructor(baseUrl: string, maxConnections: number) {
-    this.#base = new URL(baseUrl);
-    const secure = this.#base.protocol === "https:";
+    const base = URL.canParse(baseUrl) ? new URL(baseUrl) : undefined;
+    if (base === undefined || (base.protocol !== "http:" && base.protocol !== "https:"))
+      throw new TypeError(
+        `the server URL must start with http:// or https://, got ${JSON.stringify(baseUrl)}`,
+      );
+    if (!Number.isInteger(maxConnections) || maxConnections < 1)
+      throw new RangeError(
+        `maxConnections must be a whole number of at least 1, got ${String(maxConnections)}`,
+      );
+    this.#base = base;
+    const secure = base.protocol === "https:";
     const options = { keepAlive: true, maxSockets: maxConnections, maxFreeSockets: maxConnections };
     this.#agent = secure ? new HttpsAgent(options) : new HttpAgent(options);
     this.#request = secure ? httpsRequest : httpRequest;

@@ -63,6 +63,16 @@ describe("HttpConnections", () => {
 });
 
 describe("TaskClient over HTTP", () => {
+  it("refuses a URL or a connection bound it cannot use, naming it", () => {
+    expect(() => new TaskClient({ url: "nonsense" })).toThrow(
+      /must start with http:\/\/ or https:\/\/, got "nonsense"/,
+    );
+    expect(() => new TaskClient({ url: "ftp://127.0.0.1" })).toThrow(/must start with http/);
+    expect(() => new TaskClient({ url: "http://127.0.0.1", maxConnections: 0 })).toThrow(
+      /maxConnections must be a whole number of at least 1, got 0/,
+    );
+  });
+
   it("says clearly when what answers is not taskexec", async () => {
     const url = await serve((_req, res) => {
       res.writeHead(200, { "content-type": "text/html" });
