@@ -1,11 +1,21 @@
-// Profiling aid: `node --cpu-prof --cpu-prof-dir=DIR --import tsx bench/profile-throughput.ts [n] [bulk|single] [library|http]`
-// runs one throughput scenario of one taskexec target alone and prints jobs/s.
+// Profiling aid: `node --cpu-prof --cpu-prof-dir=DIR --import tsx bench/profile-throughput.ts [n] [bulk|single] [library|http|bullmq]`
+// runs one throughput scenario of one target alone and prints jobs/s (BullMQ: the peer to pair
+// a run with, interleaved, when the machine drifts).
 import { throughput } from "./scenarios.js";
+import { BullmqTarget } from "./targets/bullmq.js";
 import { TaskexecHttpTarget } from "./targets/taskexec-http.js";
 import { TaskexecLibraryTarget } from "./targets/taskexec-library.js";
+import type { BenchTarget } from "./types.js";
 
 const n = Number(process.argv[2] ?? 50_000);
 const mode = process.argv[3] === "single" ? "single" : "bulk";
-const target = process.argv[4] === "http" ? new TaskexecHttpTarget() : new TaskexecLibraryTarget();
+const targets: Record<string, () => BenchTarget> = {
+  library: () => new TaskexecLibraryTarget(),
+  http: () => new TaskexecHttpTarget(),
+  bullmq: () => new BullmqTarget(),
+};
+const target = (targets[process.argv[4] ?? "library"] ?? targets.library!)();
 const result = await throughput(target, n, mode);
 console.log(JSON.stringify({ target: target.name, n, mode, ...result }));
+// A peer's client may keep sockets open after close(), as the harness's run does not wait for either.
+process.exit(0);
