@@ -1,5 +1,5 @@
 // Profiling aid: `node --cpu-prof --cpu-prof-dir=DIR --import tsx bench/profile-throughput.ts [n] [bulk|single] [library|http|bullmq]`
-// runs one throughput scenario of one target alone and prints jobs/s (BullMQ: the peer to pair
+// runs one throughput scenario of one target alone and prints jobs/s and CPU µs per job (BullMQ: the peer to pair
 // a run with, interleaved, when the machine drifts).
 import { throughput } from "./scenarios.js";
 import { BullmqTarget } from "./targets/bullmq.js";
@@ -15,7 +15,11 @@ const targets: Record<string, () => BenchTarget> = {
   bullmq: () => new BullmqTarget(),
 };
 const target = (targets[process.argv[4] ?? "library"] ?? targets.library!)();
+const cpu = process.cpuUsage();
 const result = await throughput(target, n, mode);
-console.log(JSON.stringify({ target: target.name, n, mode, ...result }));
+// CPU of every thread of this process (the SQLite worker's too; not Redis's), set-up included.
+const { user, system } = process.cpuUsage(cpu);
+const cpu_us_per_job = Math.round((user + system) / n);
+console.log(JSON.stringify({ target: target.name, n, mode, ...result, cpu_us_per_job }));
 // A peer's client may keep sockets open after close(), as the harness's run does not wait for either.
 process.exit(0);
