@@ -1,16 +1,12 @@
 // npm run bench [-- --smoke] [-- --only name,name] [-- --repeat N]: taskexec and its peers, side by
 // side, one run; with --repeat, each figure is the median of N rounds.
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
-import { latency, mix, throughput } from "./scenarios.js";
+import type { LatencyResult, MixResult, ThroughputResult } from "./scenarios.js";
+import { benchTargets } from "./targets/index.js";
 import { round } from "./tracker.js";
-import { BullmqTarget } from "./targets/bullmq.js";
-import { GraphileWorkerTarget } from "./targets/graphile-worker.js";
-import { PgBossTarget } from "./targets/pg-boss.js";
-import { TaskexecHttpTarget } from "./targets/taskexec-http.js";
-import { TaskexecLibraryTarget } from "./targets/taskexec-library.js";
 import type { BenchTarget } from "./types.js";
 
 const smoke = process.argv.includes("--smoke");
@@ -20,13 +16,13 @@ const sizes = smoke
   ? { throughput: 300, rates: [100], seconds: 1, mix: 300, queued: 4_000 }
   : { throughput: 50_000, rates: [500, 2000], seconds: 10, mix: 20_000, queued: 1_000_000 };
 
-const targets: BenchTarget[] = [
-  new TaskexecLibraryTarget(),
-  new TaskexecHttpTarget(),
-  new BullmqTarget(),
-  new GraphileWorkerTarget(),
-  new PgBossTarget(),
-].filter((t) => only === undefined || only.some((o) => t.name.toLowerCase().includes(o.toLowerCase())));
+/** Each system with the key its measurement processes are started with (see bench/measure-one.ts). */
+type Entry = { key: string; target: BenchTarget };
+const targets: Entry[] = Object.entries(benchTargets)
+  .map(([key, make]) => ({ key, target: make() }))
+  .filter(
+    ({ target: t }) => only === undefined || only.some((o) => t.name.toLowerCase().includes(o.toLowerCase())),
+  );
 
 const repeatArg = process.argv.find((a) => a.startsWith("--repeat="));
 const repeat = Math.max(1, Number(repeatArg?.slice("--repeat=".length) ?? 1) || 1);
@@ -47,6 +43,30 @@ const row = (metric: string, better: Row["better"]) => {
 const record = (r: Row, target: string, value: number) => {
   (r.samples[target] ??= []).push(value);
 };
+
+/**
+ * One scenario against one target in a fresh process (bench/measure-one.ts): no system inherits
+ * another's heap, sockets or timers, nor the garbage of the scenario before.
+ */
+function measureOne<R>(key: string, n: number, mode: string, seconds = sizes.seconds): Promise<R> {
+  const args = [
+    "--import",
+    "tsx",
+    join(import.meta.dirname, "measure-one.ts"),
+    String(n),
+    mode,
+    key,
+    String(seconds),
+  ];
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, args, { encoding: "utf8", maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
+      if (error) {
+        const said = stderr.split("\n").find((line) => line.startsWith("failed: "));
+        reject(new Error(said?.slice("failed: ".length) ?? (stderr.trim() || error.message)));
+      } else resolve(JSON.parse(stdout.trim().split("\n").pop()!) as R);
+    });
+  });
+}
 
 async function measure(label: string, target: BenchTarget, run: () => Promise<void>) {
   process.stderr.write(`  ${target.name}: ${label} … `);
@@ -70,19 +90,25 @@ const latencyRows = sizes.rates.map((rate) => ({
 const mixRow = row(`realistic mix, ${sizes.mix} jobs (jobs/s)`, "higher");
 
 /** Each scenario, run against one target: records one sample per row it fills. */
-const scenarios: { label: string; run: (target: BenchTarget) => Promise<void> }[] = [
+const scenarios: { label: string; run: (entry: Entry) => Promise<void> }[] = [
   {
     label: "throughput bulk",
-    run: async (t) => record(bulk, t.name, (await throughput(t, sizes.throughput, "bulk")).jobs_per_s),
+    run: async ({ key, target: t }) =>
+      record(bulk, t.name, (await measureOne<ThroughputResult>(key, sizes.throughput, "bulk")).jobs_per_s),
   },
   {
     label: "throughput single",
-    run: async (t) => record(single, t.name, (await throughput(t, sizes.throughput, "single")).jobs_per_s),
+    run: async ({ key, target: t }) =>
+      record(
+        single,
+        t.name,
+        (await measureOne<ThroughputResult>(key, sizes.throughput, "single")).jobs_per_s,
+      ),
   },
   ...latencyRows.map((l) => ({
     label: `latency at ${l.rate}/s`,
-    run: async (t: BenchTarget) => {
-      const r = await latency(t, l.rate, sizes.seconds);
+    run: async ({ key, target: t }: Entry) => {
+      const r = await measureOne<LatencyResult>(key, l.rate, "latency");
       record(l.start99, t.name, r.to_start_ms.p99);
       record(l.start50, t.name, r.to_start_ms.p50);
       record(l.done99, t.name, r.to_completed_ms.p99);
@@ -90,7 +116,8 @@ const scenarios: { label: string; run: (target: BenchTarget) => Promise<void> }[
   })),
   {
     label: "realistic mix",
-    run: async (t) => record(mixRow, t.name, (await mix(t, sizes.mix)).jobs_per_s),
+    run: async ({ key, target: t }) =>
+      record(mixRow, t.name, (await measureOne<MixResult>(key, sizes.mix, "mix")).jobs_per_s),
   },
 ];
 
@@ -101,7 +128,7 @@ for (let round = 1; round <= repeat; round++) {
   if (repeat > 1) process.stderr.write(`round ${round} of ${repeat}\n`);
   const order = round % 2 === 1 ? targets : [...targets].reverse();
   for (const scenario of scenarios)
-    for (const target of order) await measure(scenario.label, target, () => scenario.run(target));
+    for (const entry of order) await measure(scenario.label, entry.target, () => scenario.run(entry));
 }
 for (const r of rows) for (const [name, values] of Object.entries(r.samples)) r.values[name] = median(values);
 
@@ -127,7 +154,7 @@ if (only === undefined || only.some((o) => "taskexec".includes(o.toLowerCase()))
 }
 
 // The table: each figure, then each taskexec figure as a ratio to each peer.
-const names = targets.map((t) => t.name);
+const names = targets.map(({ target: t }) => t.name);
 const ours = names.filter((n) => n.startsWith("taskexec"));
 const peers = names.filter((n) => !n.startsWith("taskexec"));
 const cell = (v: number | string | undefined) => (v === undefined ? "–" : String(v));
@@ -168,12 +195,12 @@ if (memory) {
   );
 }
 const completion = Object.fromEntries(
-  targets.map((t) => [
+  targets.map(({ target: t }) => [
     t.name,
     { backend: t.backend, completed_seen_by: t.completionSeenBy, max_jobs: t.maxJobs ?? null },
   ]),
 );
-for (const t of targets)
+for (const { target: t } of targets)
   if (t.maxJobs !== undefined) console.log(`\n${t.name}: at most ${t.maxJobs} jobs per scenario.`);
 const result = {
   date: new Date().toISOString(),
