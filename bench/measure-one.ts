@@ -17,7 +17,7 @@ if (make === undefined) {
   console.error(`unknown target "${key}"; one of: ${Object.keys(benchTargets).join(", ")}`);
   process.exit(2);
 }
-const target = make();
+const target = await make();
 const cpu = process.cpuUsage();
 try {
   const result =

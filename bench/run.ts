@@ -18,11 +18,11 @@ const sizes = smoke
 
 /** Each system with the key its measurement processes are started with (see bench/measure-one.ts). */
 type Entry = { key: string; target: BenchTarget };
-const targets: Entry[] = Object.entries(benchTargets)
-  .map(([key, make]) => ({ key, target: make() }))
-  .filter(
-    ({ target: t }) => only === undefined || only.some((o) => t.name.toLowerCase().includes(o.toLowerCase())),
-  );
+const targets: Entry[] = (
+  await Promise.all(Object.entries(benchTargets).map(async ([key, make]) => ({ key, target: await make() })))
+).filter(
+  ({ target: t }) => only === undefined || only.some((o) => t.name.toLowerCase().includes(o.toLowerCase())),
+);
 
 const repeatArg = process.argv.find((a) => a.startsWith("--repeat="));
 const repeat = Math.max(1, Number(repeatArg?.slice("--repeat=".length) ?? 1) || 1);

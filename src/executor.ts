@@ -4,6 +4,7 @@ import { realClock } from "./clock/clock.js";
 import { TimerQueue } from "./clock/timer-queue.js";
 import { ConfigError } from "./config/config-error.js";
 import { type CompiledOptions, compileOptions, type ExecutorOptions } from "./config/options.js";
+import { applyAllocationSitePretenuring } from "./engine/allocation-site-pretenuring.js";
 import { EngineContext } from "./engine/engine-context.js";
 import { newNodeId } from "./engine/node-identity.js";
 import { type ExecutorLifecycle, TaskExecutor } from "./engine/task-executor.js";
@@ -89,6 +90,7 @@ export async function createExecutorFromCompiled(compiled: CompiledOptions, log?
       { path: "mode", message: "distributed mode is not available in this version yet" },
     ]);
   }
+  applyAllocationSitePretenuring(compiled.allocation_site_pretenuring);
   const registry = new HandlerRegistry();
   for (const handler of builtinHandlers(compiled.builtins)) registry.register(handler);
   const paths = compiled.handlers.filter((h): h is string => typeof h === "string");

@@ -1,18 +1,14 @@
 import type { BenchTarget } from "../types.js";
-import { BullmqTarget } from "./bullmq.js";
-import { GraphileWorkerTarget } from "./graphile-worker.js";
-import { PgBossTarget } from "./pg-boss.js";
-import { TaskexecHttpTarget } from "./taskexec-http.js";
-import { TaskexecLibraryTarget } from "./taskexec-library.js";
 
 /**
  * Every system the harness measures, by the key a measurement process is started with, in the
- * order of the table. A backend is one more entry here.
+ * order of the table. A backend is one more entry here. Each loads only its own modules, so a
+ * measurement process holds no other system's code.
  */
-export const benchTargets: Readonly<Record<string, () => BenchTarget>> = {
-  library: () => new TaskexecLibraryTarget(),
-  http: () => new TaskexecHttpTarget(),
-  bullmq: () => new BullmqTarget(),
-  "graphile-worker": () => new GraphileWorkerTarget(),
-  "pg-boss": () => new PgBossTarget(),
+export const benchTargets: Readonly<Record<string, () => Promise<BenchTarget>>> = {
+  library: async () => new (await import("./taskexec-library.js")).TaskexecLibraryTarget(),
+  http: async () => new (await import("./taskexec-http.js")).TaskexecHttpTarget(),
+  bullmq: async () => new (await import("./bullmq.js")).BullmqTarget(),
+  "graphile-worker": async () => new (await import("./graphile-worker.js")).GraphileWorkerTarget(),
+  "pg-boss": async () => new (await import("./pg-boss.js")).PgBossTarget(),
 };

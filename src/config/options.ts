@@ -91,6 +91,13 @@ export const ExecutorOptionsSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  /**
+   * V8's allocation-site pretenuring, for the whole process. Off by default: it moves the
+   * short-lived objects of every task into the old generation after a bulk submission (see
+   * src/engine/allocation-site-pretenuring.ts). `true` leaves V8's own setting alone.
+   * @default false
+   */
+  allocation_site_pretenuring: z.boolean().default(false),
   logging: z
     .strictObject({
       /** @default "info" */
