@@ -4,9 +4,10 @@ import type { BenchJob, BenchTarget, LatencySummary } from "./types.js";
 const CONCURRENCY = 50;
 /**
  * Jobs run before a measurement (no more than the measurement's own), half submitted in bulk and
- * half one by one (see withTarget). Enough for a heap in its working state: after 200, taskexec's
- * p99 at 2,000/s read 4.0–4.7 ms, a fresh heap's figure; after 2,000, 6.1–8.0 ms, with more
- * survivors per young-generation collection and a full collection inside the 10 s window.
+ * half one by one (see withTarget). Enough for a heap in its working state: after 200 in bulk,
+ * taskexec's p99 at 2,000/s read mostly 3.9–4.7 ms, a fresh heap's figure; after 2,000, mostly
+ * 6.2–8.0 ms (V8 had started pretenuring; see src/engine/allocation-site-pretenuring.ts), and
+ * BullMQ's one-by-one path was still being compiled during the measurement.
  */
 const WARMUP = 2_000;
 const TIMEOUT_MS = 300_000;
