@@ -4,6 +4,7 @@ import { execFile, execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
+import { format } from "prettier";
 import type { LatencyResult, MixResult, ThroughputResult } from "./scenarios.js";
 import { benchTargets } from "./targets/index.js";
 import { round } from "./tracker.js";
@@ -219,7 +220,8 @@ const file = join(
   dir,
   `${stamp}${only ? `-${only.join("-")}` : ""}${repeat > 1 ? `-x${repeat}` : ""}${smoke ? "-smoke" : ""}.json`,
 );
-writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+// Formatted as the repository's `prettier --check` expects, so a result can be committed as written.
+writeFileSync(file, await format(JSON.stringify(result), { parser: "json" }));
 console.log(`\nwrote ${file}`);
 const failed = rows.some((r) => names.some((n) => r.values[n] === undefined));
 process.exit(failed && smoke ? 1 : 0);
