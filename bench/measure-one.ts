@@ -9,12 +9,15 @@ import { latency, mix, throughput } from "./scenarios.js";
 import { benchTargets } from "./targets/index.js";
 
 const n = Number(process.argv[2] ?? 50_000);
-const mode = (["single", "mix", "latency"] as const).find((m) => m === process.argv[3]) ?? "bulk";
+const modes = ["bulk", "single", "mix", "latency"] as const;
+const mode = modes.find((m) => m === (process.argv[3] ?? "bulk"));
 const key = process.argv[4] ?? "library";
 const seconds = Number(process.argv[5] ?? 10);
 const make = benchTargets[key];
-if (make === undefined) {
-  console.error(`unknown target "${key}"; one of: ${Object.keys(benchTargets).join(", ")}`);
+if (mode === undefined || make === undefined || !(n > 0) || !(seconds > 0)) {
+  console.error(
+    `usage: measure-one.ts [n > 0] [${modes.join("|")}] [${Object.keys(benchTargets).join("|")}] [seconds > 0]`,
+  );
   process.exit(2);
 }
 const target = await make();
