@@ -28,12 +28,8 @@ async function withTarget<T>(
     const warmup = Math.min(WARMUP, jobs);
     const warm = Array.from({ length: warmup }, (_, i) => noop(1_000_000_000 + i));
     const half = warmup >> 1;
-    for (const chunk of chunks(warm.slice(0, half), 500)) await target.submitBulk(chunk);
-    let next = half;
-    const lane = async () => {
-      while (next < warmup) await target.submitOne(warm[next++]!);
-    };
-    await Promise.all(Array.from({ length: 16 }, lane));
+    await inBulk(target, warm.slice(0, half), 500);
+    await oneByOne(target, warm.slice(half), 16);
     await tracker.waitFor(warmup, TIMEOUT_MS);
     tracker.reset();
     return await body(tracker);
@@ -42,10 +38,18 @@ async function withTarget<T>(
   }
 }
 
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
+/** Submits `jobs` in batches of `size`, one batch at a time. */
+async function inBulk(target: BenchTarget, jobs: readonly BenchJob[], size: number): Promise<void> {
+  for (let i = 0; i < jobs.length; i += size) await target.submitBulk(jobs.slice(i, i + size));
+}
+
+/** Submits `jobs` one by one, `lanes` submissions in flight. */
+async function oneByOne(target: BenchTarget, jobs: readonly BenchJob[], lanes: number): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < jobs.length) await target.submitOne(jobs[next++]!);
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
 }
 
 export interface ThroughputResult {
@@ -63,15 +67,8 @@ export function throughput(
   return withTarget(target, n, async (tracker) => {
     const jobs = Array.from({ length: n }, (_, i) => noop(i));
     const t0 = performance.now();
-    if (mode === "bulk") {
-      for (const chunk of chunks(jobs, 1000)) await target.submitBulk(chunk);
-    } else {
-      let next = 0;
-      const lane = async () => {
-        while (next < jobs.length) await target.submitOne(jobs[next++]!);
-      };
-      await Promise.all(Array.from({ length: 64 }, lane));
-    }
+    if (mode === "bulk") await inBulk(target, jobs, 1000);
+    else await oneByOne(target, jobs, 64);
     const submitted = performance.now();
     await tracker.waitFor(n, TIMEOUT_MS);
     const end = performance.now();
@@ -150,7 +147,7 @@ export function mix(target: BenchTarget, size: number): Promise<MixResult> {
       cpu: i % 10 === 3 ? 1 : 0,
     }));
     const t0 = performance.now();
-    for (const chunk of chunks(jobs, 1000)) await target.submitBulk(chunk);
+    await inBulk(target, jobs, 1000);
     await tracker.waitFor(n, TIMEOUT_MS);
     const seconds = (performance.now() - t0) / 1000;
     return { jobs_per_s: round(n / seconds, 0), seconds: round(seconds, 2) };
