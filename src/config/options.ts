@@ -84,7 +84,12 @@ export const ExecutorOptionsSchema = z.strictObject({
       shell: z
         .strictObject({
           enabled: z.boolean().default(false),
+          /** Program names (found on the server's PATH at start) or absolute paths. @default [] */
           allow_programs: z.array(z.string().min(1)).default([]),
+          /** When set, the only environment variables a task may set. @default any but loader variables */
+          allow_env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).optional(),
+          /** Folders a task's `cwd` may lie in; none: tasks may not set `cwd`. @default [] */
+          cwd_roots: z.array(z.string().min(1)).default([]),
           timeout_ms: PositiveMs.default(60_000),
           max_output_bytes: PositiveMs.default(64 * 1024),
         })

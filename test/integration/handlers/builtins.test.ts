@@ -129,7 +129,7 @@ describe("built-in handlers", () => {
       h = await enable();
       const { last } = await finalBody(h, {
         type: "shell",
-        parameters: { program: "/bin/echo", args: ["$HOME", "; rm -rf /", "`id`"] },
+        parameters: { program: "echo", args: ["$HOME", "; rm -rf /", "`id`"] },
       });
       expect(last.details?.result).toMatchObject({
         exit_code: 0,
