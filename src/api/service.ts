@@ -66,10 +66,7 @@ export async function startService(options: CompiledOptions): Promise<Service> {
     {
       executor: engine,
       auth: new Authenticator(options.auth.enabled ? createTokenVerifier(options.auth, secret) : undefined),
-      guard: new SubmissionGuard(options.limits, {
-        usage: (principal) => engine.activeUsage(principal),
-        exists: (principal, messageId) => engine.hasMessage(principal, messageId),
-      }),
+      guard: new SubmissionGuard(options.limits),
       metrics,
       activity,
       feed,

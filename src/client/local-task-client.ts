@@ -38,7 +38,11 @@ export class LocalTaskClient implements TaskClientApi {
         ok: false,
         id: null,
         status,
-        error: { code: o.error.code, message: o.error.message, issues: o.error.issues },
+        error: {
+          code: o.error.code,
+          message: o.error.message,
+          issues: "issues" in o.error ? o.error.issues : undefined,
+        },
       };
     });
   }

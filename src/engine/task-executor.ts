@@ -1,10 +1,15 @@
 import type { AnyTaskHandler } from "../handlers/handler.js";
-import { MalformedMessageError, TaskNotFoundError, TaskRejectedError } from "../protocol/errors.js";
+import {
+  MalformedMessageError,
+  TaskexecError,
+  TaskNotFoundError,
+  TaskRejectedError,
+} from "../protocol/errors.js";
 import { isTerminal, type TaskState } from "../protocol/states.js";
 import type { TaskStatus } from "../protocol/task-status.js";
 import type { ResourceSnapshot } from "../resources/resource-manager.js";
 import type { AuditEntry, AuditFilter, AuditRecord, NewTask, TaskRecord } from "../store/records.js";
-import type { ActiveUsage } from "../store/task-store.js";
+import type { ActiveUsage, InsertOutcome, SubmissionQuota } from "../store/task-store.js";
 import type { EngineContext } from "./engine-context.js";
 import type { EngineObserver } from "./engine-observer.js";
 import { Housekeeping } from "./housekeeping.js";
@@ -27,7 +32,9 @@ export interface Principal {
 export type SubmitOutcome =
   | { kind: "accepted" | "duplicate"; status: TaskStatus; task: TaskRecord }
   | { kind: "rejected"; status: TaskStatus; error: TaskRejectedError }
-  | { kind: "malformed"; error: MalformedMessageError };
+  | { kind: "malformed"; error: MalformedMessageError }
+  /** Over the submitter's quota (`limits.max_active_tasks`, `limits.max_resources`): not stored. */
+  | { kind: "refused"; error: TaskexecError };
 
 export interface ListOptions {
   state?: TaskState | undefined;
@@ -56,11 +63,16 @@ export class TaskExecutor {
   readonly #housekeeping: Housekeeping;
   readonly #validator: TaskValidator;
   readonly #ownsStore: boolean;
+  /** The per-principal quota every submission is held to, when `limits` sets one. */
+  readonly #quota: SubmissionQuota | undefined;
   #state: ExecutorLifecycle = "created";
 
   constructor(ctx: EngineContext, options: { ownsStore: boolean }) {
     this.#ctx = ctx;
     this.#ownsStore = options.ownsStore;
+    const { max_active_tasks: maxTasks, max_resources: maxResources } = ctx.options.limits;
+    this.#quota =
+      maxTasks === undefined && maxResources === undefined ? undefined : { maxTasks, maxResources };
     this.#scheduler = new Scheduler(ctx);
     this.#housekeeping = new Housekeeping(ctx, this.#scheduler);
     this.#validator = new TaskValidator({
@@ -143,13 +155,16 @@ export class TaskExecutor {
     });
   }
 
-  /** Submits one `submit_task`. Throws {@link MalformedMessageError} for a message that is not one. */
+  /**
+   * Submits one `submit_task`. Throws {@link MalformedMessageError} for a message that is not one,
+   * and a `quota_exceeded` {@link TaskexecError} when the principal's quota has no room for it.
+   */
   async submit(
     principal: Principal,
     message: unknown,
-  ): Promise<Exclude<SubmitOutcome, { kind: "malformed" }>> {
+  ): Promise<Exclude<SubmitOutcome, { kind: "malformed" | "refused" }>> {
     const [outcome] = await this.submitMany(principal, [message]);
-    if (outcome!.kind === "malformed") throw outcome!.error;
+    if (outcome!.kind === "malformed" || outcome!.kind === "refused") throw outcome!.error;
     return outcome!;
   }
 
@@ -203,12 +218,12 @@ export class TaskExecutor {
     // One transaction for everything (group commit: both writes are queued in this turn): the
     // tasks with their audit records, and the refusals' audit records.
     const refusalsAudited = refusals.length > 0 ? ctx.store.appendAudit(refusals) : Promise.resolve();
-    const inserted =
+    const inserted: Promise<InsertOutcome[]> =
       toInsert.length > 0
         ? ctx.store.insertTasks(
             toInsert.map((t) => t.task),
             { principal: principal.id, at: now },
-            { onQueued: (tasks) => this.#schedule(tasks) },
+            { onQueued: (tasks) => this.#schedule(tasks), quota: this.#quota },
           )
         : Promise.resolve([]);
     // Awaited directly (not through Promise.all): the acceptances must be announced before the
@@ -216,20 +231,72 @@ export class TaskExecutor {
     // is marked handled first: when the commit fails, `inserted` throws before it is awaited.
     refusalsAudited.catch(() => {});
     const results = await inserted;
+    const overQuota: { index: number; task: NewTask; message: string }[] = [];
     for (const [i, result] of results.entries()) {
+      const { index, task } = toInsert[i]!;
+      if (result.refused !== undefined) {
+        overQuota.push({ index, task, message: result.refused.message });
+        continue;
+      }
       const kind = result.created ? "accepted" : "duplicate";
-      outcomes[toInsert[i]!.index] = { kind, status: result.status, task: result.task };
+      outcomes[index] = { kind, status: result.status, task: result.task };
       // Offered when queued, but its message id was taken: that task was never written.
-      if (!result.created) this.#scheduler.forget(toInsert[i]!.task.id);
+      if (!result.created) this.#scheduler.forget(task.id);
     }
-    const created = results.filter((r) => r.created);
+    const created = results.flatMap((r) => (r.created ? [r] : []));
     ctx.bus.publish(created.map((r) => r.status));
     for (const { task, status } of created) ctx.observe(task, status);
     // Only now: awaiting first would let the starts announce themselves before their acceptance.
     await refusalsAudited;
+    if (overQuota.length > 0) await this.#answerOverQuota(principal, overQuota, outcomes, now);
     for (const o of outcomes)
       if (o?.kind === "rejected") for (const obs of ctx.observers) obs.onRejected(o.error.code);
     return outcomes as SubmitOutcome[];
+  }
+
+  /**
+   * Answers the submissions the store refused for quota: a message id the principal already used
+   * is a duplicate (a resubmission costs no quota), any other is refused and audited.
+   */
+  async #answerOverQuota(
+    principal: Principal,
+    refused: readonly { index: number; task: NewTask; message: string }[],
+    outcomes: (SubmitOutcome | undefined)[],
+    now: number,
+  ): Promise<void> {
+    const store = this.#ctx.store;
+    const audit: AuditRecord[] = [];
+    await Promise.all(
+      refused.map(async ({ index, task, message }) => {
+        const stored = await store.getTaskByMessageId(task.submitter, task.messageId);
+        if (stored !== undefined) {
+          const [status] = await store.getStatuses(stored.id, stored.lastSequence - 1);
+          outcomes[index] = { kind: "duplicate", status: status!, task: stored };
+          audit.push({
+            at: now,
+            principal: principal.id,
+            action: "submit_task",
+            messageId: task.messageId,
+            taskId: stored.id,
+            decision: "duplicate",
+          });
+          return;
+        }
+        outcomes[index] = { kind: "refused", error: new TaskexecError("quota_exceeded", message) };
+        audit.push({
+          at: now,
+          principal: principal.id,
+          action: "submit_task",
+          messageId: task.messageId,
+          taskId: null,
+          decision: "quota_exceeded",
+        });
+      }),
+    );
+    if (audit.length > 0) await store.appendAudit(audit);
+    for (const record of audit)
+      if (record.decision === "quota_exceeded")
+        for (const obs of this.#ctx.observers) obs.onRejected("quota_exceeded");
   }
 
   /**
@@ -329,11 +396,6 @@ export class TaskExecutor {
   /** A principal's unfinished tasks and what they ask for (for quotas). */
   activeUsage(submitter: string): Promise<ActiveUsage> {
     return this.#ctx.store.activeUsage(submitter);
-  }
-
-  /** Whether a submitter already used a message id. */
-  async hasMessage(submitter: string, messageId: string): Promise<boolean> {
-    return (await this.#ctx.store.getTaskByMessageId(submitter, messageId)) !== undefined;
   }
 
   /** Records decisions taken before the engine saw a message (rate limits, quotas). */

@@ -16,12 +16,34 @@ export interface SubmissionAudit {
   at: number;
 }
 
-export interface InsertOutcome {
+/** What became of one task of an insert: created, a duplicate of a stored one, or refused for quota. */
+export type InsertOutcome = InsertedOutcome | QuotaRefusedOutcome;
+
+export interface InsertedOutcome {
   task: TaskRecord;
   /** False when the (submitter, message_id) pair already named a task: nothing was written. */
   created: boolean;
   /** The task's latest status: the acceptance for a new task, whatever is newest for a duplicate. */
   status: TaskStatus;
+  refused?: undefined;
+}
+
+/**
+ * The task would take its submitter past {@link InsertOptions.quota}: nothing was written. (A
+ * stored task with the same message id is not looked for: the caller may, to answer a duplicate.)
+ */
+export interface QuotaRefusedOutcome {
+  created: false;
+  refused: { code: "quota_exceeded"; message: string };
+  task?: undefined;
+  status?: undefined;
+}
+
+/** Limits on what one submitter's unfinished tasks may hold at once (SPEC §6 quotas). */
+export interface SubmissionQuota {
+  maxTasks?: number | undefined;
+  /** Per resource kind: the most all of a submitter's unfinished tasks may ask for together. */
+  maxResources?: Readonly<Record<string, number>> | undefined;
 }
 
 export interface ChangeOutcome {
@@ -36,6 +58,12 @@ export interface ActiveUsage {
 }
 
 export interface InsertOptions {
+  /**
+   * Refuses each task that would take its submitter's unfinished tasks (counting the inserts
+   * still in flight, in this process or any other) past the quota. The check and the task's
+   * claim on the quota are one atomic step with the insert: racing submissions never share room.
+   */
+  quota?: SubmissionQuota | undefined;
   /**
    * Called with the records of the tasks this insert expects to create (those whose (submitter,
    * message_id) no earlier queued insert holds), once it is queued and before its transaction
@@ -85,7 +113,12 @@ export interface TaskStore {
   insertTasks(
     tasks: readonly NewTask[],
     audit?: SubmissionAudit,
-    options?: InsertOptions,
+    options?: InsertOptions & { quota?: undefined },
+  ): Promise<InsertedOutcome[]>;
+  insertTasks(
+    tasks: readonly NewTask[],
+    audit: SubmissionAudit | undefined,
+    options: InsertOptions,
   ): Promise<InsertOutcome[]>;
 
   /**

@@ -529,6 +529,45 @@ export function describeTaskStoreContract(backend: string, open: () => Promise<S
       expect(await store.activeUsage("nobody")).toEqual({ tasks: 0, resources: {} });
     });
 
+    it("holds inserts to a quota atomically: racing inserts never share room; finishing frees it", async () => {
+      const quota = { maxTasks: 3 };
+      const racing = await Promise.all(
+        Array.from({ length: 10 }, () => store.insertTasks([newTask()], undefined, { quota })),
+      );
+      const outcomes = racing.flat();
+      expect(outcomes.filter((o) => o.created)).toHaveLength(3);
+      expect(outcomes.filter((o) => o.refused?.code === "quota_exceeded")).toHaveLength(7);
+      expect(await store.activeUsage("alice")).toMatchObject({ tasks: 3 });
+
+      // Resources, judged message by message within one batch; another submitter has its own room.
+      const cpuQuota = { maxResources: { cpu: 2 } };
+      const batch = await store.insertTasks(
+        [1, 2, 3].map(() => newTask({ submitter: "bob", requirements: { cpu: 1 } })),
+        undefined,
+        { quota: cpuQuota },
+      );
+      expect(batch.map((o) => o.created)).toEqual([true, true, false]);
+      expect(batch[2]!.refused?.message).toMatch(/cpu/);
+      // A kind named like a member of Object.prototype is a kind like any other.
+      const odd = await store.insertTasks(
+        [newTask({ submitter: "carol", requirements: { constructor: 1 } })],
+        undefined,
+        { quota: { maxResources: { cpu: 1 } } },
+      );
+      expect(odd[0]!.created).toBe(true);
+
+      await store.applyChange({
+        taskId: outcomes.find((o) => o.created)!.task!.id,
+        from: ["resource_allocation"],
+        to: "cancelled",
+        status: draft(),
+      });
+      const [after] = await store.insertTasks([newTask()], undefined, { quota });
+      expect(after!.created).toBe(true);
+      const [full] = await store.insertTasks([newTask()], undefined, { quota });
+      expect(full!.refused?.code).toBe("quota_exceeded");
+    });
+
     it("appends and queries the audit trail", async () => {
       const at = Date.now();
       await store.appendAudit([

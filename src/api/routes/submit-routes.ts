@@ -8,6 +8,8 @@ import { type ApiContext, asActor } from "../api-context.js";
 import { errorBody, type HttpError, sendError, toHttpError } from "../http-errors.js";
 
 const MAX_BATCH = 1000;
+/** How long a client over quota is told to wait: quotas free up as tasks finish. */
+const QUOTA_RETRY_AFTER_S = 5;
 
 interface Answer {
   status: number;
@@ -34,6 +36,8 @@ function answer(outcome: SubmitOutcome): Answer {
       };
     case "malformed":
       return { status: 400, body: errorBody(toHttpError(outcome.error)) };
+    case "refused":
+      return refused({ ok: false, error: outcome.error, retryAfterS: QUOTA_RETRY_AFTER_S });
   }
 }
 
@@ -86,12 +90,13 @@ export function submitRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (request, reply) => {
       const principal = await ctx.auth.authenticate(request, "submit_task");
-      const [admission] = await ctx.guard.admit(principal.id, [request.body]);
+      const [admission] = ctx.guard.admit(principal.id, [request.body]);
       await auditRefusals(ctx, principal.id, [request.body], [admission!]);
       if (!admission!.ok)
         return sendError(reply, { ...toHttpError(admission!.error), retryAfterS: admission!.retryAfterS });
       const [outcome] = await ctx.executor.submitMany(asActor(principal), [request.body]);
       const result = answer(outcome!);
+      if (result.retryAfterS !== undefined) void reply.header("retry-after", String(result.retryAfterS));
       if (outcome!.kind === "accepted") void reply.header("location", `/v1/tasks/${outcome!.task.id}`);
       return reply.code(result.status).send(result.body);
     },
@@ -117,7 +122,7 @@ export function submitRoutes(app: FastifyInstance, ctx: ApiContext): void {
           message: `the body must be { "messages": [ …at most ${MAX_BATCH} submit_task messages… ] }`,
         });
       }
-      const admissions = await ctx.guard.admit(principal.id, messages);
+      const admissions = ctx.guard.admit(principal.id, messages);
       await auditRefusals(ctx, principal.id, messages, admissions);
       const admitted = messages.filter((_, i) => admissions[i]!.ok);
       const outcomes = await ctx.executor.submitMany(asActor(principal), admitted);

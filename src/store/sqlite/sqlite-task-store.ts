@@ -2,8 +2,9 @@ import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { SchedulingKey } from "../../engine/scheduling-order.js";
-import type { TaskState } from "../../protocol/states.js";
+import { isTerminal, type TaskState } from "../../protocol/states.js";
 import type { TaskStatus } from "../../protocol/task-status.js";
+import { ActiveUsageLedger } from "../active-usage.js";
 import { ChangeChains } from "../change-chains.js";
 import { newRecord, planSteps, type Step as PlannedStep } from "../change-plan.js";
 import { coerceError } from "../../protocol/errors.js";
@@ -24,6 +25,7 @@ import type {
   ActiveUsage,
   ChangeOptions,
   ChangeOutcome,
+  InsertedOutcome,
   InsertOptions,
   InsertOutcome,
   StoreCapabilities,
@@ -73,7 +75,7 @@ const QUERY_NAMES = [
   "delete_finished_events",
   "delete_finished",
   "delete_old_audit",
-  "active_usage",
+  "active_usage_by_submitter",
   "queue_depth",
 ] as const;
 type QueryName = (typeof QUERY_NAMES)[number];
@@ -145,7 +147,15 @@ export async function openSqliteTaskStore(options: SqliteStoreOptions): Promise<
     ALL,
   ]);
   const { seq } = await connection.read<{ seq: number }>([Q.select_last_submit_seq, [], GET]);
-  return new SqliteTaskStore(connection, counted, seq);
+  const active = await connection.read<{ submitter: string; tasks: number; resources: string | null }[]>([
+    Q.active_usage_by_submitter,
+    [],
+    ALL,
+  ]);
+  const usage = new ActiveUsageLedger();
+  for (const row of active)
+    usage.load(row.submitter, row.tasks, JSON.parse(row.resources ?? "{}") as Record<string, number>);
+  return new SqliteTaskStore(connection, counted, seq, usage);
 }
 
 /**
@@ -167,14 +177,18 @@ export class SqliteTaskStore implements TaskStore {
   readonly #queuedKeys = new Set<string>();
   /** The tasks with changes in flight: the next change to one is planned after them. */
   readonly #chains = new ChangeChains();
+  /** Each submitter's unfinished tasks and their requirements, for quotas. */
+  readonly #usage: ActiveUsageLedger;
 
   /** @internal use {@link openSqliteTaskStore}. */
   constructor(
     connection: SqliteConnection,
     counted: readonly { submitter: string; state: TaskState; n: number }[],
     lastSeq: number,
+    usage: ActiveUsageLedger,
   ) {
     this.#db = connection;
+    this.#usage = usage;
     for (const { submitter, state, n } of counted) this.#counts.add(submitter, state, n);
     this.#lastSeq = lastSeq;
   }
@@ -182,44 +196,86 @@ export class SqliteTaskStore implements TaskStore {
   insertTasks(
     tasks: readonly NewTask[],
     audit?: SubmissionAudit,
+    options?: InsertOptions & { quota?: undefined },
+  ): Promise<InsertedOutcome[]>;
+  insertTasks(
+    tasks: readonly NewTask[],
+    audit: SubmissionAudit | undefined,
+    options: InsertOptions,
+  ): Promise<InsertOutcome[]>;
+  insertTasks(
+    tasks: readonly NewTask[],
+    audit?: SubmissionAudit,
     options: InsertOptions = {},
   ): Promise<InsertOutcome[]> {
-    const records = tasks.map((task) => newRecord(task, ++this.#lastSeq));
+    /** The tasks to write; a task over its submitter's quota is answered here and never written. */
+    const admitted: NewTask[] = [];
+    /** Whether each admitted task holds a quota reservation (a queued duplicate does not). */
+    const reserved: boolean[] = [];
+    /** The outcome of each task refused for quota, by its index in `tasks`. */
+    const refusals = new Map<number, InsertOutcome>();
     /** The tasks this insert expects to create: those whose key no insert before it holds. */
     const expected: TaskRecord[] = [];
     const keys: string[] = [];
+    const records: TaskRecord[] = [];
     for (const [i, task] of tasks.entries()) {
       const key = `${task.submitter}\u0000${task.messageId}`;
-      if (this.#queuedKeys.has(key)) continue;
+      const queued = this.#queuedKeys.has(key);
+      if (!queued && options.quota !== undefined) {
+        const refusal = this.#usage.reserve(task.submitter, task.requirements, options.quota);
+        if (refusal !== undefined) {
+          refusals.set(i, { created: false, refused: { code: "quota_exceeded", message: refusal } });
+          continue;
+        }
+      }
+      const record = newRecord(task, ++this.#lastSeq);
+      admitted.push(task);
+      records.push(record);
+      reserved.push(!queued && options.quota !== undefined);
+      if (queued) continue;
       this.#queuedKeys.add(key);
       keys.push(key);
-      expected.push(records[i]!);
+      expected.push(record);
     }
     const forget = () => {
       for (const key of keys) this.#queuedKeys.delete(key);
     };
-    const written = this.#db.write(
-      (tape) => {
-        tape.push(tasks.length);
-        for (const [i, task] of tasks.entries()) encodeInsert(tape, records[i]!.submitSeq, task, audit);
-      },
-      (results, at) => {
-        forget();
-        return tasks.map((task, i): InsertOutcome => {
-          if (results[at++] === 1) {
-            this.#counts.add(task.submitter, task.state, 1);
-            return { task: records[i]!, created: true, status: accepted(task) };
-          }
-          // Taken already: the worker read the stored task and its newest status instead.
-          const stored = taskFromRow(results[at++] as TaskRow);
-          const status = toStatusMessage(statusFromRow(results[at++] as EventRow));
-          return { task: stored, created: false, status };
-        });
-      },
-    );
-    written.catch(forget);
+    const written =
+      admitted.length === 0
+        ? Promise.resolve<InsertOutcome[]>([])
+        : this.#db.write(
+            (tape) => {
+              tape.push(admitted.length);
+              for (const [i, task] of admitted.entries())
+                encodeInsert(tape, records[i]!.submitSeq, task, audit);
+            },
+            (results, at) => {
+              forget();
+              return admitted.map((task, i): InsertOutcome => {
+                const created = results[at++] === 1;
+                this.#usage.inserted(task.submitter, task.requirements, reserved[i]!, created);
+                if (created) {
+                  this.#counts.add(task.submitter, task.state, 1);
+                  return { task: records[i]!, created: true, status: accepted(task) };
+                }
+                // Taken already: the worker read the stored task and its newest status instead.
+                const stored = taskFromRow(results[at++] as TaskRow);
+                const status = toStatusMessage(statusFromRow(results[at++] as EventRow));
+                return { task: stored, created: false, status };
+              });
+            },
+          );
+    written.catch(() => {
+      forget();
+      for (const [i, task] of admitted.entries())
+        if (reserved[i]) this.#usage.abandoned(task.submitter, task.requirements);
+    });
     if (expected.length > 0) options.onQueued?.(expected);
-    return written;
+    if (refusals.size === 0) return written;
+    return written.then((outcomes) => {
+      let next = 0;
+      return tasks.map((_, i) => refusals.get(i) ?? outcomes[next++]!);
+    });
   }
 
   applyChange(change: TaskChange, options: ChangeOptions = {}): Promise<ChangeOutcome> {
@@ -286,6 +342,8 @@ export class SqliteTaskStore implements TaskStore {
         const outcomes = steps.map(outcomeOf);
         const last = outcomes[outcomes.length - 1]!.task;
         this.#counts.move(last.submitter, from.state, last.state);
+        if (!isTerminal(from.state) && isTerminal(last.state))
+          this.#usage.finished(last.submitter, last.requirements);
         onCommitted?.(outcomes[0]!);
         return pick(outcomes);
       },
@@ -350,12 +408,7 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async activeUsage(submitter: string): Promise<ActiveUsage> {
-    const row = await this.#db.read<{ tasks: number; resources: string }>([
-      Q.active_usage,
-      { submitter },
-      GET,
-    ]);
-    return { tasks: row.tasks, resources: JSON.parse(row.resources) as Record<string, number> };
+    return this.#usage.usage(submitter);
   }
 
   async getStatuses(taskId: string, afterSequence = 0): Promise<TaskStatus[]> {

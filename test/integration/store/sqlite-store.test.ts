@@ -6,6 +6,32 @@ import { draft, newTask } from "../../helpers/tasks.js";
 import { tempDir } from "../../helpers/temp.js";
 
 describe("SQLite store", () => {
+  it("counts the unfinished tasks it finds on open against quotas", async () => {
+    const tmp = tempDir();
+    const path = join(tmp.dir, "q.db");
+    try {
+      const first = await openSqliteTaskStore({ path });
+      const [done] = [newTask({ requirements: { cpu: 1 } })];
+      await first.insertTasks([done, newTask({ requirements: { cpu: 1.5, licence: 1 } }), newTask()]);
+      await first.applyChange({
+        taskId: done.id,
+        from: ["resource_allocation"],
+        to: "cancelled",
+        status: draft(),
+      });
+      await first.close();
+      const again = await openSqliteTaskStore({ path });
+      expect(await again.activeUsage("alice")).toEqual({ tasks: 2, resources: { cpu: 1.5, licence: 1 } });
+      const [refused] = await again.insertTasks([newTask({ requirements: { cpu: 1 } })], undefined, {
+        quota: { maxTasks: 5, maxResources: { cpu: 2 } },
+      });
+      expect(refused!.refused?.code).toBe("quota_exceeded");
+      await again.close();
+    } finally {
+      tmp.remove();
+    }
+  });
+
   it("removes the status rows of the tasks it deletes, batch by batch, and no others (nothing cascades)", async () => {
     const tmp = tempDir();
     const path = join(tmp.dir, "r.db");
