@@ -5,6 +5,7 @@ import type { RecentActivity } from "../observability/recent-activity.js";
 import { actsOnAllTasks, type AuthenticatedPrincipal, seesAllTasks } from "../security/roles.js";
 import type { SubmissionGuard } from "../security/submission-guard.js";
 import type { Authenticator } from "./authenticator.js";
+import type { EventStreams } from "./sse.js";
 import type { TaskFeed } from "./task-feed.js";
 
 /** What the routes share. */
@@ -18,8 +19,8 @@ export interface ApiContext {
   /** Coalesced task changes, for the dashboard's live table. */
   feed: TaskFeed;
   options: CompiledOptions;
-  /** Aborts when the server closes, ending open status streams. */
-  closing: AbortSignal;
+  /** The open event streams (SSE), bounded in number and in what each may buffer. */
+  streams: EventStreams;
 }
 
 /** The engine's view of a caller who reads: executors and admins see every task. */

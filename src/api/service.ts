@@ -13,6 +13,7 @@ import { signToken } from "../security/token-signer.js";
 import { createTokenVerifier } from "../security/token-verifier.js";
 import { buildApp } from "./app.js";
 import { Authenticator } from "./authenticator.js";
+import { EventStreams } from "./sse.js";
 import { TaskFeed } from "./task-feed.js";
 
 export interface Service {
@@ -71,7 +72,16 @@ export async function startService(options: CompiledOptions): Promise<Service> {
       activity,
       feed,
       options,
-      closing: closing.signal,
+      streams: new EventStreams(
+        {
+          keepaliveMs: options.http.sse_keepalive_ms,
+          maxStreams: options.http.max_streams,
+          maxStreamsPerPrincipal: options.http.max_streams_per_principal,
+          maxBufferedBytes: options.http.stream_buffer_bytes,
+          stallMs: options.http.stream_stall_ms,
+        },
+        closing.signal,
+      ),
     },
     { log, https },
   );

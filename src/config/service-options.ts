@@ -18,6 +18,17 @@ export const ServiceOptionsShape = {
         .default(1024 * 1024),
       /** A comment line on open status streams this often, so proxies keep them open. @default 15000 */
       sse_keepalive_ms: z.int().min(100).default(15_000),
+      /** Open event streams (SSE) at once; beyond, 429. @default 1000 */
+      max_streams: z.int().min(1).default(1000),
+      /** Open event streams of one principal; beyond, 429. @default 20 */
+      max_streams_per_principal: z.int().min(1).default(20),
+      /** Bytes a stream may hold that its client has not read; past this the client is dropped. @default 262144 */
+      stream_buffer_bytes: z
+        .int()
+        .min(16 * 1024)
+        .default(256 * 1024),
+      /** How long a stream may wait for its client to read before the client is dropped. @default 30000 */
+      stream_stall_ms: z.int().min(100).default(30_000),
     })
     .prefault({}),
   auth: z

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { toSnapshot } from "../../engine/task-snapshot.js";
 import { TASK_STATES } from "../../protocol/states.js";
 import { type ApiContext, asActor, asReader } from "../api-context.js";
-import { openEventStream, streamStatuses } from "../sse.js";
+import { streamStatuses } from "../sse.js";
 
 const TaskId = z.object({ id: z.string().min(1).max(200) });
 
@@ -75,21 +75,23 @@ export function taskRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (request, reply) => {
       const reader = asReader(await ctx.auth.authenticate(request, "monitor_task"));
-      const stream = openEventStream(request, reply, {
-        keepaliveMs: ctx.options.http.sse_keepalive_ms,
-        closing: ctx.closing,
+      const stream = ctx.streams.open(request, reply, reader.id);
+      // A client that reads slower than rows change is not sent a backlog: once it has taken
+      // what was written, it is told to reload (resync) instead of every batch it missed.
+      let behind = false;
+      const unsubscribe = ctx.feed.subscribe(reader.admin ? undefined : reader.id, (batch) => {
+        if (behind) return;
+        if (stream.send(batch.kind, batch.kind === "tasks" ? { tasks: batch.tasks } : {})) return;
+        behind = true;
+        void stream.drained().then(() => {
+          behind = false;
+          stream.send("resync", {});
+        });
       });
-      const unsubscribe = ctx.feed.subscribe(reader.admin ? undefined : reader.id, (batch) =>
-        stream.send(batch.kind, batch.kind === "tasks" ? { tasks: batch.tasks } : {}),
-      );
-      stream.signal.addEventListener(
-        "abort",
-        () => {
-          unsubscribe();
-          stream.end();
-        },
-        { once: true },
-      );
+      stream.signal.addEventListener("abort", () => {
+        unsubscribe();
+        stream.end();
+      });
       return reply;
     },
   );
@@ -116,10 +118,8 @@ export function taskRoutes(app: FastifyInstance, ctx: ApiContext): void {
         return { events: await ctx.executor.getStatuses(reader, id, after) };
       }
       await ctx.executor.getTask(reader, id); // 404 before the stream starts
-      await streamStatuses(request, reply, (signal) => ctx.executor.watch(reader, id, after, signal), {
-        keepaliveMs: ctx.options.http.sse_keepalive_ms,
-        closing: ctx.closing,
-      });
+      const stream = ctx.streams.open(request, reply, principal.id);
+      await streamStatuses(stream, (signal) => ctx.executor.watch(reader, id, after, signal));
       return reply;
     },
   );
