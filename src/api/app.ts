@@ -5,7 +5,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fast
 import type { Logger } from "pino";
 import { PROTOCOL_VERSION } from "../protocol/version.js";
 import type { ApiContext } from "./api-context.js";
-import { sendError, toHttpError } from "./http-errors.js";
+import { answerClientError, sendError, toHttpError } from "./http-errors.js";
 import { dashboardRoutes } from "./routes/dashboard-routes.js";
 import { submitRoutes } from "./routes/submit-routes.js";
 import { systemRoutes } from "./routes/system-routes.js";
@@ -22,14 +22,43 @@ export interface AppOptions {
  */
 export async function buildApp(ctx: ApiContext, options: AppOptions): Promise<FastifyInstance> {
   // One app type whether it speaks HTTP or HTTPS, logging to our pino logger.
+  const http = ctx.options.http;
+  // Node's own limits on slow clients: the headers, and the whole request with its body, must
+  // arrive in time (checked every second rather than Node's 30 s), else 408 and the socket closes.
+  const timeouts = {
+    headersTimeout: http.headers_timeout_ms,
+    requestTimeout: http.request_timeout_ms,
+    connectionsCheckingInterval: Math.min(1000, http.headers_timeout_ms),
+  };
   const app = Fastify({
     loggerInstance: options.log,
     // Per-request lines would drown the engine's logs; errors are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: ctx.options.http.body_limit,
+    bodyLimit: http.body_limit,
     forceCloseConnections: true,
-    ...(options.https && { https: { ...options.https, minVersion: "TLSv1.3" as const } }),
+    requestTimeout: http.request_timeout_ms,
+    keepAliveTimeout: http.keep_alive_timeout_ms,
+    ...(options.https
+      ? { https: { ...options.https, minVersion: "TLSv1.3" as const, ...timeouts } }
+      : { http: timeouts }),
+    // Errors Fastify meets before a route (a bad URL, …) and those Node meets before Fastify
+    // (headers too large, a request too slow) answer in our shape too.
+    frameworkErrors: (error, _request, reply) => {
+      void sendError(reply, toHttpError(error));
+    },
+    clientErrorHandler: answerClientError,
   }) as unknown as FastifyInstance;
+  // The token is checked on the headers, before any body is read (a slow body without a valid
+  // token must not hold a socket), and the socket closes after the 401.
+  app.addHook("onRequest", async (request, reply) => {
+    if (!request.url.startsWith("/v1/")) return;
+    try {
+      await ctx.auth.identify(request);
+    } catch (error) {
+      void reply.header("connection", "close");
+      throw error;
+    }
+  });
   // JSON only: anything else is 415, not parsed as text.
   app.removeContentTypeParser(["text/plain"]);
   app.setValidatorCompiler(validatorCompiler);

@@ -1,3 +1,4 @@
+import type { Socket } from "node:net";
 import type { FastifyReply } from "fastify";
 import { ERROR_CODES, type ErrorCode } from "../protocol/error-codes.js";
 import { MalformedMessageError, TaskexecError } from "../protocol/errors.js";
@@ -17,6 +18,8 @@ const FASTIFY_ERRORS: Record<string, { status: number; message: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, message: "the body is larger than http.body_limit" },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, message: "send the body as application/json" },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, message: "the Content-Length does not match the body" },
+  FST_ERR_BAD_URL: { status: 400, message: "the URL is not valid (bad percent-encoding?)" },
+  FST_ERR_ASYNC_CONSTRAINT: { status: 400, message: "the request cannot be routed" },
 };
 
 /** Maps anything a route may throw to the HTTP answer; unknown errors are 500 without details. */
@@ -58,4 +61,43 @@ export function sendError(reply: FastifyReply, e: HttpError): FastifyReply {
   if (e.retryAfterS !== undefined) void reply.header("retry-after", String(e.retryAfterS));
   if (e.code === "unauthenticated") void reply.header("www-authenticate", 'Bearer realm="taskexec"');
   return reply.code(e.status).send(errorBody(e));
+}
+
+/** Errors Node's HTTP parser meets before any route runs, as our status and message. */
+function clientErrorAnswer(code: string | undefined): HttpError {
+  switch (code) {
+    case "HPE_HEADER_OVERFLOW":
+      return { status: 431, code: "validation_failed", message: "the request's headers are too large" };
+    case "ERR_HTTP_REQUEST_TIMEOUT":
+      return {
+        status: 408,
+        code: "validation_failed",
+        message: "the request did not arrive in time (http.headers_timeout_ms, http.request_timeout_ms)",
+      };
+    default:
+      return { status: 400, code: "validation_failed", message: "the request is not valid HTTP" };
+  }
+}
+
+const REASONS: Record<number, string> = {
+  400: "Bad Request",
+  408: "Request Timeout",
+  431: "Request Header Fields Too Large",
+};
+
+/**
+ * Fastify's `clientErrorHandler`: answers a request Node could not parse or that came too slowly
+ * in our error shape, then closes the socket.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable || error.code === "ECONNRESET" || error.code === "EPIPE") {
+    socket.destroy();
+    return;
+  }
+  const answer = clientErrorAnswer(error.code);
+  const body = JSON.stringify(errorBody(answer));
+  socket.end(
+    `HTTP/1.1 ${answer.status} ${REASONS[answer.status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nx-content-type-options: nosniff\r\nconnection: close\r\n\r\n${body}`,
+  );
 }

@@ -16,6 +16,12 @@ export const ServiceOptionsShape = {
         .min(1024)
         .max(64 * 1024 * 1024)
         .default(1024 * 1024),
+      /** A request's headers must all arrive within this; else 408 and the socket closes. @default 10000 */
+      headers_timeout_ms: z.int().min(100).default(10_000),
+      /** A whole request, body included, must arrive within this; else 408 and the socket closes. @default 30000 */
+      request_timeout_ms: z.int().min(100).default(30_000),
+      /** An idle kept-alive connection closes after this. @default 5000 */
+      keep_alive_timeout_ms: z.int().min(100).default(5000),
       /** A comment line on open status streams this often, so proxies keep them open. @default 15000 */
       sse_keepalive_ms: z.int().min(100).default(15_000),
       /** Open event streams (SSE) at once; beyond, 429. @default 1000 */
@@ -29,6 +35,10 @@ export const ServiceOptionsShape = {
         .default(256 * 1024),
       /** How long a stream may wait for its client to read before the client is dropped. @default 30000 */
       stream_stall_ms: z.int().min(100).default(30_000),
+    })
+    .refine((h) => h.headers_timeout_ms <= h.request_timeout_ms, {
+      message: "must not be longer than http.request_timeout_ms",
+      path: ["headers_timeout_ms"],
     })
     .prefault({}),
   auth: z

@@ -1,49 +1,13 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { TaskClient } from "../../src/client/http-task-client.js";
 import { signToken } from "../../src/security/token-signer.js";
-import { cliEntry } from "../helpers/cli.js";
 import { until } from "../helpers/executor.js";
+import { freePort, killServes, serve } from "../helpers/serve.js";
 import { TEST_SECRET } from "../helpers/service.js";
 import { tempDir } from "../helpers/temp.js";
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-
-let children: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
-  children = [];
-});
-
-function serve(env: Record<string, string>): {
-  child: ChildProcess;
-  ready: Promise<void>;
-  exited: Promise<number | null>;
-} {
-  const child = spawn(process.execPath, [cliEntry(), "serve"], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(child);
-  let out = "";
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes("is serving at")) resolve();
-    });
-    child.on("exit", (code) => reject(new Error(`serve exited ${code}: ${out}`)));
-  });
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, ready, exited };
-}
+afterEach(killServes);
 
 describe("graceful shutdown of `taskexec serve`", () => {
   it("on SIGTERM lets running tasks finish within the grace, requeues the rest, and loses nothing", async () => {

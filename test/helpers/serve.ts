@@ -1,0 +1,52 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { cliEntry } from "./cli.js";
+
+/** A port free on loopback now (for a child process to listen on). */
+export const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+export interface ServeProcess {
+  child: ChildProcess;
+  /** Resolves once the server says where it serves; rejects if it exits first. */
+  ready: Promise<void>;
+  exited: Promise<number | null>;
+  /** What it printed so far, stdout and stderr apart. */
+  output(): { stdout: string; stderr: string };
+}
+
+const children: ChildProcess[] = [];
+
+/** Kills every `serve` this file started that is still alive (call in afterEach). */
+export function killServes(): void {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
+}
+
+/** The real `taskexec serve` binary in a child process, configured by environment variables. */
+export function serve(env: Record<string, string>, args: string[] = []): ServeProcess {
+  const child = spawn(process.execPath, [cliEntry(), "serve", ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  let stdout = "";
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (stdout.includes("is serving at")) resolve();
+    });
+    child.on("exit", (code) => reject(new Error(`serve exited ${code}: ${stdout}${stderr}`)));
+  });
+  ready.catch(() => {}); // a test that expects the exit awaits `exited` instead
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, ready, exited, output: () => ({ stdout, stderr }) };
+}
