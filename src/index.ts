@@ -38,7 +38,7 @@ export type {
 export { ConfigError } from "./config/config-error.js";
 export type { ExecutorOptions } from "./config/options.js";
 export type { ExecutorLifecycle } from "./engine/task-executor.js";
-export type { TaskSnapshot } from "./engine/task-snapshot.js";
+export type { TaskSnapshot, TaskSummary } from "./engine/task-snapshot.js";
 export { createExecutor, Executor } from "./executor.js";
 export type { HandlerContext, HandlerDefinition, TaskHandler } from "./handlers/handler.js";
 export { defineHandler } from "./handlers/handler.js";

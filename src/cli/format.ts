@@ -1,4 +1,4 @@
-import type { TaskSnapshot } from "../engine/task-snapshot.js";
+import type { TaskSnapshot, TaskSummary } from "../engine/task-snapshot.js";
 import type { TaskStatus } from "../protocol/task-status.js";
 
 const percent = (p: number | null | undefined) =>
@@ -42,7 +42,7 @@ export function snapshotText(task: TaskSnapshot): string {
 }
 
 /** Tasks as a table. */
-export function taskTable(tasks: readonly TaskSnapshot[]): string {
+export function taskTable(tasks: readonly TaskSummary[]): string {
   if (tasks.length === 0) return "no tasks";
   const header = ["ID", "TYPE", "STATE", "PROGRESS", "PRIO", "ATTEMPTS", "CREATED"];
   const rows = tasks.map((t) => [

@@ -1,4 +1,4 @@
-import type { TaskSnapshot } from "../engine/task-snapshot.js";
+import type { TaskSnapshot, TaskSummary } from "../engine/task-snapshot.js";
 import { isErrorCode } from "../protocol/error-codes.js";
 import { TaskexecError, TaskRejectedError } from "../protocol/errors.js";
 import type { ValidationIssue } from "../protocol/issues.js";
@@ -110,7 +110,7 @@ export class TaskClient implements TaskClientApi {
     const query = new URLSearchParams();
     for (const [key, value] of Object.entries(filter)) if (value !== undefined) query.set(key, String(value));
     const { body } = await this.#call("GET", `/v1/tasks?${query.toString()}`);
-    const page = body as { tasks: TaskSnapshot[]; next_cursor: string | null };
+    const page = body as { tasks: TaskSummary[]; next_cursor: string | null };
     return { tasks: page.tasks, nextCursor: page.next_cursor };
   }
 

@@ -1,4 +1,4 @@
-import type { TaskSnapshot } from "../engine/task-snapshot.js";
+import type { TaskSnapshot, TaskSummary } from "../engine/task-snapshot.js";
 import type { TaskState } from "../protocol/states.js";
 import type { TaskStatus } from "../protocol/task-status.js";
 
@@ -42,7 +42,8 @@ export interface TaskFilter {
 }
 
 export interface TaskPage {
-  tasks: TaskSnapshot[];
+  /** Summaries: `get(id)` has a task's parameters and result. */
+  tasks: TaskSummary[];
   /** Pass as `cursor` for the next (older) page; null on the last page. */
   nextCursor: string | null;
 }

@@ -16,6 +16,11 @@ export const ServiceOptionsShape = {
         .min(1024)
         .max(64 * 1024 * 1024)
         .default(1024 * 1024),
+      /** A page of `GET /v1/tasks` stops before the row that would take it past this many bytes. @default 1048576 */
+      list_max_bytes: z
+        .int()
+        .min(1024)
+        .default(1024 * 1024),
       /** A request's headers must all arrive within this; else 408 and the socket closes. @default 10000 */
       headers_timeout_ms: z.int().min(100).default(10_000),
       /** A whole request, body included, must arrive within this; else 408 and the socket closes. @default 30000 */

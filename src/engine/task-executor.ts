@@ -16,7 +16,7 @@ import { Housekeeping } from "./housekeeping.js";
 import { Scheduler } from "./scheduler.js";
 import { cancelled, rejectionStatus } from "./status-changes.js";
 import { decodeCursor, encodeCursor } from "./list-cursor.js";
-import { type TaskSnapshot, toSnapshot } from "./task-snapshot.js";
+import { type TaskSummary, toSummary } from "./task-snapshot.js";
 import { TaskValidator } from "./task-validator.js";
 import { watchStatuses } from "./watch-statuses.js";
 
@@ -46,10 +46,12 @@ export interface ListOptions {
   limit?: number | undefined;
   /** The `nextCursor` of the previous page. */
   cursor?: string | undefined;
+  /** A page stops before the row that would take its summaries (as JSON) past this many bytes. */
+  maxBytes?: number | undefined;
 }
 
 export interface TaskListPage {
-  tasks: TaskSnapshot[];
+  tasks: TaskSummary[];
   nextCursor: string | null;
 }
 
@@ -359,7 +361,7 @@ export class TaskExecutor {
     return task;
   }
 
-  /** The principal's tasks (admins: all), newest first, a page at a time. */
+  /** The principal's tasks (admins: all), newest first, a page of summaries at a time. */
   async listTasks(principal: Principal, options: ListOptions = {}): Promise<TaskListPage> {
     const limit = Math.min(Math.max(options.limit ?? 50, 1), 1000);
     const tasks = await this.#ctx.store.listTasks({
@@ -370,11 +372,21 @@ export class TaskExecutor {
       limit,
       beforeSeq: options.cursor === undefined ? undefined : decodeCursor(options.cursor),
     });
-    const last = tasks[tasks.length - 1];
-    return {
-      tasks: tasks.map(toSnapshot),
-      nextCursor: tasks.length === limit && last !== undefined ? encodeCursor(last.submitSeq) : null,
-    };
+    // Bounded in bytes as well as rows: a page holds at least one row, and stops before the row
+    // that would take it past maxBytes (the cursor then continues from there).
+    const summaries: TaskSummary[] = [];
+    let bytes = 0;
+    for (const task of tasks) {
+      const summary = toSummary(task);
+      if (options.maxBytes !== undefined) {
+        bytes += Buffer.byteLength(JSON.stringify(summary));
+        if (bytes > options.maxBytes && summaries.length > 0) break;
+      }
+      summaries.push(summary);
+    }
+    const last = tasks[summaries.length - 1];
+    const more = summaries.length < tasks.length || tasks.length === limit;
+    return { tasks: summaries, nextCursor: more && last !== undefined ? encodeCursor(last.submitSeq) : null };
   }
 
   async getStatuses(principal: Principal, taskId: string, afterSequence = 0): Promise<TaskStatus[]> {

@@ -1,6 +1,6 @@
 import type { TaskState } from "../protocol/states.js";
 import type { TaskErrorInfo } from "../protocol/task-status.js";
-import type { AllocationRecord, ResourceAmounts, TaskRecord } from "../store/records.js";
+import type { AllocationRecord, ResourceAmounts, TaskListing, TaskRecord } from "../store/records.js";
 
 /** A task as clients see it (`GET /v1/tasks/{id}`, `client.get(id)`). Times are RFC 3339. */
 export interface TaskSnapshot {
@@ -31,6 +31,13 @@ export interface TaskSnapshot {
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 export function toSnapshot(task: TaskRecord): TaskSnapshot {
+  return { ...toSummary(task), parameters: task.parameters, result: task.result ?? null };
+}
+
+/** A task's row in a list or a live feed: the snapshot without its parameters and result. */
+export type TaskSummary = Omit<TaskSnapshot, "parameters" | "result">;
+
+export function toSummary(task: TaskListing): TaskSummary {
   return {
     id: task.id,
     reference_id: task.messageId,
@@ -45,8 +52,6 @@ export function toSnapshot(task: TaskRecord): TaskSnapshot {
     requirements: task.requirements,
     allocation: task.allocation,
     node: task.allocation?.node ?? task.leaseOwner,
-    parameters: task.parameters,
-    result: task.result ?? null,
     error: task.error,
     sequence: task.lastSequence,
     created_at: iso(task.createdAt)!,
@@ -54,12 +59,4 @@ export function toSnapshot(task: TaskRecord): TaskSnapshot {
     started_at: iso(task.startedAt),
     finished_at: iso(task.finishedAt),
   };
-}
-
-/** A task's row in a list or a live feed: the snapshot without its parameters and result. */
-export type TaskSummary = Omit<TaskSnapshot, "parameters" | "result">;
-
-export function toSummary(task: TaskRecord): TaskSummary {
-  const { parameters: _parameters, result: _result, ...summary } = toSnapshot(task);
-  return summary;
 }

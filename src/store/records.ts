@@ -106,6 +106,9 @@ export interface TaskChange {
   status: StatusDraft;
 }
 
+/** A task as a list shows it: the record without its parameters and result. */
+export type TaskListing = Omit<TaskRecord, "parameters" | "result">;
+
 export interface TaskListFilter {
   submitter?: string | undefined;
   state?: TaskState | undefined;

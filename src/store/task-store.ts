@@ -7,6 +7,7 @@ import type {
   NewTask,
   TaskChange,
   TaskListFilter,
+  TaskListing,
   TaskRecord,
 } from "./records.js";
 
@@ -135,7 +136,8 @@ export interface TaskStore {
 
   getTask(id: string): Promise<TaskRecord | undefined>;
   getTaskByMessageId(submitter: string, messageId: string): Promise<TaskRecord | undefined>;
-  listTasks(filter: TaskListFilter): Promise<TaskRecord[]>;
+  /** Newest first; listings only (no parameters, no results: those can be large). */
+  listTasks(filter: TaskListFilter): Promise<TaskListing[]>;
   /** Tasks per state: all, or one submitter's. */
   countByState(submitter?: string): Promise<Record<string, number>>;
   /** Ready tasks per priority. */

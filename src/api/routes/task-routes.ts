@@ -24,7 +24,9 @@ export function taskRoutes(app: FastifyInstance, ctx: ApiContext): void {
     "/v1/tasks",
     {
       schema: {
-        summary: "Your tasks (admins and executors: all), newest first, a page at a time",
+        summary:
+          "Your tasks (admins and executors: all), newest first, a page at a time: summaries without parameters " +
+          "or results (GET /v1/tasks/{id} has them), at most `limit` rows and http.list_max_bytes bytes",
         tags: ["tasks"],
         querystring: z.object({
           state: z.enum(TASK_STATES).optional(),
@@ -49,7 +51,11 @@ export function taskRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async (request) => {
       const principal = await ctx.auth.authenticate(request, "monitor_task");
       const { q, ...filter } = request.query;
-      const page = await ctx.executor.listTasks(asReader(principal), { ...filter, text: q });
+      const page = await ctx.executor.listTasks(asReader(principal), {
+        ...filter,
+        text: q,
+        maxBytes: ctx.options.http.list_max_bytes,
+      });
       return { tasks: page.tasks, next_cursor: page.nextCursor };
     },
   );

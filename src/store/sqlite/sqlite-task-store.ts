@@ -16,6 +16,7 @@ import type {
   NewTask,
   TaskChange,
   TaskListFilter,
+  TaskListing,
   TaskRecord,
 } from "../records.js";
 import { readSqlFiles } from "../sql-files.js";
@@ -386,7 +387,7 @@ export class SqliteTaskStore implements TaskStore {
     return row && taskFromRow(row);
   }
 
-  async listTasks(filter: TaskListFilter): Promise<TaskRecord[]> {
+  async listTasks(filter: TaskListFilter): Promise<TaskListing[]> {
     const params = {
       submitter: filter.submitter ?? null,
       state: filter.state ?? null,
