@@ -48,7 +48,7 @@ export function toHttpError(error: unknown): HttpError {
       message: fastify.message ?? "bad request",
     };
   }
-  return { status: 500, code: "handler_error", message: "internal error" };
+  return { status: 500, code: "internal_error", message: "internal error (the server logged it)" };
 }
 
 export function errorBody(e: HttpError) {

@@ -85,7 +85,7 @@ export class TaskClient implements TaskClientApi {
         id: null,
         status: details?.status ?? null,
         error: {
-          code: error.code ?? "handler_error",
+          code: error.code ?? "internal_error",
           message: error.message ?? `HTTP ${r.status}`,
           issues: details?.errors,
         },
@@ -202,7 +202,7 @@ function httpError(status: number, answer: unknown): TaskexecHttpError {
   const body = (answer ?? {}) as ErrorBody;
   const code = body.error?.code;
   return new TaskexecHttpError(
-    isErrorCode(code) ? code : "handler_error",
+    isErrorCode(code) ? code : "internal_error",
     body.error?.message ?? `HTTP ${status}`,
     status,
     body.error?.details,

@@ -33,7 +33,10 @@ export type SubmitOutcome =
   | { kind: "accepted" | "duplicate"; status: TaskStatus; task: TaskRecord }
   | { kind: "rejected"; status: TaskStatus; error: TaskRejectedError }
   | { kind: "malformed"; error: MalformedMessageError }
-  /** Over the submitter's quota (`limits.max_active_tasks`, `limits.max_resources`): not stored. */
+  /**
+   * Not stored: over the submitter's quota (`quota_exceeded`: `limits.max_active_tasks`,
+   * `limits.max_resources`), or struck by a fault of ours (`internal_error`, that message alone).
+   */
   | { kind: "refused"; error: TaskexecError };
 
 export interface ListOptions {
@@ -184,7 +187,17 @@ export class TaskExecutor {
       try {
         validation = this.#validator.validate(principal.id, message, now);
       } catch (error) {
-        if (!(error instanceof MalformedMessageError)) throw error;
+        if (!(error instanceof MalformedMessageError)) {
+          // Our fault, not the message's: it fails alone, and its neighbours go on.
+          ctx.log.error({ err: error, principal: principal.id }, "validating a submission failed");
+          outcomes[index] = {
+            kind: "refused",
+            error: new TaskexecError("internal_error", "internal error while validating this message", {
+              cause: error,
+            }),
+          };
+          continue;
+        }
         outcomes[index] = { kind: "malformed", error };
         refusals.push({
           at: now,

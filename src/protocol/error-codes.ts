@@ -19,6 +19,9 @@ export const ERROR_CODES = {
   // Not in SPEC §2's list: an HTTP answer for a task (or route) that does not exist or is not
   // the caller's to see. Added because no protocol code says "not found".
   not_found: { http: 404, retryable: false, summary: "no such task (or not yours to see)" },
+  // A fault of the executor's, never of the caller's input: reported for the one message or
+  // request it struck, and never as `handler_error` (which is the handler's own failure).
+  internal_error: { http: 500, retryable: true, summary: "a fault of the executor's; retry later" },
 } as const satisfies Record<string, { http: number; retryable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { findJsonProblem } from "./json-value.js";
 import { SUPPORTED_PROTOCOL_VERSION } from "./version.js";
 
 // eslint-disable-next-line no-control-regex -- the point is to find control characters
@@ -38,5 +39,11 @@ export const Priority = z
   .min(0, "must be 0–9")
   .max(9, "must be 0–9");
 
-/** A JSON object (the handler checks its own shape). */
-export const JsonObject = z.record(z.string(), z.unknown());
+/**
+ * A JSON object (the handler checks its own shape), nested at most 64 levels (`MAX_JSON_DEPTH`):
+ * deeper is refused here with its path, before anything encodes it.
+ */
+export const JsonObject = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
+  const problem = findJsonProblem(value);
+  if (problem !== undefined) ctx.addIssue({ code: "custom", path: problem.path, message: problem.message });
+});
