@@ -36,6 +36,26 @@ export class ReadyFrontier {
     return task;
   }
 
+  /**
+   * Takes the best task for which `choose` returns a decision, looking at most at `maxLooks`
+   * tasks from the best one down; the tasks passed over stay where they are.
+   */
+  takeFirst<D>(
+    choose: (task: TaskRecord) => D | undefined,
+    maxLooks: number,
+  ): { task: TaskRecord; decision: D } | undefined {
+    const last = Math.max(0, this.#items.length - maxLooks);
+    for (let i = this.#items.length - 1; i >= last; i--) {
+      const task = this.#items[i]!;
+      const decision = choose(task);
+      if (decision === undefined) continue;
+      this.#items.splice(i, 1);
+      this.#ids.delete(task.id);
+      return { task, decision };
+    }
+    return undefined;
+  }
+
   remove(id: string): boolean {
     if (!this.#ids.delete(id)) return false;
     this.#items.splice(

@@ -17,19 +17,36 @@ import { type AbortCause, TaskAttempt } from "./task-attempt.js";
 
 /** A task this executor holds: being allocated, waiting for resources, or executing. */
 interface ActiveTask {
-  /** `recording`: the handler is done and its outcome is being written; it holds no slot. */
+  submitter: string;
+  /**
+   * `waiting`: for resources, in the waiting room; it holds no execution slot. `recording`: the
+   * handler is done and its outcome is being written; it holds no slot either.
+   */
   phase: "allocating" | "waiting" | "executing" | "recording";
   attempt?: TaskAttempt;
 }
+
+/** What the scheduler does with a ready task it takes from the frontier. */
+type Admission =
+  | { kind: "run"; allocation: AllocationRecord }
+  | { kind: "wait" }
+  | { kind: "expired" }
+  /** Already active here (offered again): dropped from the frontier. */
+  | { kind: "held" };
 
 /** The ready frontier holds this many tasks per execution slot. */
 const FRONTIER_FACTOR = 8;
 const FRONTIER_MIN = 256;
 
 /**
- * Takes ready tasks in scheduling order and runs them within `max_concurrent_tasks` slots
- * (a task waiting for resources holds its slot). Only the frontier is in memory; the queue is
- * on disk and read a frontier at a time.
+ * Takes ready tasks in scheduling order and runs them within `max_concurrent_tasks` execution
+ * slots. Only the frontier is in memory; the queue is on disk and read a frontier at a time.
+ *
+ * Fairness (docs/SECURITY.md): a slot is held only by a task that has its resources. A task whose
+ * resources are not free waits in the *waiting room* (as many places as slots; one principal may
+ * take at most half of them), where it holds no slot and reserves what it needs (see
+ * ResourceManager). A task that can neither start nor wait stays queued, and the tasks behind it
+ * in the frontier that can start, start: tasks waiting for a GPU never keep a no-op from the CPUs.
  */
 export class Scheduler {
   readonly #ctx: EngineContext;
@@ -43,12 +60,19 @@ export class Scheduler {
   #missed = false;
   /** Active tasks in the `recording` phase (they hold a lease, not a slot). */
   #recording = 0;
+  /** Active tasks in the `waiting` phase, all together and per principal (the waiting room). */
+  #waiting = 0;
+  readonly #waitingBy = new Map<string, number>();
+  readonly #waitingRoom: number;
+  readonly #waitingPerPrincipal: number;
 
   constructor(ctx: EngineContext) {
     this.#ctx = ctx;
     this.#frontier = new ReadyFrontier(
       Math.max(FRONTIER_MIN, ctx.options.max_concurrent_tasks * FRONTIER_FACTOR),
     );
+    this.#waitingRoom = ctx.options.max_concurrent_tasks;
+    this.#waitingPerPrincipal = Math.max(1, Math.ceil(this.#waitingRoom / 2));
   }
 
   isActive(taskId: string): boolean {
@@ -102,12 +126,44 @@ export class Scheduler {
 
   pump(): void {
     const max = this.#ctx.options.max_concurrent_tasks;
-    while (this.#running && this.#active.size - this.#recording < max) {
-      const task = this.#frontier.pop();
-      if (task === undefined) break;
-      if (!this.#active.has(task.id)) this.#begin(task);
+    const admit = (task: TaskRecord) => this.#admission(task);
+    while (this.#running && this.#active.size - this.#recording - this.#waiting < max) {
+      const taken = this.#frontier.takeFirst(admit, this.#frontier.capacity);
+      if (taken === undefined) break;
+      if (taken.decision.kind !== "held") this.#begin(taken.task, taken.decision);
     }
     if (this.#running && this.#frontier.size < this.#frontier.capacity / 2) this.#refill();
+  }
+
+  /** Whether a ready task can be taken now, and how; undefined leaves it queued. */
+  #admission(task: TaskRecord): Admission | undefined {
+    if (this.#active.has(task.id)) return { kind: "held" };
+    if (task.deadline !== null && task.deadline <= this.#ctx.clock.now()) return { kind: "expired" };
+    const allocation = this.#ctx.resources.tryAllocate({
+      taskId: task.id,
+      requirements: task.requirements,
+      key: task,
+    });
+    if (allocation !== undefined) return { kind: "run", allocation };
+    const mine = this.#waitingBy.get(task.submitter) ?? 0;
+    return this.#waiting < this.#waitingRoom && mine < this.#waitingPerPrincipal
+      ? { kind: "wait" }
+      : undefined;
+  }
+
+  #enterWaiting(active: ActiveTask): void {
+    active.phase = "waiting";
+    this.#waiting += 1;
+    this.#waitingBy.set(active.submitter, (this.#waitingBy.get(active.submitter) ?? 0) + 1);
+  }
+
+  #leaveWaiting(active: ActiveTask, next: ActiveTask["phase"]): void {
+    if (active.phase !== "waiting") return;
+    active.phase = next;
+    this.#waiting -= 1;
+    const mine = (this.#waitingBy.get(active.submitter) ?? 1) - 1;
+    if (mine > 0) this.#waitingBy.set(active.submitter, mine);
+    else this.#waitingBy.delete(active.submitter);
   }
 
   #refill(): void {
@@ -135,24 +191,31 @@ export class Scheduler {
     this.#ctx.background("reading ready tasks", refilled);
   }
 
-  #begin(task: TaskRecord): void {
-    const active: ActiveTask = { phase: "allocating" };
+  #begin(task: TaskRecord, admission: Exclude<Admission, { kind: "held" }>): void {
+    const active: ActiveTask = { submitter: task.submitter, phase: "allocating" };
     this.#active.set(task.id, active);
-    const now = this.#ctx.clock.now();
     let work: Promise<void>;
-    if (task.deadline !== null && task.deadline <= now) {
-      work = this.#ctx.applySequence(deadlinePassedInQueue(task, now)).then(() => {});
-    } else {
-      const request: ResourceRequest = { taskId: task.id, requirements: task.requirements, key: task };
-      const allocation = this.#ctx.resources.tryAllocate(request);
-      work = allocation
-        ? this.#execute(task, allocation, active)
-        : this.#waitForResources(task, request, active);
+    switch (admission.kind) {
+      case "expired":
+        work = this.#ctx.applySequence(deadlinePassedInQueue(task, this.#ctx.clock.now())).then(() => {});
+        break;
+      case "run":
+        work = this.#execute(task, admission.allocation, active);
+        break;
+      case "wait":
+        this.#enterWaiting(active);
+        work = this.#waitForResources(
+          task,
+          { taskId: task.id, requirements: task.requirements, key: task },
+          active,
+        );
+        break;
     }
     this.#ctx.background(
       `running task ${task.id}`,
       work.finally(() => {
         if (active.phase === "recording") this.#recording -= 1;
+        this.#leaveWaiting(active, "allocating");
         this.#active.delete(task.id);
         this.pump();
       }),
@@ -200,7 +263,6 @@ export class Scheduler {
   async #waitForResources(task: TaskRecord, request: ResourceRequest, active: ActiveTask): Promise<void> {
     const ctx = this.#ctx;
     const now = ctx.clock.now();
-    active.phase = "waiting";
     const waiting = await ctx.apply(resourcesWaiting(task, ctx.node, now, now + ctx.options.lease_ms));
     if (waiting === undefined) return;
     let allocation: AllocationRecord;
@@ -218,7 +280,9 @@ export class Scheduler {
       );
       return;
     }
-    active.phase = "allocating";
+    // Granted: from here the task holds an execution slot. (When every slot is taken, this may
+    // briefly run one more task than max_concurrent_tasks; never more than the waiting room.)
+    this.#leaveWaiting(active, "allocating");
     const back = await ctx.apply(backToAllocation(waiting.task, ctx.clock.now()));
     if (back === undefined) {
       ctx.resources.release(allocation);

@@ -7,6 +7,19 @@ const task = (id: string, priority: number, deadline: number | null = null) =>
   ({ id, priority, deadline, submitSeq: ++seq }) as TaskRecord;
 
 describe("ReadyFrontier", () => {
+  it("takes the best task a chooser accepts, within a number of looks, and leaves the others in place", () => {
+    const f = new ReadyFrontier(10);
+    f.fill([], true);
+    for (const t of [task("gpu-a", 9), task("gpu-b", 8), task("cpu", 5), task("cpu-later", 5)]) f.offer(t);
+    const canRun = (t: TaskRecord) => (t.id.startsWith("cpu") ? t.id : undefined);
+    expect(f.takeFirst(canRun, 2)).toBeUndefined(); // only the two GPU tasks were looked at
+    expect(f.takeFirst(canRun, 10)).toEqual({
+      task: expect.objectContaining({ id: "cpu" }),
+      decision: "cpu",
+    });
+    expect([f.pop(), f.pop(), f.pop()].map((t) => t?.id)).toEqual(["gpu-a", "gpu-b", "cpu-later"]);
+  });
+
   it("pops in scheduling order", () => {
     const f = new ReadyFrontier(10);
     f.fill([], true);
