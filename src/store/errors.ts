@@ -20,3 +20,19 @@ export class StaleStateError extends Error {
 export class StoreConfigError extends Error {
   override readonly name = "StoreConfigError";
 }
+
+/** Another process (or executor) has the SQLite file open: one writer per file. */
+export class StoreInUseError extends Error {
+  override readonly name = "StoreInUseError";
+  constructor(
+    readonly path: string,
+    /** Who holds it, as it wrote itself down: `pid 123 on host, since …`; undefined if unknown. */
+    readonly holder: string | undefined,
+  ) {
+    super(
+      `${path} is in use by ${holder ?? "another process"}. One process serves a SQLite file at a ` +
+        "time: stop that one first, give this one another store.url (or data_dir), or run several " +
+        "processes on one PostgreSQL database (store.url: postgres://…).",
+    );
+  }
+}

@@ -34,6 +34,7 @@ import type {
   TaskStore,
 } from "../task-store.js";
 import { SqliteConnection } from "./sqlite-connection.js";
+import { lockSqliteFile, type SqliteFileLock } from "./sqlite-file-lock.js";
 import { migrateSqlite } from "./sqlite-migrator.js";
 import {
   type AuditRow,
@@ -118,7 +119,18 @@ export interface SqliteStoreOptions {
 
 /** Opens (creating if needed) a SQLite task store, migrated to the latest schema. */
 export async function openSqliteTaskStore(options: SqliteStoreOptions): Promise<SqliteTaskStore> {
-  mkdirSync(dirname(options.path), { recursive: true });
+  mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
+  // One writer per file: a second process would number tasks and count states on its own.
+  const lock = lockSqliteFile(options.path);
+  try {
+    return await openLocked(options, lock);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function openLocked(options: SqliteStoreOptions, lock: SqliteFileLock): Promise<SqliteTaskStore> {
   if (options.migrate !== false) {
     const { error } = await migrateSqlite(options.path, "latest");
     if (error) throw error instanceof Error ? error : new Error("migration failed", { cause: error });
@@ -156,7 +168,7 @@ export async function openSqliteTaskStore(options: SqliteStoreOptions): Promise<
   const usage = new ActiveUsageLedger();
   for (const row of active)
     usage.load(row.submitter, row.tasks, JSON.parse(row.resources ?? "{}") as Record<string, number>);
-  return new SqliteTaskStore(connection, counted, seq, usage);
+  return new SqliteTaskStore(connection, counted, seq, usage, lock);
 }
 
 /**
@@ -180,6 +192,8 @@ export class SqliteTaskStore implements TaskStore {
   readonly #chains = new ChangeChains();
   /** Each submitter's unfinished tasks and their requirements, for quotas. */
   readonly #usage: ActiveUsageLedger;
+  /** This process's claim to the file, released when the store closes. */
+  readonly #lock: SqliteFileLock;
 
   /** @internal use {@link openSqliteTaskStore}. */
   constructor(
@@ -187,9 +201,11 @@ export class SqliteTaskStore implements TaskStore {
     counted: readonly { submitter: string; state: TaskState; n: number }[],
     lastSeq: number,
     usage: ActiveUsageLedger,
+    lock: SqliteFileLock,
   ) {
     this.#db = connection;
     this.#usage = usage;
+    this.#lock = lock;
     for (const { submitter, state, n } of counted) this.#counts.add(submitter, state, n);
     this.#lastSeq = lastSeq;
   }
@@ -521,8 +537,12 @@ export class SqliteTaskStore implements TaskStore {
     );
   }
 
-  close(): Promise<void> {
-    return this.#db.close();
+  async close(): Promise<void> {
+    try {
+      await this.#db.close();
+    } finally {
+      this.#lock.release();
+    }
   }
 
   async #tasks(read: Read): Promise<TaskRecord[]> {
