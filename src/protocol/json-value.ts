@@ -40,8 +40,7 @@ export function findJsonProblem(root: unknown, maxDepth = MAX_JSON_DEPTH): JsonV
       continue;
     }
     const proto: unknown = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null)
-      return { path, message: "must be a plain JSON object" };
+    if (proto !== Object.prototype && proto !== null) return { path, message: "must be a plain JSON object" };
     for (const [key, inner] of Object.entries(value).reverse())
       pending.push({ value: inner, depth: depth + 1, path: [...path, key] });
   }

@@ -15,7 +15,7 @@ export function readSecret(dataDir: string): string | undefined {
 export function ensureSecret(dataDir: string): { secret: string; created: boolean } {
   const existing = readSecret(dataDir);
   if (existing !== undefined) return { secret: existing, created: false };
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const secret = randomBytes(48).toString("base64url");
   writeSecretFile(join(dataDir, SECRET_FILE), secret);
   return { secret, created: true };

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { ConfigError } from "../../config/config-error.js";
 import { loadConfig } from "../../config/load-config.js";
+import { redactConfig, redactUrlPassword } from "../../config/redact.js";
 import { EXIT } from "../cli-error.js";
 
 export function registerConfig(program: Command, run: (code: number) => void): void {
@@ -16,15 +17,11 @@ export function registerConfig(program: Command, run: (code: number) => void): v
         const { options: config, file } = loadConfig({ file: options.config });
         if (options.json)
           console.log(
-            JSON.stringify(
-              { ok: true, file: file ?? null, config: { ...config, handlers: config.handlers.map(String) } },
-              null,
-              2,
-            ),
+            JSON.stringify({ ok: true, file: file ?? null, config: redactConfig(config) }, null, 2),
           );
         else
           console.log(
-            `ok: ${file ?? "no config file; defaults and TASKEXEC_* variables"} (store ${config.store.url}, http ${config.http.host}:${config.http.port})`,
+            `ok: ${file ?? "no config file; defaults and TASKEXEC_* variables"} (store ${redactUrlPassword(config.store.url)}, http ${config.http.host}:${config.http.port})`,
           );
         run(EXIT.ok);
       } catch (error) {

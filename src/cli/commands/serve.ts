@@ -1,7 +1,10 @@
+import { join } from "node:path";
 import type { Command } from "commander";
 
 import { loadConfig } from "../../config/load-config.js";
 import { compileOptions } from "../../config/options.js";
+import { redactUrlPassword } from "../../config/redact.js";
+import { LOCAL_TOKEN_FILE } from "../../security/secret-file.js";
 import { PROTOCOL_VERSION } from "../../protocol/version.js";
 
 export function registerServe(program: Command): void {
@@ -22,11 +25,12 @@ export function registerServe(program: Command): void {
       const lines = [
         `taskexec (protocol ${PROTOCOL_VERSION}) is serving at ${service.url}`,
         `  config    ${file ?? "defaults (no config.yaml)"}`,
-        `  store     ${config.store.url}`,
+        `  store     ${redactUrlPassword(config.store.url)}`,
         `  handlers  ${types}`,
         `  dashboard ${service.url}/`,
         `  docs      ${service.url}/docs`,
       ];
+      const tokenFile = join(config.data_dir, LOCAL_TOKEN_FILE);
       if (service.adminToken !== undefined) {
         if (service.secretCreated)
           lines.push(
@@ -35,14 +39,18 @@ export function registerServe(program: Command): void {
           );
         lines.push(
           "",
-          `Admin token (30 days; the CLI on this machine reads it from ${config.data_dir}/cli-token):`,
-          `  ${service.adminToken}`,
-          "",
+          `An admin token (30 days) is in ${tokenFile} (mode 0600); the CLI on this machine reads it from there.`,
           "Mint more:  npx taskexec token --sub alice --role submitter --ttl 12h",
           `Try:        npx taskexec submit sleep --params '{"ms":3000}' --wait`,
         );
       }
       console.log(`${lines.join("\n")}\n`);
+      // The token itself only on the first start, and only to a person at a terminal: stdout is
+      // where logs go, and logs are collected, shipped and kept.
+      if (service.adminToken !== undefined && service.secretCreated && process.stdout.isTTY)
+        console.error(
+          `Admin token, for the dashboard (shown once; also in ${tokenFile}):\n  ${service.adminToken}\n`,
+        );
       const shutdown = (signal: string) => {
         console.log(`${signal}: stopping (running tasks get ${config.shutdown_grace_ms} ms to finish)`);
         service.close().then(

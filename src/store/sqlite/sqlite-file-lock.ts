@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import Database from "better-sqlite3";
 import { StoreInUseError } from "../errors.js";
+import { makePrivateDatabaseFile } from "./private-files.js";
 
 /** Held while a store has its SQLite file open; `release()` lets the next process in. */
 export interface SqliteFileLock {
@@ -17,6 +18,7 @@ export interface SqliteFileLock {
  * so a crashed server never leaves a stale lock behind. Beside it, `<file>.owner` says who holds it.
  */
 export function lockSqliteFile(path: string): SqliteFileLock {
+  makePrivateDatabaseFile(`${path}.lock`);
   const lockDb = new Database(`${path}.lock`, { timeout: 0 });
   try {
     lockDb.pragma("locking_mode = EXCLUSIVE");

@@ -1,5 +1,4 @@
-import { mkdirSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { SchedulingKey } from "../../engine/scheduling-order.js";
 import { isTerminal, type TaskState } from "../../protocol/states.js";
@@ -34,6 +33,7 @@ import type {
   TaskStore,
 } from "../task-store.js";
 import { SqliteConnection } from "./sqlite-connection.js";
+import { makePrivateDatabaseFile } from "./private-files.js";
 import { lockSqliteFile, type SqliteFileLock } from "./sqlite-file-lock.js";
 import { migrateSqlite } from "./sqlite-migrator.js";
 import {
@@ -119,7 +119,7 @@ export interface SqliteStoreOptions {
 
 /** Opens (creating if needed) a SQLite task store, migrated to the latest schema. */
 export async function openSqliteTaskStore(options: SqliteStoreOptions): Promise<SqliteTaskStore> {
-  mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
+  makePrivateDatabaseFile(options.path);
   // One writer per file: a second process would number tasks and count states on its own.
   const lock = lockSqliteFile(options.path);
   try {
