@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import { PROTOCOL_VERSION } from "../protocol/version.js";
 import type { ApiContext } from "./api-context.js";
 import { answerClientError, sendError, toHttpError } from "./http-errors.js";
+import { registerJsonBodyParser } from "./json-body.js";
 import { dashboardRoutes } from "./routes/dashboard-routes.js";
 import { submitRoutes } from "./routes/submit-routes.js";
 import { systemRoutes } from "./routes/system-routes.js";
@@ -61,6 +62,11 @@ export async function buildApp(ctx: ApiContext, options: AppOptions): Promise<Fa
   });
   // JSON only: anything else is 415, not parsed as text.
   app.removeContentTypeParser(["text/plain"]);
+  registerJsonBodyParser(app);
+  // No response is to be sniffed into something else by a browser (the dashboard's token is at stake).
+  app.addHook("onSend", async (_request, reply) => {
+    void reply.header("x-content-type-options", "nosniff");
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler((error, request, reply) => {
@@ -81,7 +87,16 @@ export async function buildApp(ctx: ApiContext, options: AppOptions): Promise<Fa
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: "/docs" });
+  await app.register(fastifySwaggerUi, {
+    routePrefix: "/docs",
+    // The UI's own CSP (hashes of its inline scripts), framed by no one, and no upgrade to HTTPS
+    // (the server may speak plain HTTP on loopback).
+    staticCSP: true,
+    transformStaticCSP: (header) =>
+      header
+        .replace("frame-ancestors 'self'", "frame-ancestors 'none'")
+        .replace(/\s*upgrade-insecure-requests;?/, ""),
+  });
   app.get("/openapi.json", { schema: { hide: true } }, () => app.swagger());
 
   submitRoutes(app, ctx);

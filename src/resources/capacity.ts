@@ -20,14 +20,15 @@ export function unsatisfiableIssues(
 ): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   for (const [kind, amount] of Object.entries(requirements)) {
-    const available = capacity[kind] ?? 0;
+    // Own kinds only: `constructor` or `toString` are names a user may send, not capacities.
+    const offered = Object.hasOwn(capacity, kind);
+    const available = offered ? (capacity[kind] ?? 0) : 0;
     if (amount > available + EPSILON) {
       issues.push({
         path: `body.task_specification.requirements.${kind}`,
-        message:
-          kind in capacity
-            ? `asks for ${amount} but the largest node has ${available}`
-            : `no node offers resource "${kind}"`,
+        message: offered
+          ? `asks for ${amount} but the largest node has ${available}`
+          : `no node offers resource "${kind}"`,
         code: "resource_unsatisfiable",
       });
     }

@@ -52,8 +52,9 @@ export class ResourceManager {
 
   constructor(options: { node: string; capacity: ResourceAmounts; timers: TimerQueue }) {
     this.node = options.node;
-    this.#capacity = { ...options.capacity };
-    this.#free = { ...options.capacity };
+    // Maps without a prototype: a kind is only ever what the capacity names.
+    this.#capacity = Object.assign(Object.create(null) as ResourceAmounts, options.capacity);
+    this.#free = Object.assign(Object.create(null) as ResourceAmounts, options.capacity);
     this.#timers = options.timers;
   }
 

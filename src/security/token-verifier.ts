@@ -13,7 +13,8 @@ type KeyInput = Uint8Array | KeyObject | ReturnType<typeof createRemoteJWKSet>;
 /**
  * Verifies JWTs (SPEC §6) with jose: HS256 with `auth.jwt_secret`, RS256/ES256 with
  * `auth.public_key` or `auth.jwks_url`. `exp` and `sub` are required, `iss`/`aud` checked when
- * configured, and only the configured algorithms pass — so `alg: none` never does.
+ * configured, and only the configured algorithms pass — so `alg: none` never does. `sub` must be a
+ * non-empty string and `roles` an array (SPEC §6); roles this server does not know are ignored.
  */
 export function createTokenVerifier(auth: CompiledOptions["auth"], secret = auth.jwt_secret): TokenVerifier {
   let key: KeyInput;
@@ -51,10 +52,16 @@ export function createTokenVerifier(auth: CompiledOptions["auth"], secret = auth
       } catch (error) {
         throw new TaskexecError("unauthenticated", describeJoseError(error), { cause: error });
       }
-      const roles = Array.isArray(payload.roles)
-        ? payload.roles.filter((r): r is Role => (ROLES as readonly unknown[]).includes(r))
-        : [];
-      const principal = { id: payload.sub!, roles };
+      // The principal names a tenant: only a non-empty string will do ("123" and 123.0 are not one).
+      if (typeof payload.sub !== "string" || payload.sub.trim() === "")
+        throw new TaskexecError("unauthenticated", 'the token\'s "sub" claim must be a non-empty string');
+      if (!Array.isArray(payload.roles))
+        throw new TaskexecError(
+          "unauthenticated",
+          'the token has no "roles" claim (an array of submitter, executor, admin)',
+        );
+      const roles = payload.roles.filter((r): r is Role => (ROLES as readonly unknown[]).includes(r));
+      const principal = { id: payload.sub, roles };
       verified.set(token, principal, payload.exp! * 1000 + auth.clock_tolerance_s * 1000);
       return principal;
     },

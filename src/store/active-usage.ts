@@ -41,7 +41,7 @@ export class ActiveUsageLedger {
         quota.maxResources !== undefined && Object.hasOwn(quota.maxResources, kind)
           ? quota.maxResources[kind]
           : undefined;
-      const inUse = used.resources[kind] ?? 0;
+      const inUse = Object.hasOwn(used.resources, kind) ? (used.resources[kind] ?? 0) : 0;
       if (max !== undefined && amount > 0 && inUse + amount > max + 1e-9) {
         return `at most ${max} ${kind} across unfinished tasks per principal (in use ${round(inUse)}, asked ${amount})`;
       }

@@ -54,11 +54,21 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   api.get(
     "/v1/resources",
-    { schema: { summary: "Per node: capacity, allocated, free, tasks, heartbeat", tags: ["system"] } },
+    {
+      schema: {
+        summary:
+          "Per node: capacity, allocated, free, running and waiting tasks (a submitter: its own), heartbeat",
+        tags: ["system"],
+      },
+    },
     async (request) => {
-      await ctx.auth.authenticate(request, "monitor_task");
+      const reader = asReader(await ctx.auth.authenticate(request, "monitor_task"));
       const now = new Date().toISOString();
-      return { nodes: ctx.executor.resources().map((n) => ({ ...n, last_heartbeat: now, alive: true })) };
+      const nodes = ctx.executor.resources().map((n) => ({ ...n, last_heartbeat: now, alive: true }));
+      if (reader.admin) return { nodes };
+      // A submitter sees the nodes' capacity, but of the tasks on them only its own.
+      const own = await ctx.executor.countTasks(reader);
+      return { nodes: nodes.map((n) => ({ ...n, running: own.executing ?? 0, waiting: own.waiting ?? 0 })) };
     },
   );
 
