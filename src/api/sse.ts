@@ -25,6 +25,8 @@ export interface EventStream {
    * buffer is full): write more only after {@link drained}.
    */
   send(event: string, data: unknown, id?: number | string): boolean;
+  /** Writes an event framed by {@link sseFrame}: one frame may be written to many streams. */
+  sendFrame(frame: Buffer): boolean;
   /** Resolves once the client has taken what was written, or the stream ended. */
   drained(): Promise<void>;
   end(): void;
@@ -119,9 +121,11 @@ class OpenStream implements EventStream {
   }
 
   send(event: string, data: unknown, id?: number | string): boolean {
-    return this.#write(
-      `${id === undefined ? "" : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`,
-    );
+    return this.#write(sseText(event, JSON.stringify(data), id));
+  }
+
+  sendFrame(frame: Buffer): boolean {
+    return this.#write(frame);
   }
 
   drained(): Promise<void> {
@@ -155,7 +159,7 @@ class OpenStream implements EventStream {
     this.#onEnd();
   }
 
-  #write(text: string): boolean {
+  #write(text: string | Buffer): boolean {
     if (this.#ended) return false;
     // Judged before the write, so that one event larger than the bound (a big result) still
     // reaches a client that reads; a client that does not is dropped at the stall timeout.
@@ -180,6 +184,17 @@ class OpenStream implements EventStream {
   };
 
   readonly #stop = () => this.end();
+}
+
+const sseText = (event: string, json: string, id?: number | string): string =>
+  `${id === undefined ? "" : `id: ${id}\n`}event: ${event}\ndata: ${json}\n\n`;
+
+/**
+ * One Server-Sent Event, encoded once: the live table writes the same batch to every dashboard
+ * that watches it, and a copy per stream was most of what a thousand of them cost.
+ */
+export function sseFrame(event: string, json: string, id?: number | string): Buffer {
+  return Buffer.from(sseText(event, json, id));
 }
 
 /**

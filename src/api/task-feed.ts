@@ -2,17 +2,24 @@ import type { EngineObserver } from "../engine/engine-observer.js";
 import { type TaskSummary, toSummary } from "../engine/task-snapshot.js";
 import type { ErrorCode } from "../protocol/error-codes.js";
 import type { TaskRecord } from "../store/records.js";
+import { sseFrame } from "./sse.js";
 
-/** What a feed subscriber receives: changed rows, or word that too much changed to list. */
-export type FeedBatch = { kind: "tasks"; tasks: TaskSummary[] } | { kind: "resync" };
+/**
+ * What a feed subscriber receives: changed rows, or word that too much changed to list. `frame`
+ * is the batch as a Server-Sent Event, encoded once for every subscriber that sees the same rows.
+ */
+export type FeedBatch =
+  { kind: "tasks"; tasks: TaskSummary[]; frame: Buffer } | { kind: "resync"; frame: Buffer };
 
-/** Rows held per subscriber between flushes; past this the subscriber is told to reload instead. */
+/** Rows held per group of subscribers between flushes; past this they are told to reload instead. */
 const MAX_PENDING = 1_000;
 
-interface Subscription {
-  /** Only this submitter's tasks; undefined for every task. */
+const RESYNC: FeedBatch = { kind: "resync", frame: sseFrame("resync", "{}") };
+
+/** The subscribers that see the same tasks (one submitter's, or all) share what is pending. */
+interface Group {
   submitter: string | undefined;
-  deliver(batch: FeedBatch): void;
+  subscribers: Set<(batch: FeedBatch) => void>;
   /** The newest record of each task changed since the last flush. */
   pending: Map<string, TaskRecord>;
   overflowed: boolean;
@@ -21,47 +28,63 @@ interface Subscription {
 /**
  * The live task table behind the dashboard (`GET /v1/stream`): every durable change, coalesced per
  * task over `intervalMs`, so a browser gets at most a few batches a second however busy the engine
- * is, and each changed task once per batch with its latest state. A subscriber that falls more than
- * {@link MAX_PENDING} tasks behind gets `resync` and reloads its page.
+ * is, and each changed task once per batch with its latest state. A group that falls more than
+ * {@link MAX_PENDING} tasks behind gets `resync` and reloads its page. A batch is built and
+ * serialized once per group, however many streams watch it (a thousand admin dashboards cost one).
  */
 export class TaskFeed implements EngineObserver {
-  readonly #subscriptions = new Set<Subscription>();
+  /** By submitter; the key `undefined` is every task's group. */
+  readonly #groups = new Map<string | undefined, Group>();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly intervalMs = 250) {}
 
   subscribe(submitter: string | undefined, deliver: (batch: FeedBatch) => void): () => void {
-    const subscription: Subscription = { submitter, deliver, pending: new Map(), overflowed: false };
-    this.#subscriptions.add(subscription);
-    return () => this.#subscriptions.delete(subscription);
+    let group = this.#groups.get(submitter);
+    if (group === undefined) {
+      group = { submitter, subscribers: new Set(), pending: new Map(), overflowed: false };
+      this.#groups.set(submitter, group);
+    }
+    const joined = group;
+    joined.subscribers.add(deliver);
+    return () => {
+      joined.subscribers.delete(deliver);
+      if (joined.subscribers.size === 0 && this.#groups.get(submitter) === joined)
+        this.#groups.delete(submitter);
+    };
   }
 
   onStatus(task: TaskRecord): void {
-    for (const sub of this.#subscriptions) {
-      if (sub.submitter !== undefined && sub.submitter !== task.submitter) continue;
-      if (sub.overflowed) continue;
-      sub.pending.set(task.id, task);
-      if (sub.pending.size > MAX_PENDING) {
-        sub.overflowed = true;
-        sub.pending.clear();
-      }
-      if (this.#timer === undefined) this.#timer = setTimeout(() => this.#flush(), this.intervalMs).unref();
-    }
+    if (this.#groups.size === 0) return;
+    this.#add(this.#groups.get(undefined), task);
+    this.#add(this.#groups.get(task.submitter), task);
   }
 
   onRejected(_code: ErrorCode): void {}
 
+  #add(group: Group | undefined, task: TaskRecord): void {
+    if (group === undefined || group.overflowed) return;
+    group.pending.set(task.id, task);
+    if (group.pending.size > MAX_PENDING) {
+      group.overflowed = true;
+      group.pending.clear();
+    }
+    if (this.#timer === undefined) this.#timer = setTimeout(() => this.#flush(), this.intervalMs).unref();
+  }
+
   #flush(): void {
     this.#timer = undefined;
-    for (const sub of this.#subscriptions) {
-      if (sub.overflowed) {
-        sub.overflowed = false;
-        sub.deliver({ kind: "resync" });
-      } else if (sub.pending.size > 0) {
-        const tasks = [...sub.pending.values()].map(toSummary);
-        sub.pending.clear();
-        sub.deliver({ kind: "tasks", tasks });
+    for (const group of this.#groups.values()) {
+      let batch: FeedBatch | undefined;
+      if (group.overflowed) {
+        group.overflowed = false;
+        batch = RESYNC;
+      } else if (group.pending.size > 0) {
+        const tasks = [...group.pending.values()].map(toSummary);
+        group.pending.clear();
+        batch = { kind: "tasks", tasks, frame: sseFrame("tasks", JSON.stringify({ tasks })) };
       }
+      if (batch !== undefined) for (const deliver of group.subscribers) deliver(batch);
     }
   }
 }

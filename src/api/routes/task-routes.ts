@@ -87,7 +87,7 @@ export function taskRoutes(app: FastifyInstance, ctx: ApiContext): void {
       let behind = false;
       const unsubscribe = ctx.feed.subscribe(reader.admin ? undefined : reader.id, (batch) => {
         if (behind) return;
-        if (stream.send(batch.kind, batch.kind === "tasks" ? { tasks: batch.tasks } : {})) return;
+        if (stream.sendFrame(batch.frame)) return;
         behind = true;
         void stream.drained().then(() => {
           behind = false;
