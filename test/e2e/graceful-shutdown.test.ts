@@ -1,9 +1,8 @@
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { TaskClient } from "../../src/client/http-task-client.js";
 import { signToken } from "../../src/security/token-signer.js";
 import { until } from "../helpers/executor.js";
-import { freePort, killServes, serve } from "../helpers/serve.js";
+import { freePort, killServes, serve, serveEnv } from "../helpers/serve.js";
 import { TEST_SECRET } from "../helpers/service.js";
 import { tempDir } from "../helpers/temp.js";
 
@@ -14,15 +13,10 @@ describe("graceful shutdown of `taskexec serve`", () => {
     const tmp = tempDir();
     try {
       const port = await freePort();
-      const env = {
-        TASKEXEC_DATA_DIR: tmp.dir,
-        TASKEXEC_STORE__URL: `sqlite:${join(tmp.dir, "t.db")}`,
-        TASKEXEC_HTTP__PORT: String(port),
-        TASKEXEC_AUTH__JWT_SECRET: TEST_SECRET,
+      const env = serveEnv(tmp.dir, port, {
         TASKEXEC_SHUTDOWN_GRACE_MS: "400",
         TASKEXEC_MAX_CONCURRENT_TASKS: "4",
-        TASKEXEC_LOGGING__LEVEL: "warn",
-      };
+      });
       const first = serve(env);
       await first.ready;
       const client = new TaskClient({

@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
+import { join } from "node:path";
 import { cliEntry } from "./cli.js";
+import { TEST_SECRET } from "./service.js";
 
 /** A port free on loopback now (for a child process to listen on). */
 export const freePort = () =>
@@ -10,6 +12,25 @@ export const freePort = () =>
       server.close(() => resolve(port));
     });
   });
+
+/**
+ * The environment of a `serve` on its own data folder and port, signing with {@link TEST_SECRET},
+ * logging warnings only; `extra` adds or overrides variables.
+ */
+export function serveEnv(
+  dataDir: string,
+  port: number,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    TASKEXEC_DATA_DIR: dataDir,
+    TASKEXEC_STORE__URL: `sqlite:${join(dataDir, "t.db")}`,
+    TASKEXEC_HTTP__PORT: String(port),
+    TASKEXEC_AUTH__JWT_SECRET: TEST_SECRET,
+    TASKEXEC_LOGGING__LEVEL: "warn",
+    ...extra,
+  };
+}
 
 export interface ServeProcess {
   child: ChildProcess;

@@ -1,10 +1,9 @@
 import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
-import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { TaskClient } from "../../src/client/http-task-client.js";
 import { signToken } from "../../src/security/token-signer.js";
-import { freePort, killServes, serve } from "../helpers/serve.js";
+import { freePort, killServes, serve, serveEnv } from "../helpers/serve.js";
 import { TEST_SECRET } from "../helpers/service.js";
 import { tempDir } from "../helpers/temp.js";
 
@@ -46,14 +45,10 @@ describe("soak: hostile clients against `taskexec serve`", () => {
     `keeps RSS under ${RSS_BOUND_MB} MB and /healthz within 1 s`,
     async () => {
       const port = await freePort();
-      const server = serve({
-        TASKEXEC_DATA_DIR: tmp.dir,
-        TASKEXEC_STORE__URL: `sqlite:${join(tmp.dir, "t.db")}`,
-        TASKEXEC_HTTP__PORT: String(port),
-        TASKEXEC_AUTH__JWT_SECRET: TEST_SECRET,
-        TASKEXEC_LOGGING__LEVEL: "warn",
-        TASKEXEC_LIMITS__SUBMIT_PER_MINUTE: "100000", // the submitter here is not the one under test
-      });
+      const server = serve(
+        // The submitter here is not the one under test: no rate limit in its way.
+        serveEnv(tmp.dir, port, { TASKEXEC_LIMITS__SUBMIT_PER_MINUTE: "100000" }),
+      );
       await server.ready;
       const pid = server.child.pid!;
       const startRss = rssMb(pid);

@@ -1,8 +1,7 @@
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { TaskClient } from "../../../src/client/http-task-client.js";
 import { signToken } from "../../../src/security/token-signer.js";
-import { freePort, killServes, serve } from "../../helpers/serve.js";
+import { freePort, killServes, serve, serveEnv } from "../../helpers/serve.js";
 import { TEST_SECRET } from "../../helpers/service.js";
 import { tempDir } from "../../helpers/temp.js";
 
@@ -12,13 +11,7 @@ import { tempDir } from "../../helpers/temp.js";
 const tmp = tempDir();
 afterEach(killServes);
 
-const env = (port: number) => ({
-  TASKEXEC_DATA_DIR: tmp.dir,
-  TASKEXEC_STORE__URL: `sqlite:${join(tmp.dir, "t.db")}`,
-  TASKEXEC_HTTP__PORT: String(port),
-  TASKEXEC_AUTH__JWT_SECRET: TEST_SECRET,
-  TASKEXEC_LOGGING__LEVEL: "warn",
-});
+const env = (port: number) => serveEnv(tmp.dir, port);
 
 describe("a second `serve` on the same database", () => {
   it("is refused, naming the process that holds the file and how to run several; a killed holder frees it", async () => {

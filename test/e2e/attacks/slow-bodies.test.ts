@@ -1,8 +1,7 @@
-import { join } from "node:path";
 import { connect, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { signToken } from "../../../src/security/token-signer.js";
-import { freePort, killServes, serve } from "../../helpers/serve.js";
+import { freePort, killServes, serve, serveEnv } from "../../helpers/serve.js";
 import { TEST_SECRET } from "../../helpers/service.js";
 import { tempDir } from "../../helpers/temp.js";
 
@@ -50,15 +49,12 @@ function slowPost(port: number, headers: string, giveUpMs: number): Promise<Exch
 describe("slow request bodies against `taskexec serve`", () => {
   it("answers 401 on the headers and closes, and times out a slow body of an authenticated caller with 408", async () => {
     const port = await freePort();
-    const server = serve({
-      TASKEXEC_DATA_DIR: tmp.dir,
-      TASKEXEC_STORE__URL: `sqlite:${join(tmp.dir, "t.db")}`,
-      TASKEXEC_HTTP__PORT: String(port),
-      TASKEXEC_AUTH__JWT_SECRET: TEST_SECRET,
-      TASKEXEC_HTTP__HEADERS_TIMEOUT_MS: "1000",
-      TASKEXEC_HTTP__REQUEST_TIMEOUT_MS: "2000",
-      TASKEXEC_LOGGING__LEVEL: "warn",
-    });
+    const server = serve(
+      serveEnv(tmp.dir, port, {
+        TASKEXEC_HTTP__HEADERS_TIMEOUT_MS: "1000",
+        TASKEXEC_HTTP__REQUEST_TIMEOUT_MS: "2000",
+      }),
+    );
     await server.ready;
 
     const anonymous = await slowPost(port, "", 10_000);
