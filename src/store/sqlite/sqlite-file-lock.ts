@@ -22,6 +22,8 @@ export function lockSqliteFile(path: string): SqliteFileLock {
   const lockDb = new Database(`${path}.lock`, { timeout: 0 });
   try {
     lockDb.pragma("locking_mode = EXCLUSIVE");
+    // Nothing is ever written to it: no rollback journal beside it either.
+    lockDb.pragma("journal_mode = MEMORY");
     lockDb.exec("BEGIN EXCLUSIVE");
   } catch (error) {
     lockDb.close();
