@@ -1,6 +1,9 @@
 import type { TaskRecord } from "../store/records.js";
 import { compareSchedulingKeys } from "./scheduling-order.js";
 
+/** What a {@link ReadyFrontier.takeEach} visitor returns to end the walk. */
+export const STOP: unique symbol = Symbol("stop");
+
 /**
  * The ready frontier: the best few ready tasks, in memory, in scheduling order. Everything else
  * that is queued stays on disk, so a million queued tasks cost disk, not RAM.
@@ -37,23 +40,32 @@ export class ReadyFrontier {
   }
 
   /**
-   * Takes the best task for which `choose` returns a decision, looking at most at `maxLooks`
-   * tasks from the best one down; the tasks passed over stay where they are.
+   * Walks the tasks from the best down, at most `maxLooks` of them, once: each task for which
+   * `visit` returns a decision is taken out; `undefined` leaves it where it is; {@link STOP}
+   * ends the walk. One pass, however many tasks are passed over, so a scheduler that cannot start
+   * the best tasks does not look at them again for every one it can.
    */
-  takeFirst<D>(
-    choose: (task: TaskRecord) => D | undefined,
+  takeEach<D>(
+    visit: (task: TaskRecord) => D | undefined | typeof STOP,
     maxLooks: number,
-  ): { task: TaskRecord; decision: D } | undefined {
+  ): { task: TaskRecord; decision: D }[] {
+    const taken: { task: TaskRecord; decision: D }[] = [];
+    const indexes: number[] = [];
     const last = Math.max(0, this.#items.length - maxLooks);
     for (let i = this.#items.length - 1; i >= last; i--) {
       const task = this.#items[i]!;
-      const decision = choose(task);
+      const decision = visit(task);
+      if (decision === STOP) break;
       if (decision === undefined) continue;
-      this.#items.splice(i, 1);
-      this.#ids.delete(task.id);
-      return { task, decision };
+      taken.push({ task, decision });
+      indexes.push(i);
     }
-    return undefined;
+    // Highest index first, so each removal leaves the indexes still to remove where they were.
+    for (const i of indexes) {
+      this.#ids.delete(this.#items[i]!.id);
+      this.#items.splice(i, 1);
+    }
+    return taken;
   }
 
   remove(id: string): boolean {

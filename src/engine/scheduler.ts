@@ -2,7 +2,7 @@ import { TaskexecError } from "../protocol/errors.js";
 import { AllocationCancelledError, type ResourceRequest } from "../resources/resource-manager.js";
 import type { AllocationRecord, TaskRecord } from "../store/records.js";
 import type { EngineContext } from "./engine-context.js";
-import { ReadyFrontier } from "./ready-frontier.js";
+import { ReadyFrontier, STOP } from "./ready-frontier.js";
 import { retryDelayMs } from "./retry-policy.js";
 import {
   backToAllocation,
@@ -125,20 +125,28 @@ export class Scheduler {
   }
 
   pump(): void {
-    const max = this.#ctx.options.max_concurrent_tasks;
-    const admit = (task: TaskRecord) => this.#admission(task);
-    while (this.#running && this.#active.size - this.#recording - this.#waiting < max) {
-      const taken = this.#frontier.takeFirst(admit, this.#frontier.capacity);
-      if (taken === undefined) break;
-      if (taken.decision.kind !== "held") this.#begin(taken.task, taken.decision);
+    let free = this.#ctx.options.max_concurrent_tasks - (this.#active.size - this.#recording - this.#waiting);
+    if (this.#running && free > 0) {
+      // What could not start nor wait in this walk: a later task (ranked lower) asking the same
+      // of the same principal cannot either, so it is passed over without asking the resources.
+      const refused = new Set<string>();
+      const taken = this.#frontier.takeEach((task) => {
+        if (free <= 0) return STOP;
+        const admission = this.#admission(task, refused);
+        if (admission?.kind === "run" || admission?.kind === "expired") free -= 1;
+        return admission;
+      }, this.#frontier.capacity);
+      for (const { task, decision } of taken) if (decision.kind !== "held") this.#begin(task, decision);
     }
     if (this.#running && this.#frontier.size < this.#frontier.capacity / 2) this.#refill();
   }
 
   /** Whether a ready task can be taken now, and how; undefined leaves it queued. */
-  #admission(task: TaskRecord): Admission | undefined {
+  #admission(task: TaskRecord, refused: Set<string>): Admission | undefined {
     if (this.#active.has(task.id)) return { kind: "held" };
     if (task.deadline !== null && task.deadline <= this.#ctx.clock.now()) return { kind: "expired" };
+    const asks = requestKey(task);
+    if (asks !== undefined && refused.has(asks)) return undefined;
     const allocation = this.#ctx.resources.tryAllocate({
       taskId: task.id,
       requirements: task.requirements,
@@ -146,15 +154,14 @@ export class Scheduler {
     });
     if (allocation !== undefined) return { kind: "run", allocation };
     const mine = this.#waitingBy.get(task.submitter) ?? 0;
-    return this.#waiting < this.#waitingRoom && mine < this.#waitingPerPrincipal
-      ? { kind: "wait" }
-      : undefined;
-  }
-
-  #enterWaiting(active: ActiveTask): void {
-    active.phase = "waiting";
+    if (this.#waiting >= this.#waitingRoom || mine >= this.#waitingPerPrincipal) {
+      if (asks !== undefined) refused.add(asks);
+      return undefined;
+    }
+    // The place is taken now, so that the rest of this pump's walk sees it taken.
     this.#waiting += 1;
-    this.#waitingBy.set(active.submitter, (this.#waitingBy.get(active.submitter) ?? 0) + 1);
+    this.#waitingBy.set(task.submitter, mine + 1);
+    return { kind: "wait" };
   }
 
   #leaveWaiting(active: ActiveTask, next: ActiveTask["phase"]): void {
@@ -203,7 +210,7 @@ export class Scheduler {
         work = this.#execute(task, admission.allocation, active);
         break;
       case "wait":
-        this.#enterWaiting(active);
+        active.phase = "waiting"; // its place in the waiting room was taken by #admission
         work = this.#waitForResources(
           task,
           { taskId: task.id, requirements: task.requirements, key: task },
@@ -290,4 +297,12 @@ export class Scheduler {
     }
     await this.#execute(back.task, allocation, active);
   }
+}
+
+/** Who asks for what, as a key; undefined for a task that asks for no resources (it always fits). */
+function requestKey(task: TaskRecord): string | undefined {
+  let key: string | undefined;
+  for (const kind in task.requirements)
+    key = `${key ?? task.submitter}\u0000${kind}=${task.requirements[kind]}`;
+  return key;
 }

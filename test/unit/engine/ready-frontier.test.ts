@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ReadyFrontier } from "../../../src/engine/ready-frontier.js";
+import { ReadyFrontier, STOP } from "../../../src/engine/ready-frontier.js";
 import type { TaskRecord } from "../../../src/store/records.js";
 
 let seq = 0;
@@ -7,17 +7,33 @@ const task = (id: string, priority: number, deadline: number | null = null) =>
   ({ id, priority, deadline, submitSeq: ++seq }) as TaskRecord;
 
 describe("ReadyFrontier", () => {
-  it("takes the best task a chooser accepts, within a number of looks, and leaves the others in place", () => {
+  it("takes, in one walk from the best down, each task the visitor decides on, and leaves the others in place", () => {
     const f = new ReadyFrontier(10);
     f.fill([], true);
-    for (const t of [task("gpu-a", 9), task("gpu-b", 8), task("cpu", 5), task("cpu-later", 5)]) f.offer(t);
-    const canRun = (t: TaskRecord) => (t.id.startsWith("cpu") ? t.id : undefined);
-    expect(f.takeFirst(canRun, 2)).toBeUndefined(); // only the two GPU tasks were looked at
-    expect(f.takeFirst(canRun, 10)).toEqual({
-      task: expect.objectContaining({ id: "cpu" }),
-      decision: "cpu",
-    });
-    expect([f.pop(), f.pop(), f.pop()].map((t) => t?.id)).toEqual(["gpu-a", "gpu-b", "cpu-later"]);
+    for (const t of [
+      task("gpu-a", 9),
+      task("cpu-1", 8),
+      task("gpu-b", 7),
+      task("cpu-2", 5),
+      task("cpu-3", 4),
+    ])
+      f.offer(t);
+    const looked: string[] = [];
+    const visit = (t: TaskRecord) => {
+      looked.push(t.id);
+      return t.id.startsWith("cpu") ? t.id : undefined;
+    };
+    expect(f.takeEach(visit, 2).map((t) => t.decision)).toEqual(["cpu-1"]); // two looks only
+    expect(looked).toEqual(["gpu-a", "cpu-1"]);
+    let room = 1;
+    const once = (t: TaskRecord) => (room === 0 ? STOP : t.id.startsWith("cpu") ? (room--, t.id) : undefined);
+    expect(f.takeEach(once, 10).map((t) => t.decision)).toEqual(["cpu-2"]);
+    expect([f.pop(), f.pop(), f.pop(), f.pop()].map((t) => t?.id)).toEqual([
+      "gpu-a",
+      "gpu-b",
+      "cpu-3",
+      undefined,
+    ]);
   });
 
   it("pops in scheduling order", () => {
