@@ -9,7 +9,7 @@ import { isTerminal, type TaskState } from "../protocol/states.js";
 import type { TaskStatus } from "../protocol/task-status.js";
 import type { ResourceSnapshot } from "../resources/resource-manager.js";
 import type { AuditEntry, AuditFilter, AuditRecord, NewTask, TaskRecord } from "../store/records.js";
-import type { ActiveUsage, InsertOutcome, SubmissionQuota } from "../store/task-store.js";
+import type { InsertOutcome, SubmissionQuota } from "../store/task-store.js";
 import type { EngineContext } from "./engine-context.js";
 import type { EngineObserver } from "./engine-observer.js";
 import { Housekeeping } from "./housekeeping.js";
@@ -416,11 +416,6 @@ export class TaskExecutor {
   ): AsyncGenerator<TaskStatus> {
     await this.getTask(principal, taskId);
     yield* watchStatuses(this.#ctx.store, this.#ctx.bus, taskId, afterSequence, signal);
-  }
-
-  /** A principal's unfinished tasks and what they ask for (for quotas). */
-  activeUsage(submitter: string): Promise<ActiveUsage> {
-    return this.#ctx.store.activeUsage(submitter);
   }
 
   /** Records decisions taken before the engine saw a message (rate limits, quotas). */

@@ -2,7 +2,6 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { SubmitOutcome } from "../../engine/task-executor.js";
-import { ERROR_CODES } from "../../protocol/error-codes.js";
 import { SubmitTask } from "../../protocol/submit-task.js";
 import type { Admission } from "../../security/submission-guard.js";
 import { type ApiContext, asActor } from "../api-context.js";
@@ -37,10 +36,12 @@ function answer(outcome: SubmitOutcome): Answer {
       };
     case "malformed":
       return { status: 400, body: errorBody(toHttpError(outcome.error)) };
-    case "refused":
-      return outcome.error.code === "quota_exceeded"
-        ? refused({ ok: false, error: outcome.error, retryAfterS: QUOTA_RETRY_AFTER_S })
-        : { status: ERROR_CODES[outcome.error.code].http, body: errorBody(toHttpError(outcome.error)) };
+    case "refused": {
+      if (outcome.error.code === "quota_exceeded")
+        return refused({ ok: false, error: outcome.error, retryAfterS: QUOTA_RETRY_AFTER_S });
+      const e = toHttpError(outcome.error);
+      return { status: e.status, body: errorBody(e) };
+    }
   }
 }
 
