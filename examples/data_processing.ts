@@ -7,11 +7,12 @@ import { defineHandler } from "../src/index.js";
 const STEPS = ["validate", "transform", "aggregate"] as const;
 
 const Parameters = z.object({
-  /** `file:<path>` reads a JSON array of numbers; any other name generates a repeatable stream. */
-  input_source: z.string().min(1),
-  processing_steps: z.array(z.enum(STEPS)).min(1),
-  /** Size of a generated stream. */
-  records: z.int().min(1).max(1_000_000).default(1000),
+  input_source: z
+    .string()
+    .min(1)
+    .describe("`file:<path>` reads a JSON array of numbers; any other name generates a repeatable stream"),
+  processing_steps: z.array(z.enum(STEPS)).min(1).describe("the steps to run, in order"),
+  records: z.int().min(1).max(1_000_000).default(1000).describe("size of a generated stream"),
 });
 
 interface State {
@@ -23,7 +24,9 @@ interface State {
 
 export const dataProcessing = defineHandler({
   type: "data_processing",
+  description: "The seed protocol's example: validate → transform → aggregate an input stream",
   parameters: Parameters,
+  example: { input_source: "data_stream_1", processing_steps: ["validate", "transform", "aggregate"] },
   async run({ parameters, progress, signal }) {
     const state: State = {
       values: await load(parameters.input_source, parameters.records),

@@ -42,8 +42,11 @@ export type { TaskSnapshot, TaskSummary } from "./engine/task-snapshot.js";
 export { createExecutor, Executor } from "./executor.js";
 export type { HandlerContext, HandlerDefinition, TaskHandler } from "./handlers/handler.js";
 export { defineHandler } from "./handlers/handler.js";
+export type { ParameterSchema } from "./handlers/parameter-schema.js";
+export type { HandlerTypeInfo } from "./handlers/registry.js";
 export { ERROR_CODES, type ErrorCode } from "./protocol/error-codes.js";
 export {
+  AmbiguousTaskIdError,
   MalformedMessageError,
   PermanentError,
   TaskexecError,

@@ -1,7 +1,7 @@
 import type { Socket } from "node:net";
 import type { FastifyReply } from "fastify";
 import { ERROR_CODES, type ErrorCode } from "../protocol/error-codes.js";
-import { MalformedMessageError, TaskexecError } from "../protocol/errors.js";
+import { AmbiguousTaskIdError, MalformedMessageError, TaskexecError } from "../protocol/errors.js";
 
 export interface HttpError {
   status: number;
@@ -26,6 +26,10 @@ const FASTIFY_ERRORS: Record<string, { status: number; message: string }> = {
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof MalformedMessageError) {
     return { status: 400, code: error.code, message: error.message, details: { errors: error.issues } };
+  }
+  if (error instanceof AmbiguousTaskIdError) {
+    const { code, message, candidates } = error;
+    return { status: 409, code, message, details: { candidates } };
   }
   if (error instanceof TaskexecError) {
     return { status: ERROR_CODES[error.code].http, code: error.code, message: error.message };

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { TaskClient } from "../client/http-task-client.js";
 import { LOCAL_TOKEN_FILE } from "../security/secret-file.js";
+import { UsageError } from "./cli-error.js";
 
 export const DEFAULT_URL = "http://127.0.0.1:8080";
 
@@ -20,13 +21,33 @@ export interface ConnectionOptions {
   json?: boolean;
 }
 
+/**
+ * Where the CLI looked for a token and found none, for the message of a 401: a newcomer's first
+ * "unauthenticated" should say what to do, not just what went wrong.
+ */
+let missingTokenHint: string | undefined;
+
+export function tokenHint(): string | undefined {
+  return missingTokenHint;
+}
+
 /** A client from flags, then environment, then the local server's token file. */
 export function clientFrom(options: ConnectionOptions): TaskClient {
-  const url = options.url ?? process.env.TASKEXEC_URL ?? DEFAULT_URL;
-  let token = options.token ?? process.env.TASKEXEC_TOKEN;
+  const url = options.url || process.env.TASKEXEC_URL || DEFAULT_URL;
+  const from = options.url ? "--url" : process.env.TASKEXEC_URL ? "TASKEXEC_URL" : undefined;
+  if (!/^https?:\/\//i.test(url) || !URL.canParse(url))
+    throw new UsageError(
+      `${from ?? "the server URL"}: must be a URL starting with http:// or https://, got "${url}"` +
+        (/^[\w.-]+(:\d+)?(\/.*)?$/.test(url) ? ` (did you mean http://${url}?)` : ""),
+    );
+  let token = options.token || process.env.TASKEXEC_TOKEN || undefined;
   if (token === undefined) {
     const file = join(process.env.TASKEXEC_DATA_DIR ?? "data", LOCAL_TOKEN_FILE);
     if (existsSync(file)) token = readFileSync(file, "utf8").trim();
+    else
+      missingTokenHint =
+        `no token found: looked at --token, TASKEXEC_TOKEN and ./${file} (which \`taskexec serve\` writes in ` +
+        `the folder it runs in). Run the CLI from the server's folder, or pass --token (mint one: taskexec token --sub you --role submitter)`;
   }
   return new TaskClient({ url, token });
 }

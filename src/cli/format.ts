@@ -1,11 +1,12 @@
 import type { TaskSnapshot, TaskSummary } from "../engine/task-snapshot.js";
+import type { HandlerTypeInfo } from "../handlers/registry.js";
 import type { TaskStatus } from "../protocol/task-status.js";
 
 const percent = (p: number | null | undefined) =>
   p === null || p === undefined ? "" : `${Math.round(p * 100)}%`;
 
-/** One line for a status message. */
-export function statusLine(status: TaskStatus): string {
+/** One line for a status message; `maxAttempts`, when known, shows attempts as `2/3`. */
+export function statusLine(status: TaskStatus, maxAttempts?: number): string {
   const { status: state, progress, details } = status.body;
   const parts = [
     `#${status.header.sequence}`.padEnd(5),
@@ -13,11 +14,66 @@ export function statusLine(status: TaskStatus): string {
     (details?.event ?? "").padEnd(17),
     percent(progress).padStart(4),
   ];
-  if (details?.attempt !== undefined && details.event === "execution_started")
-    parts.push(`attempt ${details.attempt}`);
+  const attempt = attemptText(status, maxAttempts);
+  if (attempt !== "") parts.push(attempt);
   if (details?.retry_at !== undefined) parts.push(`retry at ${details.retry_at}`);
   if (details?.error !== undefined) parts.push(`${details.error.code}: ${details.error.message}`);
   return parts.join("  ").trimEnd();
+}
+
+/** `attempt 2/3` for the statuses that start, retry or end an attempt; "" for the rest. */
+export function attemptText(status: TaskStatus, maxAttempts?: number): string {
+  const { attempt, event } = status.body.details ?? {};
+  if (attempt === undefined) return "";
+  if (event !== "execution_started" && event !== "retry_scheduled" && event !== "task_failed") return "";
+  return `attempt ${attempt}${maxAttempts === undefined ? "" : `/${maxAttempts}`}`;
+}
+
+/** A task type as `taskexec types` shows it: what it does, its parameters, and how to submit it. */
+export function typeCard(info: HandlerTypeInfo): string {
+  const lines = [info.description ? `${info.type} — ${info.description}` : info.type];
+  const schema = info.parameters_schema as {
+    properties?: Record<string, Record<string, unknown>>;
+    required?: string[];
+  } | null;
+  const properties = Object.entries(schema?.properties ?? {});
+  if (schema === null)
+    lines.push("  parameters: any JSON object (the handler has no schema that describes itself)");
+  else if (properties.length === 0) lines.push("  parameters: none");
+  else {
+    const width = Math.max(...properties.map(([name]) => name.length));
+    for (const [name, property] of properties) {
+      const required = schema?.required?.includes(name) ? "required" : "optional";
+      const facts = [describeJsonType(property), required];
+      if (property.default !== undefined) facts.push(`default ${JSON.stringify(property.default)}`);
+      const description = typeof property.description === "string" ? `  ${property.description}` : "";
+      lines.push(`  ${name.padEnd(width)}  ${facts.join(", ")}${description}`);
+    }
+  }
+  if (info.example !== null)
+    lines.push(`  example: taskexec submit ${info.type} --params '${JSON.stringify(info.example)}'`);
+  return lines.join("\n");
+}
+
+/** A JSON Schema's type in a few words: `integer 0–9`, `one of "a", "b"`, `array of string`. */
+function describeJsonType(schema: Record<string, unknown>): string {
+  if (Array.isArray(schema.enum)) return `one of ${schema.enum.map((v) => JSON.stringify(v)).join(", ")}`;
+  const type = Array.isArray(schema.type)
+    ? schema.type.join(" or ")
+    : typeof schema.type === "string"
+      ? schema.type
+      : "any";
+  if (type === "array" && typeof schema.items === "object" && schema.items !== null)
+    return `array of ${describeJsonType(schema.items as Record<string, unknown>)}`;
+  const min = typeof schema.minimum === "number" ? schema.minimum : undefined;
+  const max =
+    typeof schema.maximum === "number" && schema.maximum < Number.MAX_SAFE_INTEGER
+      ? schema.maximum
+      : undefined;
+  if (min !== undefined && max !== undefined) return `${type} ${min}–${max}`;
+  if (min !== undefined) return `${type} ≥ ${min}`;
+  if (max !== undefined) return `${type} ≤ ${max}`;
+  return type;
 }
 
 /** A task's snapshot as labelled lines. */

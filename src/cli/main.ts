@@ -9,6 +9,8 @@ import { registerReadCommands } from "./commands/read-commands.js";
 import { registerServe } from "./commands/serve.js";
 import { registerSubmit } from "./commands/submit.js";
 import { registerToken } from "./commands/token.js";
+import { registerTypes } from "./commands/types.js";
+import { tokenHint } from "./connection.js";
 
 let exitCode: number = EXIT.ok;
 const run = (code: number) => {
@@ -25,11 +27,17 @@ const program = new Command("taskexec")
 registerServe(program);
 registerSubmit(program, run);
 registerReadCommands(program, run);
+registerTypes(program, run);
 registerToken(program, run);
 registerConfig(program, run);
 for (const command of program.commands) command.exitOverride();
 
 try {
+  if (process.argv.length <= 2) {
+    // No command is a mistake in how the CLI was called (2), not a request for help (0).
+    program.outputHelp({ error: true });
+    throw new UsageError("no command given (see the list above)");
+  }
   await program.parseAsync(process.argv);
   // serve keeps running (its signal handlers exit); every other command ends here.
   if (program.args[0] !== "serve") process.exitCode = exitCode;
@@ -56,6 +64,8 @@ function report(error: unknown): number {
   }
   if (error instanceof TaskexecError) {
     console.error(`error (${error.code}): ${error.message}`);
+    const hint = error.code === "unauthenticated" ? tokenHint() : undefined;
+    if (hint !== undefined) console.error(hint);
     return EXIT.failed;
   }
   console.error(`error: ${error instanceof Error ? error.message : String(error)}`);

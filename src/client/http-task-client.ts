@@ -1,4 +1,5 @@
 import type { TaskSnapshot, TaskSummary } from "../engine/task-snapshot.js";
+import type { HandlerTypeInfo } from "../handlers/registry.js";
 import { isErrorCode } from "../protocol/error-codes.js";
 import { TaskexecError, TaskRejectedError } from "../protocol/errors.js";
 import type { ValidationIssue } from "../protocol/issues.js";
@@ -95,6 +96,10 @@ export class TaskClient implements TaskClientApi {
 
   async get(id: string): Promise<TaskSnapshot> {
     return (await this.#call("GET", `/v1/tasks/${encodeURIComponent(id)}`)).body as TaskSnapshot;
+  }
+
+  async types(): Promise<HandlerTypeInfo[]> {
+    return ((await this.#call("GET", "/v1/types")).body as { types: HandlerTypeInfo[] }).types;
   }
 
   async cancel(id: string, reason?: string): Promise<TaskStatus> {

@@ -1,5 +1,6 @@
 import type { Principal, TaskExecutor } from "../engine/task-executor.js";
 import { toSnapshot } from "../engine/task-snapshot.js";
+import type { HandlerTypeInfo } from "../handlers/registry.js";
 import type { TaskStatus } from "../protocol/task-status.js";
 import { toSubmitMessage } from "./submit-message.js";
 import type {
@@ -60,6 +61,10 @@ export class LocalTaskClient implements TaskClientApi {
 
   async cancel(id: string, reason?: string): Promise<TaskStatus> {
     return (await this.executor.cancel(this.principal, id, reason)).status;
+  }
+
+  types(): Promise<HandlerTypeInfo[]> {
+    return Promise.resolve([...this.executor.describeTypes()]);
   }
 
   list(filter: TaskFilter = {}): Promise<TaskPage> {

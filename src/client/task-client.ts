@@ -1,4 +1,5 @@
 import type { TaskSnapshot, TaskSummary } from "../engine/task-snapshot.js";
+import type { HandlerTypeInfo } from "../handlers/registry.js";
 import type { TaskState } from "../protocol/states.js";
 import type { TaskStatus } from "../protocol/task-status.js";
 
@@ -53,9 +54,12 @@ export interface TaskClientApi {
   submit(request: SubmitRequest): Promise<SubmittedTask>;
   /** Submits all in one round trip and one transaction; one bad request never spoils the rest. */
   submitMany(requests: readonly SubmitRequest[]): Promise<SubmitManyResult[]>;
+  /** A task by its id, or a unique prefix of it (8 characters or more). */
   get(id: string): Promise<TaskSnapshot>;
   /** The task's statuses (history, then live), ending with its terminal status. */
   watch(id: string, options?: { afterSequence?: number; signal?: AbortSignal }): AsyncIterable<TaskStatus>;
   cancel(id: string, reason?: string): Promise<TaskStatus>;
   list(filter?: TaskFilter): Promise<TaskPage>;
+  /** The task types the server runs, each with its parameters' JSON Schema and an example. */
+  types(): Promise<HandlerTypeInfo[]>;
 }

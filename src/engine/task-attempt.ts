@@ -1,5 +1,6 @@
 import type { TimerHandle } from "../clock/timer-queue.js";
 import type { AnyTaskHandler, HandlerContext } from "../handlers/handler.js";
+import { checkParameters } from "../handlers/parameter-schema.js";
 import { coerceError, PermanentError, TaskexecError } from "../protocol/errors.js";
 import type { TaskErrorInfo } from "../protocol/task-status.js";
 import type { AllocationRecord, TaskRecord } from "../store/records.js";
@@ -124,11 +125,21 @@ export class TaskAttempt {
     return this.#controller.signal;
   }
 
+  /** The parameters as the handler's schema gives them back (defaults and transforms applied). */
+  #parameters(stored: Record<string, unknown>): unknown {
+    const schema = this.#handler.parameters;
+    if (schema === undefined) return stored;
+    const checked = checkParameters(schema, stored, "parameters");
+    if (checked.ok) return checked.value;
+    // Checked at submission; failing now means the handler's schema changed since.
+    throw new PermanentError(
+      `the parameters no longer pass the handler's schema: ${checked.issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
+    );
+  }
+
   async #invoke(): Promise<unknown> {
     const task = this.#task;
-    const parameters: unknown = this.#handler.parameters
-      ? this.#handler.parameters.parse(task.parameters)
-      : task.parameters;
+    const parameters = this.#parameters(task.parameters);
     const signal = () => this.#signal();
     const log = this.#ctx.log;
     let child: HandlerContext["log"] | undefined;

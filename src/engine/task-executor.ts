@@ -1,5 +1,7 @@
 import type { AnyTaskHandler } from "../handlers/handler.js";
+import type { HandlerTypeInfo } from "../handlers/registry.js";
 import {
+  AmbiguousTaskIdError,
   MalformedMessageError,
   TaskexecError,
   TaskNotFoundError,
@@ -10,6 +12,7 @@ import type { TaskStatus } from "../protocol/task-status.js";
 import type { ResourceSnapshot } from "../resources/resource-manager.js";
 import type { AuditEntry, AuditFilter, AuditRecord, NewTask, TaskRecord } from "../store/records.js";
 import type { InsertOutcome, SubmissionQuota } from "../store/task-store.js";
+import { readIdAbbreviation } from "./task-id-abbreviation.js";
 import type { EngineContext } from "./engine-context.js";
 import type { EngineObserver } from "./engine-observer.js";
 import { Housekeeping } from "./housekeeping.js";
@@ -103,6 +106,11 @@ export class TaskExecutor {
 
   handlerTypes(): string[] {
     return this.#ctx.registry.types();
+  }
+
+  /** The types this executor runs, each with its parameters' JSON Schema and example. */
+  describeTypes(): readonly HandlerTypeInfo[] {
+    return this.#ctx.registry.describe();
   }
 
   /** Recovers what a previous run left (lost leases, due retries), then starts running tasks. */
@@ -334,11 +342,12 @@ export class TaskExecutor {
   /** Cancels a task that has not finished; a finished one is left as it is (`changed: false`). */
   async cancel(
     principal: Principal,
-    taskId: string,
+    taskRef: string,
     reason = "cancelled by request",
   ): Promise<{ status: TaskStatus; changed: boolean }> {
     const ctx = this.#ctx;
-    const task = await this.getTask(principal, taskId);
+    const task = await this.getTask(principal, taskRef);
+    const taskId = task.id;
     const now = ctx.clock.now();
     const outcome = isTerminal(task.state)
       ? undefined
@@ -366,12 +375,28 @@ export class TaskExecutor {
     return { status: outcome.status, changed: true };
   }
 
-  /** A task the principal may see; {@link TaskNotFoundError} for any other (never "forbidden"). */
+  /**
+   * A task the principal may see, by its id or an abbreviation of it (a unique prefix of 8 or more
+   * characters, or `prefix…suffix`); {@link TaskNotFoundError} for any other (never "forbidden"),
+   * {@link AmbiguousTaskIdError} when the abbreviation fits several of the principal's tasks.
+   */
   async getTask(principal: Principal, taskId: string): Promise<TaskRecord> {
-    const task = await this.#ctx.store.getTask(taskId);
-    if (task === undefined || (!principal.admin && task.submitter !== principal.id))
-      throw new TaskNotFoundError(taskId);
-    return task;
+    const store = this.#ctx.store;
+    const visible = (task: TaskRecord | undefined) =>
+      task !== undefined && (principal.admin || task.submitter === principal.id) ? task : undefined;
+    const exact = visible(await store.getTask(taskId));
+    if (exact !== undefined) return exact;
+    const abbreviation = readIdAbbreviation(taskId);
+    if (abbreviation === undefined) throw new TaskNotFoundError(taskId);
+    const shown = 10;
+    const ids = await store.findTaskIds(
+      { ...abbreviation, submitter: principal.admin ? undefined : principal.id },
+      shown + 1,
+    );
+    if (ids.length > 1) throw new AmbiguousTaskIdError(taskId, ids.slice(0, shown), ids.length > shown);
+    const found = ids.length === 1 ? visible(await store.getTask(ids[0]!)) : undefined;
+    if (found === undefined) throw new TaskNotFoundError(taskId);
+    return found;
   }
 
   /** The principal's tasks (admins: all), newest first, a page of summaries at a time. */
@@ -402,20 +427,20 @@ export class TaskExecutor {
     return { tasks: summaries, nextCursor: more && last !== undefined ? encodeCursor(last.submitSeq) : null };
   }
 
-  async getStatuses(principal: Principal, taskId: string, afterSequence = 0): Promise<TaskStatus[]> {
-    await this.getTask(principal, taskId);
-    return this.#ctx.store.getStatuses(taskId, afterSequence);
+  async getStatuses(principal: Principal, taskRef: string, afterSequence = 0): Promise<TaskStatus[]> {
+    const task = await this.getTask(principal, taskRef);
+    return this.#ctx.store.getStatuses(task.id, afterSequence);
   }
 
   /** Every status of a task from `afterSequence` on, live, ending with its terminal status. */
   async *watch(
     principal: Principal,
-    taskId: string,
+    taskRef: string,
     afterSequence = 0,
     signal?: AbortSignal,
   ): AsyncGenerator<TaskStatus> {
-    await this.getTask(principal, taskId);
-    yield* watchStatuses(this.#ctx.store, this.#ctx.bus, taskId, afterSequence, signal);
+    const task = await this.getTask(principal, taskRef);
+    yield* watchStatuses(this.#ctx.store, this.#ctx.bus, task.id, afterSequence, signal);
   }
 
   /** Records decisions taken before the engine saw a message (rate limits, quotas). */

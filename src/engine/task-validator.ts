@@ -1,5 +1,6 @@
 import { v7 as timeOrderedId } from "uuid";
 import { z } from "zod";
+import { checkParameters } from "../handlers/parameter-schema.js";
 import type { HandlerRegistry } from "../handlers/registry.js";
 import type { ErrorCode } from "../protocol/error-codes.js";
 import { MalformedMessageError } from "../protocol/errors.js";
@@ -69,9 +70,8 @@ export class TaskValidator {
           code: "handler_not_found",
         });
       } else if (handler.parameters) {
-        const checked = handler.parameters.safeParse(parameters);
-        if (!checked.success)
-          issues.push(...issuesFromZod(checked.error, "body.task_specification.parameters"));
+        const checked = checkParameters(handler.parameters, parameters, "body.task_specification.parameters");
+        if (!checked.ok) issues.push(...checked.issues);
       }
       issues.push(...unsatisfiableIssues(specification.requirements ?? {}, this.deps.capacity()));
     }

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
-import type { z } from "zod";
 import type { ResourceAmounts } from "../store/records.js";
+import { checkParameters, type ParameterSchema } from "./parameter-schema.js";
 
 const HANDLER = Symbol.for("taskexec.handler");
 
@@ -24,8 +24,16 @@ export interface HandlerContext<P = Record<string, unknown>> {
 /** A task handler: the code that runs tasks of one `type`. Make one with {@link defineHandler}. */
 export interface TaskHandler<P = Record<string, unknown>, R = unknown> {
   readonly type: string;
-  /** Checked at submission: a task whose parameters fail it is rejected with their paths. */
-  readonly parameters?: z.ZodType<P> | undefined;
+  /**
+   * Checked at submission: a task whose parameters fail it is rejected with their paths. Any
+   * Standard Schema (zod 4 or 3.24+, valibot, arktype, …); zod's also describes the parameters
+   * as JSON Schema in `taskexec types` and the dashboard's form.
+   */
+  readonly parameters?: ParameterSchema<P> | undefined;
+  /** One line on what the handler does, for `taskexec types` and the dashboard. */
+  readonly description?: string | undefined;
+  /** Parameters that pass the schema, shown by `taskexec types` and prefilled in the dashboard's form. */
+  readonly example?: Record<string, unknown> | undefined;
   /** Runs one attempt. Throw `PermanentError` to fail without retrying. The result must be JSON. */
   run(context: HandlerContext<P>): Promise<R> | R;
   readonly [HANDLER]: true;
@@ -33,7 +41,9 @@ export interface TaskHandler<P = Record<string, unknown>, R = unknown> {
 
 export interface HandlerDefinition<P, R> {
   type: string;
-  parameters?: z.ZodType<P>;
+  parameters?: ParameterSchema<P>;
+  description?: string;
+  example?: Record<string, unknown>;
   run(context: HandlerContext<P>): Promise<R> | R;
 }
 
@@ -54,6 +64,22 @@ export function defineHandler<P = Record<string, unknown>, R = unknown>(
     throw new TypeError("defineHandler: `type` must be a non-empty string");
   }
   if (typeof definition.run !== "function") throw new TypeError("defineHandler: `run` must be a function");
+  if (
+    definition.parameters !== undefined &&
+    typeof definition.parameters["~standard"]?.validate !== "function"
+  )
+    throw new TypeError(
+      "defineHandler: `parameters` must be a Standard Schema (zod 4, zod 3.24+, valibot, arktype, …)",
+    );
+  if (definition.example !== undefined && definition.parameters !== undefined) {
+    const checked = checkParameters(definition.parameters, definition.example, "example");
+    if (!checked.ok)
+      throw new TypeError(
+        `defineHandler(${definition.type}): \`example\` fails the parameter schema: ${checked.issues
+          .map((issue) => `${issue.path}: ${issue.message}`)
+          .join("; ")}`,
+      );
+  }
   return Object.freeze({ ...definition, [HANDLER]: true as const });
 }
 

@@ -47,6 +47,24 @@ export class TaskRejectedError extends TaskexecError {
   }
 }
 
+/**
+ * An abbreviated task id (a prefix, or `prefix…suffix`) that stands for more than one of the
+ * principal's tasks: the candidates are listed so the caller can pick one.
+ */
+export class AmbiguousTaskIdError extends TaskexecError {
+  override name = "AmbiguousTaskIdError";
+  constructor(
+    readonly abbreviation: string,
+    readonly candidates: readonly string[],
+    more: boolean,
+  ) {
+    super(
+      "validation_failed",
+      `"${abbreviation}" matches ${more ? `more than ${candidates.length}` : candidates.length} tasks: ${candidates.join(", ")}${more ? ", …" : ""}; give more of the id`,
+    );
+  }
+}
+
 /** A task id that does not exist, or that the principal may not see. */
 export class TaskNotFoundError extends TaskexecError {
   override name = "TaskNotFoundError";

@@ -89,6 +89,14 @@ export interface ChangeOptions {
   onCommitted?: ((outcome: ChangeOutcome) => void) | undefined;
 }
 
+/** An abbreviated task id: its start, and perhaps its end (`01a23b62…15ba`, as the dashboard shows ids). */
+export interface IdAbbreviation {
+  prefix: string;
+  suffix?: string | undefined;
+  /** Only this submitter's tasks. */
+  submitter?: string | undefined;
+}
+
 /** What a backend can do; the engine asks these instead of checking which backend it has. */
 export interface StoreCapabilities {
   /** Several processes may claim work from this store at once (row locks with SKIP LOCKED). */
@@ -138,6 +146,8 @@ export interface TaskStore {
   getTaskByMessageId(submitter: string, messageId: string): Promise<TaskRecord | undefined>;
   /** Newest first; listings only (no parameters, no results: those can be large). */
   listTasks(filter: TaskListFilter): Promise<TaskListing[]>;
+  /** The ids (in id order, at most `limit`) that an abbreviated id may stand for. */
+  findTaskIds(abbreviation: IdAbbreviation, limit: number): Promise<string[]>;
   /** Tasks per state: all, or one submitter's. */
   countByState(submitter?: string): Promise<Record<string, number>>;
   /** Ready tasks per priority. */

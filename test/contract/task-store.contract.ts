@@ -511,6 +511,25 @@ export function describeTaskStoreContract(backend: string, open: () => Promise<S
       expect(await store.queueDepth()).toEqual({ "5": 4 });
     });
 
+    it("finds the ids an abbreviation stands for: by prefix, by prefix and suffix, one submitter's", async () => {
+      const ids = [
+        "01aa0000-0000-7000-8000-00000000beef",
+        "01aa0000-0000-7000-8000-00000000cafe",
+        "01aa0001-0000-7000-8000-00000000cafe",
+        "01ab0000-0000-7000-8000-00000000cafe",
+      ];
+      await store.insertTasks(ids.slice(0, 3).map((id) => newTask({ id })));
+      await store.insertTasks([newTask({ id: ids[3], submitter: "bob" })]);
+      expect(await store.findTaskIds({ prefix: "01aa0000" }, 10)).toEqual(ids.slice(0, 2));
+      expect(await store.findTaskIds({ prefix: "01aa" }, 2)).toEqual(ids.slice(0, 2));
+      expect(await store.findTaskIds({ prefix: "01aa0000", suffix: "cafe" }, 10)).toEqual([ids[1]]);
+      expect(await store.findTaskIds({ prefix: "01a", suffix: "cafe", submitter: "alice" }, 10)).toEqual(
+        ids.slice(1, 3),
+      );
+      expect(await store.findTaskIds({ prefix: "01ab", submitter: "alice" }, 10)).toEqual([]);
+      expect(await store.findTaskIds({ prefix: "01ab" }, 10)).toEqual([ids[3]]);
+    });
+
     it("sums a submitter's unfinished tasks and their requirements", async () => {
       const [a, b, done, other] = [
         newTask({ requirements: { cpu: 1, gpu: 1 } }),

@@ -18,7 +18,7 @@ afterAll(async () => {
 describe("taskexec CLI (real processes)", () => {
   it("submit --wait exits 0 when the task completed", async () => {
     const run = await runCli(["submit", "sleep", "--params", '{"ms":50}', "--wait", ...connection]);
-    expect(run.stderr).toContain("accepted");
+    expect(run.stdout).toMatch(/^accepted: [0-9a-f-]{36}\n/);
     expect(run.stdout).toMatch(/completed\s+task_completed/);
     expect(run.code).toBe(0);
   });

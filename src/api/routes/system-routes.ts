@@ -35,6 +35,21 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
   );
 
   api.get(
+    "/v1/types",
+    {
+      schema: {
+        summary:
+          "The task types this server runs, each with its description, its parameters' JSON Schema and an example",
+        tags: ["system"],
+      },
+    },
+    async (request) => {
+      await ctx.auth.authenticate(request, "monitor_task");
+      return { types: ctx.executor.describeTypes() };
+    },
+  );
+
+  api.get(
     "/v1/stats",
     {
       schema: {

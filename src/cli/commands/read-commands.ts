@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { TASK_STATES, type TaskState } from "../../protocol/states.js";
+import { isTerminal, TASK_STATES, type TaskState } from "../../protocol/states.js";
 import { EXIT, UsageError } from "../cli-error.js";
 import { type ConnectionOptions, clientFrom, withConnection } from "../connection.js";
 import { snapshotText, statusLine, taskTable } from "../format.js";
@@ -61,8 +61,17 @@ export function registerReadCommands(program: Command, run: (code: number) => vo
       .description("cancel a task")
       .option("--reason <text>", "why (kept in the task's history)"),
   ).action(async (id: string, options: ConnectionOptions & { reason?: string }) => {
-    const status = await clientFrom(options).cancel(id, options.reason);
-    console.log(options.json ? JSON.stringify(status) : statusLine(status));
-    run(EXIT.ok);
+    const client = clientFrom(options);
+    // Looked up first: a finished task cannot be cancelled, and the answer should say so.
+    const task = await client.get(id);
+    const status = isTerminal(task.state) ? undefined : await client.cancel(task.id, options.reason);
+    const state = status?.body.status ?? task.state;
+    if (status !== undefined) console.log(options.json ? JSON.stringify(status) : statusLine(status));
+    else if (options.json) console.log(JSON.stringify({ id: task.id, state, cancelled: false }));
+    if (state === "cancelled" && status !== undefined) run(EXIT.ok);
+    else {
+      console.error(`not cancelled: already ${state} (task ${task.id})`);
+      run(EXIT.failed);
+    }
   });
 }

@@ -16,6 +16,7 @@ interface SubmitOptions extends ConnectionOptions {
   maxAttempts?: string;
   messageId?: string;
   wait?: boolean;
+  quiet?: boolean;
 }
 
 export function registerSubmit(program: Command, run: (code: number) => void): void {
@@ -30,7 +31,8 @@ export function registerSubmit(program: Command, run: (code: number) => void): v
       .option("--timeout-ms <ms>", "fail an attempt that runs longer")
       .option("--max-attempts <n>", "attempts before the task fails")
       .option("--message-id <id>", "idempotency key (default: a new UUID)")
-      .option("-w, --wait", "follow the task to its end with a progress bar; exit 0 only if it completed"),
+      .option("-w, --wait", "follow the task to its end with a progress bar; exit 0 only if it completed")
+      .option("-q, --quiet", "print the task id alone (with --wait: nothing else; the exit code tells)"),
   ).action(async (type: string, options: SubmitOptions) => {
     const client = clientFrom(options);
     let task;
@@ -51,26 +53,37 @@ export function registerSubmit(program: Command, run: (code: number) => void): v
       });
     } catch (error) {
       if (!(error instanceof TaskRejectedError)) throw error;
+      // A rejection is not data: it goes to stderr, as JSON with --json.
       if (options.json)
-        console.log(JSON.stringify({ rejected: true, code: error.code, errors: error.issues }));
+        console.error(JSON.stringify({ rejected: true, code: error.code, errors: error.issues }));
       else {
         console.error(`rejected (${error.code}):`);
         for (const issue of error.issues) console.error(`  ${issue.path || "(message)"}: ${issue.message}`);
+        if (error.code === "handler_not_found")
+          console.error("  (taskexec types lists the types this server runs)");
       }
       run(EXIT.failed);
       return;
     }
+    // stdout carries the data — the id, the statuses, the result — and always in the same place.
+    if (options.quiet) console.log(task.id);
+    else if (options.json) console.log(JSON.stringify(task.status));
+    else
+      console.log(
+        `${task.duplicate ? "already submitted" : "accepted"}: ${task.id}\n${statusLine(task.status)}`,
+      );
     if (!options.wait) {
-      if (options.json) console.log(JSON.stringify(task.status));
-      else
-        console.log(
-          `${task.duplicate ? "already submitted" : "accepted"}: ${task.id}\n${statusLine(task.status)}`,
-        );
       run(EXIT.ok);
       return;
     }
-    if (!options.json) console.error(`${task.duplicate ? "already submitted" : "accepted"}: ${task.id}`);
-    run(await follow(client, task.id, { json: options.json }));
+    run(
+      await follow(client, task.id, {
+        json: options.json,
+        quiet: options.quiet,
+        // A duplicate's latest status may be its last: follow from it, so the end is seen.
+        after: task.status.header.sequence - (task.duplicate ? 1 : 0),
+      }),
+    );
   });
 }
 

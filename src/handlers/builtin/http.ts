@@ -9,10 +9,10 @@ export interface HttpHandlerOptions {
 }
 
 const HttpParameters = z.object({
-  url: z.url({ protocol: /^https?$/ }),
+  url: z.url({ protocol: /^https?$/ }).describe("http(s) URL on a host of builtins.http.allow_hosts"),
   method: z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]).default("GET"),
   headers: z.record(z.string(), z.string()).default({}),
-  body: z.string().optional(),
+  body: z.string().optional().describe("the request body, as text"),
 });
 
 /**
@@ -23,6 +23,8 @@ export function createHttpHandler(options: HttpHandlerOptions) {
   const allowed = new Set(options.allow_hosts.map((h) => h.toLowerCase()));
   return defineHandler({
     type: "http",
+    description: `One HTTP request to an allowed host (${options.allow_hosts.join(", ") || "none allowed"})`,
+    example: options.allow_hosts[0] === undefined ? undefined : { url: `http://${options.allow_hosts[0]}/` },
     parameters: HttpParameters.refine(
       (p) => {
         const url = new URL(p.url);

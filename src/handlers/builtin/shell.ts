@@ -12,11 +12,14 @@ export interface ShellHandlerOptions extends ShellPolicyOptions {
 const NoNul = z.string().refine((s) => !s.includes("\0"), "must not contain a NUL character");
 
 const ShellParameters = z.object({
-  program: NoNul.min(1),
-  /** Arguments, passed as they are: there is never a shell to interpret them. */
-  args: z.array(NoNul).max(1000).default([]),
-  cwd: NoNul.min(1).optional(),
-  env: z.record(z.string(), NoNul).optional(),
+  program: NoNul.min(1).describe("an entry of builtins.shell.allow_programs, or the file it names"),
+  args: z
+    .array(NoNul)
+    .max(1000)
+    .default([])
+    .describe("arguments, passed as they are: there is never a shell to interpret them"),
+  cwd: NoNul.min(1).optional().describe("working folder, inside builtins.shell.cwd_roots"),
+  env: z.record(z.string(), NoNul).optional().describe("environment variables (not PATH, LD_*, NODE_*, …)"),
 });
 
 /**
@@ -33,6 +36,9 @@ export function createShellHandler(options: ShellHandlerOptions) {
   const policy = createShellPolicy(options);
   return defineHandler({
     type: "shell",
+    description: `Runs an allowed program (${options.allow_programs.join(", ")}) with an argv array, never a shell string`,
+    example:
+      options.allow_programs[0] === undefined ? undefined : { program: options.allow_programs[0], args: [] },
     parameters: ShellParameters.superRefine((p, ctx) => checkAgainstPolicy(policy, p, ctx)),
     run({ parameters, signal }) {
       const file = policy.program(parameters.program);

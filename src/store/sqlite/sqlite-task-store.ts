@@ -26,6 +26,7 @@ import type {
   ChangeOptions,
   ChangeOutcome,
   InsertedOutcome,
+  IdAbbreviation,
   InsertOptions,
   InsertOutcome,
   StoreCapabilities,
@@ -70,6 +71,7 @@ const QUERY_NAMES = [
   "renew_leases",
   "next_wake",
   "list_tasks",
+  "find_task_ids",
   "count_by_submitter_state",
   "insert_audit",
   "insert_duplicate_audit",
@@ -413,6 +415,21 @@ export class SqliteTaskStore implements TaskStore {
       limit: filter.limit,
     };
     return this.#tasks([Q.list_tasks, params, ALL]);
+  }
+
+  async findTaskIds(abbreviation: IdAbbreviation, limit: number): Promise<string[]> {
+    const rows = await this.#db.read<{ id: string }[]>([
+      Q.find_task_ids,
+      {
+        lo: abbreviation.prefix,
+        hi: `${abbreviation.prefix}\uffff`,
+        suffix: abbreviation.suffix ?? null,
+        submitter: abbreviation.submitter ?? null,
+        limit,
+      },
+      ALL,
+    ]);
+    return rows.map((row) => row.id);
   }
 
   async countByState(submitter?: string): Promise<Record<string, number>> {
