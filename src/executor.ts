@@ -104,7 +104,8 @@ export async function createExecutorFromCompiled(compiled: CompiledOptions, log?
     }
     throw error;
   });
-  log ??= createLogger({ level: compiled.logging.level });
+  // Embedded in an application, quiet unless asked: its stdout is the application's.
+  log ??= compiled.logger ?? createLogger({ level: compiled.logging.level ?? "warn" });
   const node = compiled.node_id ?? newNodeId();
   const timers = new TimerQueue(realClock);
   const resources = new ResourceManager({ node, capacity: compiled.resources, timers });

@@ -44,7 +44,7 @@ export async function startService(options: CompiledOptions): Promise<Service> {
       },
     ]);
   }
-  const log = createLogger({ level: options.logging.level, pretty: process.stdout.isTTY });
+  const log = createLogger({ level: options.logging.level ?? "info", pretty: process.stdout.isTTY });
   const ownSecret =
     options.auth.enabled &&
     options.auth.jwt_secret === undefined &&

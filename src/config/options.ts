@@ -2,6 +2,7 @@ import { z } from "zod";
 import { type AnyTaskHandler, isHandler } from "../handlers/handler.js";
 import { formatPath } from "../protocol/issues.js";
 import { machineCapacity } from "../resources/capacity.js";
+import type { Logger } from "../observability/logger.js";
 import { ConfigError } from "./config-error.js";
 import { parseDuration } from "./duration.js";
 import { ServiceOptionsShape } from "./service-options.js";
@@ -16,6 +17,15 @@ const Duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
 });
 
 const PositiveMs = z.int().positive();
+
+function isLoggerLike(value: unknown): boolean {
+  const logger = value as Partial<Record<"child" | "info" | "warn" | "error", unknown>> | null;
+  return (
+    typeof logger === "object" &&
+    logger !== null &&
+    ["child", "info", "warn", "error"].every((name) => typeof logger[name as "info"] === "function")
+  );
+}
 
 const HandlerEntry = z.union([
   z.string().min(1),
@@ -105,10 +115,20 @@ export const ExecutorOptionsSchema = z.strictObject({
   allocation_site_pretenuring: z.boolean().default(false),
   logging: z
     .strictObject({
-      /** @default "info" */
-      level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+      /**
+       * What is logged, as JSON lines on stdout. Unset: `info` for `taskexec serve`, `warn` for the
+       * library, which should not fill its application's output unless asked.
+       */
+      level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).optional(),
     })
     .prefault({}),
+  /**
+   * The library only: a pino (or pino-compatible: `child`, `info`, `warn`, `error`) logger to write
+   * to instead of taskexec's own; `logging.level` is then the application's business.
+   */
+  logger: z
+    .custom<Logger>(isLoggerLike, "must be a pino-compatible logger (child, info, warn, error)")
+    .optional(),
   /** The principal of the in-process client (`executor.client()`). @default "local" */
   principal: z.string().min(1).default("local"),
 });
