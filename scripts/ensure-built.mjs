@@ -2,12 +2,13 @@
 // the package has no install scripts), then links the `taskexec` command.
 import { execSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import process from "node:process";
 import { join } from "node:path";
 
 const root = join(import.meta.dirname, "..");
 if (!existsSync(join(root, "dist", "src", "cli", "main.js"))) {
-  console.error(
-    "taskexec: first start, building dist/ (about 10 s; `npm run build` after you change the source)",
+  process.stderr.write(
+    "taskexec: first start, building dist/ (about 10 s; `npm run build` after you change the source)\n",
   );
   execSync("npm run build", { cwd: root, stdio: "inherit" });
 }
