@@ -121,25 +121,20 @@ export class RecentActivity implements EngineObserver {
     const points: ActivityPoint[] = [];
     for (let t = first; t <= now; t += stepS) {
       // The first and the last step may be partial: rates are over the seconds they cover.
-      const start = Math.max(t, oldest);
-      const end = Math.min(t + stepS - 1, now);
-      const seconds = ring === undefined ? [] : [...ring.range(start, end)];
-      const span = end - start + 1;
-      const sum = (pick: (s: Second) => number) => seconds.reduce((n, s) => n + pick(s), 0);
-      const completed = sum((s) => s.completed);
-      const failed = sum((s) => s.failed);
-      points.push({
-        t,
-        submitted_per_s: sum((s) => s.submitted) / span,
-        completed_per_s: completed / span,
-        failed_per_s: failed / span,
-        cancelled_per_s: sum((s) => s.cancelled) / span,
-        error_rate: completed + failed === 0 ? null : failed / (completed + failed),
-        wait_ms: percentiles(seconds.flatMap((s) => s.wait.values)),
-        execution_ms: percentiles(seconds.flatMap((s) => s.execution.values)),
-      });
+      points.push(pointOver(ring, t, Math.max(t, oldest), Math.min(t + stepS - 1, now)));
     }
     return points;
+  }
+
+  /**
+   * The whole window as one point, for headline figures: a rate, error rate or percentile of the
+   * last 15 minutes, not of the last step.
+   */
+  window(submitter?: string): ActivityPoint {
+    const ring = submitter === undefined ? this.#all : this.#bySubmitter.get(submitter);
+    const now = Math.floor(this.now() / 1000);
+    const oldest = now - ACTIVITY_WINDOW_S + 1;
+    return pointOver(ring, oldest, oldest, now);
   }
 
   #ring(submitter: string): SecondsRing {
@@ -155,6 +150,25 @@ export class RecentActivity implements EngineObserver {
     this.#bySubmitter.set(submitter, ring);
     return ring;
   }
+}
+
+/** Rates and percentiles over the seconds [start, end] of a ring, as the point at `t`. */
+function pointOver(ring: SecondsRing | undefined, t: number, start: number, end: number): ActivityPoint {
+  const seconds = ring === undefined ? [] : [...ring.range(start, end)];
+  const span = end - start + 1;
+  const sum = (pick: (s: Second) => number) => seconds.reduce((n, s) => n + pick(s), 0);
+  const completed = sum((s) => s.completed);
+  const failed = sum((s) => s.failed);
+  return {
+    t,
+    submitted_per_s: sum((s) => s.submitted) / span,
+    completed_per_s: completed / span,
+    failed_per_s: failed / span,
+    cancelled_per_s: sum((s) => s.cancelled) / span,
+    error_rate: completed + failed === 0 ? null : failed / (completed + failed),
+    wait_ms: percentiles(seconds.flatMap((s) => s.wait.values)),
+    execution_ms: percentiles(seconds.flatMap((s) => s.execution.values)),
+  };
 }
 
 function percentiles(values: number[]): Percentiles | null {

@@ -141,5 +141,9 @@ export interface AuditFilter {
   principal?: string | undefined;
   since?: number | undefined;
   limit: number;
+  /** Oldest first (the default): the records after this id. */
   afterId?: number | undefined;
+  /** Newest first instead, from the records before `beforeId` (all when unset). */
+  newestFirst?: boolean | undefined;
+  beforeId?: number | undefined;
 }

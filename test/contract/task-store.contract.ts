@@ -629,6 +629,12 @@ export function describeTaskStoreContract(backend: string, open: () => Promise<S
       expect(bob).toHaveLength(1);
       expect(bob[0]!.payload).toEqual({ errors: 2 });
       expect(await store.queryAudit({ since: at + 2, limit: 10 })).toHaveLength(1);
+      const newest = await store.queryAudit({ newestFirst: true, limit: 2 });
+      expect(newest.map((e) => e.id)).toEqual([...newest.map((e) => e.id)].sort((a, b) => b - a));
+      const older = await store.queryAudit({ newestFirst: true, beforeId: newest[1]!.id, limit: 10 });
+      expect([...newest, ...older].map((e) => e.id).reverse()).toEqual(
+        (await store.queryAudit({ limit: 10 })).map((e) => e.id),
+      );
     });
 
     it("removes finished tasks past retention with their statuses, and keeps the rest", async () => {

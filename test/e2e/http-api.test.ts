@@ -222,7 +222,9 @@ describe("HTTP API on a real socket", () => {
     expect(Number(statuses[3]!.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     expect((await h.call("POST", "/v1/tasks", { token: bob, body: submitMessage("noop") })).status).toBe(202);
     const audit = (
-      await h.call("GET", "/v1/audit?principal=alice", { token: await h.token("root", ["admin"]) })
+      await h.call("GET", "/v1/audit?principal=alice&order=oldest", {
+        token: await h.token("root", ["admin"]),
+      })
     ).body as {
       entries: { decision: string }[];
     };
@@ -283,7 +285,7 @@ describe("HTTP API on a real socket", () => {
     ).header.task_id!;
     await h.call("POST", "/v1/tasks", { token: alice, body: submitMessage("teleport") });
     await h.call("POST", `/v1/tasks/${id}/cancel`, { token: admin, body: {} });
-    const all = (await h.call("GET", "/v1/audit", { token: admin })).body as {
+    const all = (await h.call("GET", "/v1/audit?order=oldest", { token: admin })).body as {
       entries: { action: string; decision: string; principal: string }[];
     };
     expect(all.entries.map((e) => `${e.principal}:${e.action}:${e.decision}`)).toEqual([
@@ -291,6 +293,21 @@ describe("HTTP API on a real socket", () => {
       "alice:submit_task:rejected",
       "root:cancel_task:cancelled",
     ]);
+    // Newest first by default, in snake_case, with a refusal's code and a cancel's reason.
+    const newest = (await h.call("GET", "/v1/audit?limit=2", { token: admin })).body as {
+      entries: Record<string, unknown>[];
+      next_before: number | null;
+    };
+    expect(newest.entries).toMatchObject([
+      { action: "cancel_task", task_id: id, code: null, reason: "cancelled by request" },
+      { action: "submit_task", decision: "rejected", code: "handler_not_found", task_id: null },
+    ]);
+    expect(newest.entries[1]!.reason).toMatch(/teleport/);
+    expect(newest.entries[0]).not.toHaveProperty("taskId");
+    const rest = (await h.call("GET", `/v1/audit?before=${newest.next_before}`, { token: admin })).body as {
+      entries: { decision: string }[];
+    };
+    expect(rest.entries.map((e) => e.decision)).toEqual(["accepted"]);
     const forTask = (await h.call("GET", `/v1/audit?task_id=${id}`, { token: admin })).body as {
       entries: unknown[];
     };

@@ -2,6 +2,8 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { ACTIVITY_WINDOW_S } from "../../observability/recent-activity.js";
+import { isErrorCode } from "../../protocol/error-codes.js";
+import type { AuditEntry } from "../../store/records.js";
 import { PROTOCOL_VERSION } from "../../protocol/version.js";
 import { can, seesAllTasks } from "../../security/roles.js";
 import { type ApiContext, asReader } from "../api-context.js";
@@ -55,7 +57,7 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
       schema: {
         summary:
           "The last 15 minutes of your tasks (admins and executors: all) in steps: submissions, completions, " +
-          "failures per second, error rate, and wait and execution time percentiles (ms)",
+          "failures per second, error rate, and wait and execution time percentiles (ms); `window`: the same over all 15 minutes",
         tags: ["system"],
         querystring: z.object({ step: z.coerce.number().int().min(1).max(ACTIVITY_WINDOW_S).default(5) }),
       },
@@ -63,7 +65,8 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async (request) => {
       const reader = asReader(await ctx.auth.authenticate(request, "monitor_task"));
       const step = request.query.step;
-      return { step, points: ctx.activity.series(step, reader.admin ? undefined : reader.id) };
+      const submitter = reader.admin ? undefined : reader.id;
+      return { step, points: ctx.activity.series(step, submitter), window: ctx.activity.window(submitter) };
     },
   );
 
@@ -91,13 +94,17 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
     "/v1/audit",
     {
       schema: {
-        summary: "The audit trail (admin): every submission and cancel, with principal and decision",
+        summary:
+          "The audit trail (admin): every submission and cancel, with principal, decision, its code and reason; " +
+          "newest first (order=oldest: oldest first), a page at a time",
         tags: ["system"],
         querystring: z.object({
           task_id: z.string().min(1).optional(),
           principal: z.string().min(1).optional(),
           since: z.iso.datetime({ offset: true }).optional(),
-          after: z.coerce.number().int().min(0).optional(),
+          order: z.enum(["newest", "oldest"]).default("newest"),
+          before: z.coerce.number().int().min(0).optional().describe("newest first: the page before this id"),
+          after: z.coerce.number().int().min(0).optional().describe("oldest first: the page after this id"),
           limit: z.coerce.number().int().min(1).max(1000).default(100),
         }),
       },
@@ -105,17 +112,22 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async (request) => {
       await ctx.auth.authenticate(request, "admin");
       const q = request.query;
+      const newestFirst = q.order === "newest";
       const entries = await ctx.executor.queryAudit({
         taskId: q.task_id,
         principal: q.principal,
         since: q.since === undefined ? undefined : Date.parse(q.since),
+        newestFirst,
+        beforeId: q.before,
         afterId: q.after,
         limit: q.limit,
       });
       const last = entries[entries.length - 1];
+      const more = entries.length === q.limit && last !== undefined;
       return {
-        entries: entries.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
-        next_after: entries.length === q.limit && last !== undefined ? last.id : null,
+        entries: entries.map(auditView),
+        next_before: newestFirst && more ? last.id : null,
+        next_after: !newestFirst && more ? last.id : null,
       };
     },
   );
@@ -164,4 +176,37 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
       message: `no route ${request.method} ${request.url.split("?")[0]}`,
     }),
   );
+}
+
+/**
+ * An audit record as the API shows it: snake_case like every other answer, with the error code
+ * of a refusal and the reason of a cancel read out of the payload.
+ */
+function auditView(entry: AuditEntry) {
+  const payload = (entry.payload ?? {}) as {
+    code?: unknown;
+    reason?: unknown;
+    errors?: { message?: unknown }[];
+  };
+  const code =
+    typeof payload.code === "string"
+      ? payload.code
+      : isErrorCode(entry.decision) && entry.decision !== "cancelled"
+        ? entry.decision // a refusal before validation: rate_limited, quota_exceeded, …
+        : null;
+  const firstError = Array.isArray(payload.errors) ? payload.errors[0]?.message : undefined;
+  const reason =
+    typeof payload.reason === "string" ? payload.reason : typeof firstError === "string" ? firstError : null;
+  return {
+    id: entry.id,
+    at: new Date(entry.at).toISOString(),
+    principal: entry.principal,
+    action: entry.action,
+    message_id: entry.messageId,
+    task_id: entry.taskId,
+    decision: entry.decision,
+    code: entry.decision === "malformed" && code === null ? "validation_failed" : code,
+    reason,
+    payload: entry.payload ?? null,
+  };
 }

@@ -76,6 +76,7 @@ const QUERY_NAMES = [
   "insert_audit",
   "insert_duplicate_audit",
   "select_audit",
+  "select_audit_newest",
   "delete_finished_events",
   "delete_finished",
   "delete_old_audit",
@@ -531,10 +532,12 @@ export class SqliteTaskStore implements TaskStore {
       task_id: filter.taskId ?? null,
       principal: filter.principal ?? null,
       since: filter.since ?? null,
-      after_id: filter.afterId ?? 0,
       limit: filter.limit,
     };
-    return (await this.#db.read<AuditRow[]>([Q.select_audit, params, ALL])).map(auditFromRow);
+    const read: Read = filter.newestFirst
+      ? [Q.select_audit_newest, { ...params, before_id: filter.beforeId ?? NO_TIME }, ALL]
+      : [Q.select_audit, { ...params, after_id: filter.afterId ?? 0 }, ALL];
+    return (await this.#db.read<AuditRow[]>(read)).map(auditFromRow);
   }
 
   deleteFinishedBefore(cutoff: number, limit: number): Promise<number> {

@@ -61,7 +61,9 @@ describe("quotas under parallel requests", () => {
     );
     expect(statuses(again)).toEqual({ 200: 5 });
     const audit = (
-      await h.call("GET", "/v1/audit?principal=alice", { token: await h.token("root", ["admin"]) })
+      await h.call("GET", "/v1/audit?principal=alice&order=oldest", {
+        token: await h.token("root", ["admin"]),
+      })
     ).body as { entries: { decision: string }[] };
     expect(audit.entries.map((e) => e.decision)).toEqual(["accepted", ...Array(5).fill("duplicate")]);
   });
