@@ -1,5 +1,6 @@
-// Writes docs/images/dashboard-overview.png: the dashboard's overview after a minute of mixed work
-// (`npm run docs:screenshot`, after `npm run build`). Starts its own service on a temporary data
+// Writes docs/images/: the dashboard's overview after a minute of mixed work, a failed task, and
+// the submit form, at 1280 × 800 and on a phone (390 × 844) (`npm run docs:screenshot`, after
+// `npm run build`). Starts its own service on a temporary data
 // directory and drives Debian's Chromium, as the tests do.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,7 +11,7 @@ import { startService } from "../src/api/service.js";
 import { toSubmitMessage } from "../src/client/submit-message.js";
 import { compileOptions } from "../src/config/options.js";
 
-const OUT = join(import.meta.dirname, "..", "docs", "images", "dashboard-overview.png");
+const IMAGES = join(import.meta.dirname, "..", "docs", "images");
 const RUN_S = Number(process.env.SCREENSHOT_RUN_S ?? 60);
 
 const dir = mkdtempSync(join(tmpdir(), "taskexec-screenshot-"));
@@ -55,16 +56,37 @@ const browser = await chromium.launch({
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
 });
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme: "light" });
-  await page.goto(service.url);
-  await page.getByLabel("Token").fill(token);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.locator(".live.on").waitFor();
-  await page.locator(".tasks tbody tr").first().waitFor();
-  await sleep(1500); // charts and counts load
-  mkdirSync(join(OUT, ".."), { recursive: true });
-  await page.screenshot({ path: OUT, fullPage: true });
-  console.log(`wrote ${OUT} after ${n} submissions`);
+  mkdirSync(IMAGES, { recursive: true });
+  const failed = (await (
+    await fetch(`${service.url}/v1/tasks?state=failed&limit=1`, {
+      headers: { authorization: `Bearer ${token}` },
+    })
+  ).json()) as { tasks: { id: string }[] };
+  const views = [
+    ["overview", ""],
+    ["failed-task", failed.tasks[0] ? `tasks/${failed.tasks[0].id}` : ""],
+    ["submit", "submit"],
+  ] as const;
+  for (const [size, viewport] of [
+    ["", { width: 1280, height: 800 }],
+    ["-phone", { width: 390, height: 844 }],
+  ] as const) {
+    const page = await browser.newPage({ viewport, colorScheme: "light" });
+    await page.goto(service.url);
+    await page.getByLabel("Token").fill(token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.locator(".live.on").waitFor();
+    await page.locator(".tasks tbody tr").first().waitFor();
+    for (const [name, route] of views) {
+      await page.goto(`${service.url}/#/${route}`);
+      await sleep(1500); // charts, counts and the timeline load
+      const out = join(IMAGES, `dashboard-${name}${size}.png`);
+      await page.screenshot({ path: out, fullPage: size === "" });
+      console.log(`wrote ${out}`);
+    }
+    await page.close();
+  }
+  console.log(`after ${n} submissions`);
 } finally {
   await browser.close();
   await service.close(0);

@@ -81,7 +81,12 @@ export async function startTestService(overrides: ExecutorOptions = {}): Promise
 export function submitMessage(
   type: string,
   parameters: Record<string, unknown> = {},
-  extra: { messageId?: string; priority?: number; requirements?: Record<string, number> } = {},
+  extra: {
+    messageId?: string;
+    priority?: number;
+    requirements?: Record<string, number>;
+    maxAttempts?: number;
+  } = {},
 ) {
   return {
     type: "submit_task",
@@ -91,6 +96,7 @@ export function submitMessage(
         type,
         parameters,
         ...(extra.requirements && { requirements: extra.requirements }),
+        ...(extra.maxAttempts !== undefined && { max_attempts: extra.maxAttempts }),
       },
       priority: extra.priority ?? 5,
     },

@@ -3,12 +3,13 @@
 // The shapes are the server's own (type-only imports) and the state list is the protocol's
 // (states.ts imports nothing, so only it is bundled): the page cannot drift from the API.
 import type { TaskSnapshot, TaskSummary } from "../../src/engine/task-snapshot.js";
+import type { HandlerTypeInfo } from "../../src/handlers/registry.js";
 import type { ActivityPoint } from "../../src/observability/recent-activity.js";
 import type { TaskState } from "../../src/protocol/states.js";
 import type { TaskStatus } from "../../src/protocol/task-status.js";
 
 export { TASK_STATES, isTerminal, type TaskState } from "../../src/protocol/states.js";
-export type { ActivityPoint, TaskSnapshot, TaskStatus };
+export type { ActivityPoint, HandlerTypeInfo, TaskSnapshot, TaskStatus };
 
 /** A row of the task table (`GET /v1/tasks`, `GET /v1/stream`). */
 export type TaskRow = TaskSummary;
@@ -37,10 +38,20 @@ export interface AuditEntry {
   at: string;
   principal: string;
   action: string;
-  messageId: string | null;
-  taskId: string | null;
+  message_id: string | null;
+  task_id: string | null;
   decision: string;
+  /** The error code of a refusal. */
+  code: string | null;
+  /** A cancel's reason, or a rejection's first problem. */
+  reason: string | null;
   payload: unknown;
+}
+
+/** One answer of the batch route: the status code and body a single POST would have had. */
+interface BatchResult {
+  status: number;
+  body: unknown;
 }
 
 export interface TaskFilter {
@@ -106,6 +117,8 @@ export class Api {
   }
 
   session = () => this.request<Session>("GET", "/v1/session");
+  /** Public: whether the server asks for a token at all. */
+  health = () => this.request<{ status: string; auth?: boolean }>("GET", "/healthz");
   counts = () => this.request<{ counts: Partial<Record<TaskState, number>> }>("GET", "/v1/counts");
   task = (id: string) => this.request<TaskSnapshot>("GET", `/v1/tasks/${encodeURIComponent(id)}`);
   cancel = (id: string) =>
@@ -118,8 +131,33 @@ export class Api {
     );
   resources = () => this.request<{ nodes: NodeResources[] }>("GET", "/v1/resources");
   stats = (step: number) =>
-    this.request<{ step: number; points: ActivityPoint[] }>("GET", `/v1/stats?step=${step}`);
-  submit = (message: unknown) => this.request<TaskStatus>("POST", "/v1/tasks", message);
+    this.request<{ step: number; points: ActivityPoint[]; window: ActivityPoint }>(
+      "GET",
+      `/v1/stats?step=${step}`,
+    );
+  types = async () => (await this.request<{ types: HandlerTypeInfo[] }>("GET", "/v1/types")).types;
+
+  /**
+   * Submits one message through the batch route: a rejection then arrives inside a 207 rather
+   * than as a 422, which the browser would log as a failed request on every form mistake.
+   */
+  async submit(message: unknown): Promise<TaskStatus> {
+    const { results } = await this.request<{ results: BatchResult[] }>("POST", "/v1/tasks/batch", {
+      messages: [message],
+    });
+    const [result] = results;
+    if (result !== undefined && (result.status === 200 || result.status === 202))
+      return result.body as TaskStatus;
+    const error = (
+      result?.body as { error?: { code?: string; message?: string; details?: unknown } } | undefined
+    )?.error;
+    throw new ApiError(
+      result?.status ?? 500,
+      error?.code ?? "http_error",
+      error?.message ?? "rejected",
+      error?.details,
+    );
+  }
 
   tasks(filter: TaskFilter, signal?: AbortSignal) {
     const query = new URLSearchParams();
@@ -134,11 +172,11 @@ export class Api {
     );
   }
 
-  audit(filter: { task_id?: string; principal?: string; after?: number }) {
+  audit(filter: { task_id?: string; principal?: string; before?: number }) {
     const query = new URLSearchParams({ limit: "100" });
     for (const [key, value] of Object.entries(filter)) {
       if (value !== undefined && value !== "") query.set(key, String(value));
     }
-    return this.request<{ entries: AuditEntry[]; next_after: number | null }>("GET", `/v1/audit?${query}`);
+    return this.request<{ entries: AuditEntry[]; next_before: number | null }>("GET", `/v1/audit?${query}`);
   }
 }

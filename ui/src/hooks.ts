@@ -26,3 +26,33 @@ export function usePolling(load: () => Promise<void>, everyMs: number, deps: unk
     };
   }, deps);
 }
+
+/** How often a view that follows the live feed reloads at most while changes stream in. */
+const LIVE_RELOAD_MS = 1_000;
+
+/**
+ * Runs `load` now, every `everyMs`, and at most once a second after the live feed reports a
+ * change: views that use it (the counts, the resources) move together instead of each at its
+ * own pace.
+ */
+export function useLiveReload(
+  feed: { subscribe(listener: () => void): () => void },
+  load: () => Promise<void>,
+  everyMs: number,
+  deps: unknown[] = [],
+): void {
+  usePolling(load, everyMs, deps);
+  useEffect(() => {
+    let pending: ReturnType<typeof setTimeout> | undefined;
+    const unsubscribe = feed.subscribe(() => {
+      pending ??= setTimeout(() => {
+        pending = undefined;
+        void load().catch(() => undefined);
+      }, LIVE_RELOAD_MS);
+    });
+    return () => {
+      unsubscribe();
+      clearTimeout(pending);
+    };
+  }, [feed, ...deps]);
+}

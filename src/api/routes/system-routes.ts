@@ -149,7 +149,16 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
-  api.get("/healthz", { schema: { summary: "Liveness", tags: ["system"] } }, () => ({ status: "ok" }));
+  api.get(
+    "/healthz",
+    {
+      schema: {
+        summary: "Liveness, and whether the API asks for a token (the dashboard's first question)",
+        tags: ["system"],
+      },
+    },
+    () => ({ status: "ok", auth: ctx.options.auth.enabled }),
+  );
 
   api.get(
     "/readyz",

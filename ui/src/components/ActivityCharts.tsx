@@ -10,6 +10,8 @@ const STEP_S = 5;
 interface ChartSpec {
   title: string;
   unit: string;
+  /** Bars for counts in a step (they read at a glance even when steps are sparse); lines for times. */
+  kind: "bars" | "lines";
   series: { label: string; color: string; pick(p: ActivityPoint): number | null }[];
 }
 
@@ -17,6 +19,7 @@ const CHARTS: ChartSpec[] = [
   {
     title: "Tasks per second",
     unit: "/s",
+    kind: "bars",
     series: [
       { label: "submitted", color: "#4f7cff", pick: (p) => p.submitted_per_s },
       { label: "completed", color: "#2e9e5b", pick: (p) => p.completed_per_s },
@@ -26,6 +29,7 @@ const CHARTS: ChartSpec[] = [
   {
     title: "Wait (submit → start)",
     unit: "ms",
+    kind: "lines",
     series: [
       { label: "p50", color: "#2e9e5b", pick: (p) => p.wait_ms?.p50 ?? null },
       { label: "p95", color: "#e0a100", pick: (p) => p.wait_ms?.p95 ?? null },
@@ -35,6 +39,7 @@ const CHARTS: ChartSpec[] = [
   {
     title: "Execution time",
     unit: "ms",
+    kind: "lines",
     series: [
       { label: "p50", color: "#2e9e5b", pick: (p) => p.execution_ms?.p50 ?? null },
       { label: "p95", color: "#e0a100", pick: (p) => p.execution_ms?.p95 ?? null },
@@ -44,6 +49,7 @@ const CHARTS: ChartSpec[] = [
   {
     title: "Error rate",
     unit: "%",
+    kind: "bars",
     series: [
       {
         label: "failed / finished",
@@ -54,39 +60,59 @@ const CHARTS: ChartSpec[] = [
   },
 ];
 
-/** The last 15 minutes in four small charts (uPlot), reloaded every step. */
+/**
+ * The last 15 minutes in four small charts (uPlot), reloaded every step; each headline figure is
+ * over the whole window (a rate, the error rate, percentiles), not the last step.
+ */
 export function ActivityCharts() {
   const { api } = useSignedIn();
   const [points, setPoints] = useState<ActivityPoint[]>([]);
-  usePolling(async () => setPoints((await api.stats(STEP_S)).points), STEP_S * 1000, [api]);
+  const [window, setWindow] = useState<ActivityPoint | null>(null);
+  usePolling(
+    async () => {
+      const stats = await api.stats(STEP_S);
+      setPoints(stats.points);
+      setWindow(stats.window);
+    },
+    STEP_S * 1000,
+    [api],
+  );
   return (
     <section class="card charts" aria-labelledby="charts-title">
       <h2 id="charts-title">Last 15 minutes</h2>
       <div class="chart-grid">
         {CHARTS.map((spec) => (
-          <Chart key={spec.title} spec={spec} points={points} />
+          <Chart key={spec.title} spec={spec} points={points} window={window} />
         ))}
       </div>
     </section>
   );
 }
 
-/** The latest value of a series, for screen readers and for a glance. */
-function latest(spec: ChartSpec, points: ActivityPoint[]): string {
-  const last = [...points].reverse().find((p) => spec.series.some((s) => s.pick(p) !== null));
-  if (last === undefined) return "no data yet";
+const number = (v: number) => (v === 0 ? "0" : v < 10 ? v.toFixed(1) : String(Math.round(v)));
+
+/** An axis label with its unit, short enough for the axis: 20000 ms is "20 s". */
+function axisLabel(v: number, unit: string): string {
+  if (unit === "ms" && v >= 1000) return `${number(v / 1000)} s`;
+  return `${number(v)} ${unit}`;
+}
+
+/** The series over the whole window, for the headline and for screen readers. */
+function headline(spec: ChartSpec, window: ActivityPoint | null): string {
+  if (window === null || spec.series.every((s) => s.pick(window) === null)) return "no data";
   return spec.series
     .map((s) => {
-      const v = s.pick(last);
-      return `${s.label} ${v === null ? "—" : `${v < 10 ? v.toFixed(1) : Math.round(v)} ${spec.unit}`}`;
+      const v = s.pick(window);
+      return `${s.label} ${v === null ? "—" : `${number(v)} ${spec.unit}`}`;
     })
     .join(", ");
 }
 
-function Chart(props: { spec: ChartSpec; points: ActivityPoint[] }) {
+function Chart(props: { spec: ChartSpec; points: ActivityPoint[]; window: ActivityPoint | null }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const { spec, points } = props;
+  const empty = !points.some((p) => spec.series.some((s) => (s.pick(p) ?? 0) > 0));
 
   const data = (): uPlot.AlignedData => [
     points.map((p) => p.t),
@@ -107,19 +133,33 @@ function Chart(props: { spec: ChartSpec; points: ActivityPoint[] }) {
           stroke: "currentColor",
           grid: { stroke: "rgba(128,128,128,0.15)" },
           ticks: { show: false },
-          size: 44,
+          size: 56,
+          // The unit on every label of the axis.
+          values: (_u, splits) => splits.map((v) => axisLabel(v, spec.unit)),
         },
       ],
       series: [
         {},
-        ...spec.series.map((s) => ({
-          label: s.label,
-          stroke: s.color,
-          width: 1.5,
-          spanGaps: false,
-          // Dots too: a step with data between empty ones has no line to draw.
-          points: { show: true, size: 3, fill: s.color },
-        })),
+        ...spec.series.map((s, i) =>
+          spec.kind === "bars"
+            ? {
+                label: s.label,
+                stroke: s.color,
+                fill: `${s.color}cc`,
+                width: 0,
+                // Nested within a step, widest first: every series stays visible.
+                paths: uPlot.paths.bars!({ size: [0.9 - i * 0.3, 40] }),
+                points: { show: false },
+              }
+            : {
+                label: s.label,
+                stroke: s.color,
+                width: 2,
+                // A line across the steps without data, so separate samples still read as a trend.
+                spanGaps: true,
+                points: { show: true, size: 4, fill: s.color },
+              },
+        ),
       ],
     };
     plot.current = new uPlot(options, data(), element);
@@ -136,12 +176,14 @@ function Chart(props: { spec: ChartSpec; points: ActivityPoint[] }) {
 
   useEffect(() => plot.current?.setData(data()), [points]);
 
+  const summary = headline(spec, props.window);
   return (
-    <figure class="chart">
+    <figure class="chart" data-empty={empty}>
       <figcaption>
-        {spec.title} <span class="muted small">({latest(spec, points)})</span>
+        {spec.title} <span class="muted small">(15 min: {summary})</span>
       </figcaption>
-      <div ref={box} role="img" aria-label={`${spec.title}, last 15 minutes: ${latest(spec, points)}`} />
+      {empty && <p class="no-data">No data in the last 15 minutes</p>}
+      <div ref={box} role="img" aria-label={`${spec.title}, last 15 minutes: ${summary}`} />
     </figure>
   );
 }

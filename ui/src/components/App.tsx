@@ -51,9 +51,19 @@ export function App() {
   };
 
   useEffect(() => {
-    // A server with auth off (loopback only) takes any token: then no sign-in is needed at all.
     const token = storedToken();
-    void signIn(token ?? "", token === null);
+    if (token !== null) {
+      void signIn(token);
+      return;
+    }
+    // A server with auth off (loopback only) takes any token: then no sign-in is needed at all.
+    // Asked of /healthz, not by a /v1/session the browser would log as a failed request.
+    new Api("").health().then(
+      (health) => {
+        if (health.auth === false) void signIn("", true);
+      },
+      () => undefined,
+    );
   }, []);
 
   if (signedIn === null)

@@ -1,10 +1,10 @@
 import { useEffect, useState } from "preact/hooks";
 import type { AuditEntry } from "../api.js";
-import { clockTime } from "../format.js";
+import { clockTime, shortId, words } from "../format.js";
 import { href } from "../route.js";
 import { useSignedIn } from "../session.js";
 
-/** The audit trail (admins): who submitted or cancelled what, and what was decided. Oldest first. */
+/** The audit trail (admins): who submitted or cancelled what, what was decided and why. Newest first. */
 export function AuditView() {
   const { api } = useSignedIn();
   const [filter, setFilter] = useState({ principal: "", task_id: "" });
@@ -12,11 +12,11 @@ export function AuditView() {
   const [next, setNext] = useState<number | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
 
-  const load = async (after?: number) => {
+  const load = async (before?: number) => {
     try {
-      const page = await api.audit({ ...filter, ...(after !== undefined && { after }) });
-      setEntries((current) => (after === undefined ? page.entries : [...current, ...page.entries]));
-      setNext(page.next_after);
+      const page = await api.audit({ ...filter, ...(before !== undefined && { before }) });
+      setEntries((current) => (before === undefined ? page.entries : [...current, ...page.entries]));
+      setNext(page.next_before);
       setProblem(null);
     } catch (error) {
       setProblem(error instanceof Error ? error.message : String(error));
@@ -51,27 +51,40 @@ export function AuditView() {
         </p>
       )}
       <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="audit-title">
-        <table>
+        <table class="stack">
           <thead>
             <tr>
               <th scope="col">Time</th>
               <th scope="col">Principal</th>
               <th scope="col">Action</th>
               <th scope="col">Decision</th>
+              <th scope="col">Reason</th>
               <th scope="col">Task</th>
             </tr>
           </thead>
           <tbody>
             {entries.map((e) => (
-              <tr key={e.id}>
-                <td class="mono small" title={e.at}>
+              <tr key={e.id} data-decision={e.decision}>
+                <td class="mono small" title={e.at} data-label="Time">
                   {clockTime(e.at)}
                 </td>
-                <td>{e.principal}</td>
-                <td>{e.action}</td>
-                <td>{e.decision}</td>
-                <td class="mono small">
-                  {e.taskId === null ? "—" : <a href={href({ view: "task", id: e.taskId })}>{e.taskId}</a>}
+                <td data-label="Principal">{e.principal}</td>
+                <td data-label="Action">{words(e.action)}</td>
+                <td data-label="Decision">
+                  {words(e.decision)}
+                  {e.code !== null && e.code !== e.decision && <span class="code"> {e.code}</span>}
+                </td>
+                <td data-label="Reason" class="reason">
+                  {e.reason ?? "—"}
+                </td>
+                <td class="mono small" data-label="Task">
+                  {e.task_id === null ? (
+                    "—"
+                  ) : (
+                    <a href={href({ view: "task", id: e.task_id })} title={e.task_id}>
+                      {shortId(e.task_id)}
+                    </a>
+                  )}
                 </td>
               </tr>
             ))}

@@ -1,33 +1,14 @@
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { TASK_STATES, type TaskState } from "../api.js";
 import { words } from "../format.js";
-import { usePolling } from "../hooks.js";
+import { useLiveReload } from "../hooks.js";
 import { useSignedIn } from "../session.js";
-
-/** How often counts are reloaded at most while changes stream in. */
-const RELOAD_MS = 1_000;
 
 /** Tasks per state, live; a state is a button that filters the table to it. */
 export function CountsBar(props: { selected: TaskState | ""; onSelect(state: TaskState | ""): void }) {
   const { api, feed } = useSignedIn();
   const [counts, setCounts] = useState<Partial<Record<TaskState, number>>>({});
-  const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-
-  const load = async () => setCounts((await api.counts()).counts);
-  usePolling(load, 30_000, [api]);
-  useEffect(() => {
-    const unsubscribe = feed.subscribe(() => {
-      pending.current ??= setTimeout(() => {
-        pending.current = undefined;
-        void load().catch(() => undefined);
-      }, RELOAD_MS);
-    });
-    return () => {
-      unsubscribe();
-      clearTimeout(pending.current);
-      pending.current = undefined;
-    };
-  }, [feed]);
+  useLiveReload(feed, async () => setCounts((await api.counts()).counts), 30_000, [api]);
 
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   return (

@@ -1,18 +1,23 @@
 import { useState } from "preact/hooks";
 import type { NodeResources } from "../api.js";
 import { amount, shortDuration } from "../format.js";
-import { usePolling } from "../hooks.js";
+import { useLiveReload, useNow } from "../hooks.js";
 import { useSignedIn } from "../session.js";
 
 /** A node whose heartbeat is older than this is shown dead even before the server says so. */
 const STALE_MS = 30_000;
 
-/** Per node: each resource kind's allocation against capacity, running and waiting tasks, heartbeat. */
+/**
+ * Per node: each resource kind's allocation against capacity, running and waiting tasks,
+ * heartbeat. Reloaded with the counts, on the same live feed, and it says how old it is.
+ */
 export function ResourcesPanel() {
-  const { api } = useSignedIn();
+  const { api, feed } = useSignedIn();
+  const now = useNow(1_000);
   const [nodes, setNodes] = useState<NodeResources[]>([]);
   const [loadedAt, setLoadedAt] = useState(Date.now());
-  usePolling(
+  useLiveReload(
+    feed,
     async () => {
       setNodes((await api.resources()).nodes);
       setLoadedAt(Date.now());
@@ -22,7 +27,12 @@ export function ResourcesPanel() {
   );
   return (
     <section class="card resources" aria-labelledby="resources-title">
-      <h2 id="resources-title">Resources</h2>
+      <h2 id="resources-title">
+        Resources{" "}
+        <span class="muted small as-of" title={new Date(loadedAt).toISOString()}>
+          as of {shortDuration(now - loadedAt)} ago
+        </span>
+      </h2>
       {nodes.length === 0 && <p class="empty">No nodes report.</p>}
       {nodes.map((node) => {
         const heartbeatAge = loadedAt - Date.parse(node.last_heartbeat);
@@ -36,7 +46,7 @@ export function ResourcesPanel() {
               </span>
             </h3>
             <p class="muted small">
-              {node.running} running · {node.waiting} waiting for resources · heartbeat{" "}
+              {node.running} holding resources · {node.waiting} waiting for them · heartbeat{" "}
               {shortDuration(heartbeatAge)} ago
             </p>
             <ul class="meters">

@@ -1,5 +1,5 @@
-import { useState } from "preact/hooks";
-import { ApiError } from "../api.js";
+import { useEffect, useState } from "preact/hooks";
+import { ApiError, type HandlerTypeInfo } from "../api.js";
 import { href } from "../route.js";
 import { useSignedIn } from "../session.js";
 
@@ -18,11 +18,45 @@ interface Problem {
   issues: { path: string; message: string }[];
 }
 
-/** Submits a `submit_task`: a known type, parameters as JSON, priority, and an optional deadline. */
+const PARAMETERS = "body.task_specification.parameters";
+
+/** An issue's path as the form's fields name it: `ms` rather than `body.task_specification.parameters.ms`. */
+function fieldOf(path: string): string {
+  if (path === PARAMETERS) return "parameters";
+  if (path.startsWith(`${PARAMETERS}.`) || path.startsWith(`${PARAMETERS}[`))
+    return path.slice(PARAMETERS.length).replace(/^\./, "");
+  return path.replace(/^body\./, "").replace(/^task_specification\./, "");
+}
+
+/** The example of a type as the text of the parameters box. */
+const exampleText = (info: HandlerTypeInfo | undefined) => JSON.stringify(info?.example ?? {}, null, 2);
+
+/**
+ * Submits a `submit_task`: a type (with its parameters described and an example filled in),
+ * parameters as JSON, priority, and an optional deadline.
+ */
 export function SubmitForm() {
   const { api, session } = useSignedIn();
+  const [types, setTypes] = useState<HandlerTypeInfo[]>([]);
   const [type, setType] = useState(session.task_types[0] ?? "");
   const [parameters, setParameters] = useState("{}");
+  const info = types.find((t) => t.type === type);
+
+  useEffect(() => {
+    api.types().then(
+      (loaded) => {
+        setTypes(loaded);
+        setParameters(exampleText(loaded.find((t) => t.type === type)));
+      },
+      () => undefined, // the form still works without descriptions
+    );
+  }, [api]);
+
+  const chooseType = (next: string) => {
+    setType(next);
+    setParameters(exampleText(types.find((t) => t.type === next)));
+    setProblem(null);
+  };
   const [priority, setPriority] = useState(5);
   const [deadline, setDeadline] = useState("");
   const [problem, setProblem] = useState<Problem | null>(null);
@@ -60,9 +94,16 @@ export function SubmitForm() {
     } catch (error) {
       const details =
         error instanceof ApiError ? (error.details as { errors?: Problem["issues"] } | undefined) : undefined;
+      const issues = details?.errors ?? [];
+      // The issues once, as a list: the error's message repeats them in one long line.
       setProblem({
-        message: error instanceof ApiError ? `${error.code}: ${error.message}` : String(error),
-        issues: details?.errors ?? [],
+        message:
+          issues.length > 0
+            ? `Not submitted: ${issues.length === 1 ? "one problem" : `${issues.length} problems`} (${error instanceof ApiError ? error.code : "error"})`
+            : error instanceof ApiError
+              ? `${error.code}: ${error.message}`
+              : String(error),
+        issues,
       });
     } finally {
       setBusy(false);
@@ -79,22 +120,43 @@ export function SubmitForm() {
         }}
       >
         <label for="submit-type">Type</label>
-        <select id="submit-type" value={type} onChange={(e) => setType(e.currentTarget.value)} required>
+        <select id="submit-type" value={type} onChange={(e) => chooseType(e.currentTarget.value)} required>
           {session.task_types.map((t) => (
             <option key={t} value={t}>
               {t}
             </option>
           ))}
         </select>
+        {info?.description && <p class="muted small type-description">{info.description}</p>}
         <label for="submit-parameters">Parameters (JSON object)</label>
-        <textarea
-          id="submit-parameters"
-          class="mono"
-          rows={8}
-          spellcheck={false}
-          value={parameters}
-          onInput={(e) => setParameters(e.currentTarget.value)}
-        />
+        <div class="parameters">
+          <textarea
+            id="submit-parameters"
+            class="mono"
+            rows={8}
+            spellcheck={false}
+            value={parameters}
+            aria-invalid={problem !== null && problem.issues.length > 0}
+            aria-describedby={problem !== null ? "submit-problem" : "submit-schema"}
+            onInput={(e) => setParameters(e.currentTarget.value)}
+          />
+          {problem !== null ? (
+            <div class="problem" role="alert" id="submit-problem">
+              <p>{problem.message}</p>
+              {problem.issues.length > 0 && (
+                <ul>
+                  {problem.issues.map((issue) => (
+                    <li key={issue.path + issue.message}>
+                      <code>{fieldOf(issue.path)}</code>: {issue.message}
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </div>
+          ) : (
+            <SchemaFields info={info} />
+          )}
+        </div>
         <div class="row">
           <div>
             <label for="submit-priority">Priority (0–9, higher first)</label>
@@ -118,20 +180,6 @@ export function SubmitForm() {
             />
           </div>
         </div>
-        {problem !== null && (
-          <div class="problem" role="alert">
-            <p>{problem.message}</p>
-            {problem.issues.length > 0 && (
-              <ul>
-                {problem.issues.map((issue) => (
-                  <li key={issue.path}>
-                    <code>{issue.path}</code>: {issue.message}
-                  </li>
-                ))}
-              </ul>
-            )}
-          </div>
-        )}
         {accepted !== null && (
           <p class="ok" role="status">
             Accepted: <a href={href({ view: "task", id: accepted })}>task {accepted}</a>
@@ -143,4 +191,47 @@ export function SubmitForm() {
       </form>
     </section>
   );
+}
+
+/** The parameters a type takes, from its JSON Schema: name, type, required or default, description. */
+function SchemaFields(props: { info: HandlerTypeInfo | undefined }) {
+  const schema = props.info?.parameters_schema as
+    { properties?: Record<string, Record<string, unknown>>; required?: string[] } | null | undefined;
+  if (schema === undefined) return null;
+  const properties = Object.entries(schema?.properties ?? {});
+  return (
+    <div class="schema" id="submit-schema">
+      {schema === null ? (
+        <p class="muted small">This type does not describe its parameters.</p>
+      ) : properties.length === 0 ? (
+        <p class="muted small">This type takes no parameters.</p>
+      ) : (
+        <dl>
+          {properties.map(([name, property]) => (
+            <div key={name}>
+              <dt>
+                <code>{name}</code>{" "}
+                <span class="muted small">
+                  {jsonType(property)}
+                  {schema.required?.includes(name)
+                    ? ", required"
+                    : property.default !== undefined
+                      ? `, default ${JSON.stringify(property.default)}`
+                      : ", optional"}
+                </span>
+              </dt>
+              {typeof property.description === "string" && <dd class="small">{property.description}</dd>}
+            </div>
+          ))}
+        </dl>
+      )}
+    </div>
+  );
+}
+
+function jsonType(property: Record<string, unknown>): string {
+  if (Array.isArray(property.enum)) return property.enum.map((v) => JSON.stringify(v)).join(" | ");
+  if (property.type === "array" && typeof property.items === "object" && property.items !== null)
+    return `${jsonType(property.items as Record<string, unknown>)}[]`;
+  return typeof property.type === "string" ? property.type : "any";
 }

@@ -131,7 +131,7 @@ export function TaskDetail(props: { id: string }) {
             {task.attempts} of {task.max_attempts}
           </dd>
           <dt>Node</dt>
-          <dd class="mono">{task.node ?? "—"}</dd>
+          <dd class="mono">{task.node ?? lastNode(statuses) ?? "—"}</dd>
           <dt>Submitted</dt>
           <dd title={task.created_at}>{age(task.created_at, now)} ago</dd>
           <dt>Deadline</dt>
@@ -147,7 +147,7 @@ export function TaskDetail(props: { id: string }) {
           <h2 id="error-title">Error</h2>
           <p>
             <span class="code">{task.error.code}</span> {task.error.message}{" "}
-            <span class="muted">({task.error.retryable ? "retryable" : "not retryable"})</span>
+            <span class="muted">({retryText(task)})</span>
           </p>
         </section>
       )}
@@ -168,6 +168,24 @@ export function TaskDetail(props: { id: string }) {
       <Timeline statuses={statuses} />
     </article>
   );
+}
+
+/** Where the task ran last, from its statuses: the snapshot forgets the node once it finishes. */
+function lastNode(statuses: TaskStatus[]): string | undefined {
+  let node: string | undefined;
+  for (const status of statuses) node = status.body.details?.node ?? node;
+  return node;
+}
+
+/** Whether another attempt will come, in words: "retryable" only while one will. */
+function retryText(task: TaskSnapshot): string {
+  if (!isTerminal(task.state))
+    return task.error?.retryable
+      ? `attempt ${task.attempts} of ${task.max_attempts}; it will be retried`
+      : "";
+  if (task.state === "failed" && task.error?.retryable)
+    return `not retried: all ${task.max_attempts} attempts used`;
+  return "not retried";
 }
 
 /** Cancel asks once more before it acts: a mis-click in an incident should cost nothing. */

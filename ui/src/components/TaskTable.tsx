@@ -154,7 +154,7 @@ export function TaskTable(props: { filters: Filters; onFilters(filters: Filters)
         </p>
       )}
       <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="tasks-title">
-        <table aria-busy={loading} aria-describedby="tasks-title">
+        <table class="stack" aria-busy={loading} aria-describedby="tasks-title">
           <thead>
             <tr>
               <th scope="col">Id</th>
@@ -181,17 +181,17 @@ export function TaskTable(props: { filters: Filters; onFilters(filters: Filters)
           <tbody>
             {rows.map((row) => (
               <tr key={row.id} data-task-id={row.id} data-state={row.state}>
-                <td>
+                <td data-label="Id">
                   <a class="mono" href={href({ view: "task", id: row.id })} title={row.id}>
                     {shortId(row.id)}
                   </a>
                 </td>
-                <td>{row.type}</td>
-                <td>
+                <td data-label="Type">{row.type}</td>
+                <td data-label="State">
                   <StateBadge state={row.state} />
                   {row.error !== null && <span class="code"> {row.error.code}</span>}
                 </td>
-                <td>
+                <td data-label="Progress">
                   <ProgressBar value={row.progress} state={row.state} label={`Progress of ${row.id}`} />
                 </td>
                 <td class="narrow-hide num">{row.priority}</td>
@@ -202,7 +202,9 @@ export function TaskTable(props: { filters: Filters; onFilters(filters: Filters)
                 <td class="narrow-hide mono small" title={row.node ?? undefined}>
                   {row.node ?? "—"}
                 </td>
-                <td title={row.created_at}>{age(row.created_at, now)}</td>
+                <td title={row.created_at} data-label="Age">
+                  {age(row.created_at, now)}
+                </td>
               </tr>
             ))}
           </tbody>
