@@ -38,19 +38,19 @@ const HandlerEntry = z.union([
  */
 export const ExecutorOptionsSchema = z.strictObject({
   ...ServiceOptionsShape,
-  /** @default "embedded" */
+  /** `embedded`: this process runs the API and the executor on store.url. @default "embedded" */
   mode: z.enum(["embedded", "distributed"]).default("embedded"),
   /** This executor's node name in statuses and resource views. @default host:pid:random */
   node_id: z.string().min(1).max(200).optional(),
   store: z
     .strictObject({
-      /** @default "sqlite:data/taskexec.db" */
+      /** Where state lives: `sqlite:<file>` (one process per file). @default "sqlite:data/taskexec.db" */
       url: z.string().min(1).default("sqlite:data/taskexec.db"),
       /** SQLite's durability: `full` survives power loss, `normal` a process crash. @default "full" */
       synchronous: z.enum(["full", "normal"]).default("full"),
     })
     .prefault({}),
-  /** @default 100 */
+  /** Tasks running at once; as many more may wait for resources without a slot (one principal: half). @default 100 */
   max_concurrent_tasks: z.int().min(1).max(100_000).default(100),
   /** This node's capacity per resource kind. @default the machine's CPUs and memory, gpu 0 */
   resources: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/), z.number().min(0)).optional(),
@@ -58,17 +58,17 @@ export const ExecutorOptionsSchema = z.strictObject({
   allocation_timeout_ms: PositiveMs.default(60_000),
   retry: z
     .strictObject({
-      /** @default 3 */
+      /** Attempts before a task fails (a task may set its own). @default 3 */
       max_attempts: z.int().min(1).max(100).default(3),
-      /** @default 1000 */
+      /** The delay after the first failed attempt; after attempt n: base × factor^(n−1), with jitter. @default 1000 */
       base_ms: z.int().min(0).default(1000),
-      /** @default 2 */
+      /** How much each delay grows over the one before. @default 2 */
       factor: z.number().min(1).max(100).default(2),
-      /** @default 300000 */
+      /** The longest delay between attempts. @default 300000 */
       max_ms: z.int().min(0).default(300_000),
     })
     .prefault({}),
-  /** @default 5000 */
+  /** How often leases are renewed and this node reports itself alive. @default 5000 */
   heartbeat_ms: PositiveMs.default(5000),
   /** How long a running task's lease lasts without renewal before it counts as lost. @default 30000 */
   lease_ms: z.int().min(100).default(30_000),
@@ -85,14 +85,19 @@ export const ExecutorOptionsSchema = z.strictObject({
     .strictObject({
       http: z
         .strictObject({
+          /** Registers the `http` handler. @default false */
           enabled: z.boolean().default(false),
+          /** Hosts (or host:port) a task may call; none: every URL is refused. @default [] */
           allow_hosts: z.array(z.string().min(1)).default([]),
+          /** A request that takes longer fails its attempt (retried). @default 10000 */
           timeout_ms: PositiveMs.default(10_000),
+          /** A longer response fails its attempt. @default 1048576 */
           max_response_bytes: PositiveMs.default(1024 * 1024),
         })
         .prefault({}),
       shell: z
         .strictObject({
+          /** Registers the `shell` handler (docs/SECURITY.md). @default false */
           enabled: z.boolean().default(false),
           /** Program names (found on the server's PATH at start) or absolute paths. @default [] */
           allow_programs: z.array(z.string().min(1)).default([]),
@@ -100,7 +105,9 @@ export const ExecutorOptionsSchema = z.strictObject({
           allow_env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).optional(),
           /** Folders a task's `cwd` may lie in; none: tasks may not set `cwd`. @default [] */
           cwd_roots: z.array(z.string().min(1)).default([]),
+          /** A program that runs longer is killed and its attempt fails (retried). @default 60000 */
           timeout_ms: PositiveMs.default(60_000),
+          /** Kept of stdout and of stderr each; the rest is dropped. @default 65536 */
           max_output_bytes: PositiveMs.default(64 * 1024),
         })
         .prefault({}),

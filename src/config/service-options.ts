@@ -6,9 +6,9 @@ export const ServiceOptionsShape = {
   data_dir: z.string().min(1).default("data"),
   http: z
     .strictObject({
-      /** @default "127.0.0.1" */
+      /** The address to listen on; beyond loopback only with auth. @default "127.0.0.1" */
       host: z.string().min(1).default("127.0.0.1"),
-      /** @default 8080 */
+      /** The port to listen on (0: any free one). @default 8080 */
       port: z.int().min(0).max(65_535).default(8080),
       /** Largest request body in bytes; larger is refused with 413. @default 1048576 */
       body_limit: z
@@ -78,6 +78,7 @@ export const ServiceOptionsShape = {
     .strictObject({
       /** PEM certificate file; with `key`, the server speaks HTTPS (TLS 1.3 minimum). */
       cert: z.string().min(1).optional(),
+      /** PEM private key file of `cert`. */
       key: z.string().min(1).optional(),
     })
     .refine((t) => (t.cert === undefined) === (t.key === undefined), "tls.cert and tls.key go together")
