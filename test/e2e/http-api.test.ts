@@ -60,7 +60,7 @@ describe("HTTP API on a real socket", () => {
     h = await startTestService();
     const admin = await h.token("root", ["admin"]);
     await h.call("POST", "/v1/tasks", { token: admin, body: submitMessage("noop") });
-    expect((await h.call("GET", "/healthz")).body).toEqual({ status: "ok" });
+    expect((await h.call("GET", "/healthz")).body).toEqual({ status: "ok", auth: true });
     expect((await h.call("GET", "/readyz")).body).toEqual({ status: "ready" });
     const metrics = await h.call("GET", "/metrics");
     expect(metrics.status).toBe(200);
