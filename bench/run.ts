@@ -49,6 +49,9 @@ const record = (r: Row, target: string, value: number) => {
  * One scenario against one target in a fresh process (bench/measure-one.ts): no system inherits
  * another's heap, sockets or timers, nor the garbage of the scenario before.
  */
+/** A measurement that hangs (a peer that stops taking jobs) is killed and reported, not waited for. */
+const MEASURE_TIMEOUT_MS = smoke ? 120_000 : 1_800_000;
+
 function measureOne<R>(key: string, n: number, mode: string, seconds = sizes.seconds): Promise<R> {
   const args = [
     "--import",
@@ -60,7 +63,17 @@ function measureOne<R>(key: string, n: number, mode: string, seconds = sizes.sec
     String(seconds),
   ];
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, args, { encoding: "utf8", maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
+    const options = {
+      encoding: "utf8",
+      maxBuffer: 1 << 20,
+      timeout: MEASURE_TIMEOUT_MS,
+      killSignal: "SIGKILL",
+    } as const;
+    execFile(process.execPath, args, options, (error, stdout, stderr) => {
+      if (error?.killed) {
+        reject(new Error(`did not finish in ${MEASURE_TIMEOUT_MS / 1000} s (killed)`));
+        return;
+      }
       if (error) {
         const said = stderr.split("\n").find((line) => line.startsWith("failed: "));
         reject(new Error(said?.slice("failed: ".length) ?? (stderr.trim() || error.message)));

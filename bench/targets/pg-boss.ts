@@ -37,11 +37,17 @@ export class PgBossTarget implements BenchTarget {
         { batchSize: FETCH_BATCH, pollingIntervalSeconds: 0.5 },
         async (jobs) => {
           // A big fetch, run IN_FLIGHT at a time: every worker together keeps `concurrency` jobs running.
+          // A job that throws is failed alone (retried by pg-boss); the rest of the batch completes
+          // when the handler returns (a batch handler that threw would fail all of them).
           for (let i = 0; i < jobs.length; i += IN_FLIGHT)
             await Promise.all(
               jobs.slice(i, i + IN_FLIGHT).map(async (job) => {
-                await hooks.work(job.data);
-                hooks.completed(job.data.bid);
+                try {
+                  await hooks.work(job.data);
+                  hooks.completed(job.data.bid);
+                } catch (error) {
+                  await this.#boss!.fail("bench", job.id, { message: String(error) });
+                }
               }),
             );
         },
