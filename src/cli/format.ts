@@ -57,14 +57,14 @@ export function typeCard(info: HandlerTypeInfo): string {
 
 /** A JSON Schema's type in a few words: `integer 0–9`, `one of "a", "b"`, `array of string`. */
 function describeJsonType(schema: Record<string, unknown>): string {
-  if (Array.isArray(schema.enum)) return `one of ${schema.enum.map((v) => JSON.stringify(v)).join(", ")}`;
+  if (Array.isArray(schema.enum)) return schema.enum.map((v) => JSON.stringify(v)).join(" | ");
   const type = Array.isArray(schema.type)
     ? schema.type.join(" or ")
     : typeof schema.type === "string"
       ? schema.type
       : "any";
   if (type === "array" && typeof schema.items === "object" && schema.items !== null)
-    return `array of ${describeJsonType(schema.items as Record<string, unknown>)}`;
+    return `list of ${describeJsonType(schema.items as Record<string, unknown>)}`;
   const min = typeof schema.minimum === "number" ? schema.minimum : undefined;
   const max =
     typeof schema.maximum === "number" && schema.maximum < Number.MAX_SAFE_INTEGER
