@@ -16,8 +16,3 @@ export function readIdAbbreviation(text: string): Omit<IdAbbreviation, "submitte
     return undefined;
   return suffix === undefined || suffix === "" ? { prefix } : { prefix, suffix };
 }
-
-/** The short form of an id that {@link readIdAbbreviation} reads back: `01a23b62…15ba`. */
-export function abbreviateId(id: string): string {
-  return id.length > 14 ? `${id.slice(0, 8)}…${id.slice(-4)}` : id;
-}

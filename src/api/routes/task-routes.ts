@@ -116,14 +116,15 @@ export function taskRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async (request, reply) => {
       const principal = await ctx.auth.authenticate(request, "monitor_task");
       const reader = asReader(principal);
-      const id = request.params.id;
       const lastEventId = Number(request.headers["last-event-id"]);
       const after =
         Number.isInteger(lastEventId) && lastEventId >= 0 ? lastEventId : (request.query.after ?? 0);
       if (!(request.headers.accept ?? "").includes("text/event-stream")) {
-        return { events: await ctx.executor.getStatuses(reader, id, after) };
+        return { events: await ctx.executor.getStatuses(reader, request.params.id, after) };
       }
-      await ctx.executor.getTask(reader, id); // 404 before the stream starts
+      // Looked up before the stream starts (a 404 or 409 is an answer, not an event), and by its
+      // whole id from then on: an abbreviation is resolved once.
+      const { id } = await ctx.executor.getTask(reader, request.params.id);
       const stream = ctx.streams.open(request, reply, principal.id);
       await streamStatuses(stream, (signal) => ctx.executor.watch(reader, id, after, signal));
       return reply;
@@ -144,9 +145,9 @@ export function taskRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const principal = await ctx.auth.authenticate(request, "monitor_task");
       const actor = asActor(principal);
       // Submitters cancel their own tasks; admins any. Others see "not found", never "forbidden".
-      await ctx.executor.getTask(actor, request.params.id);
+      const { id } = await ctx.executor.getTask(actor, request.params.id);
       if (!actor.admin) await ctx.auth.authenticate(request, "submit_task");
-      const { status, changed } = await ctx.executor.cancel(actor, request.params.id, request.body?.reason);
+      const { status, changed } = await ctx.executor.cancel(actor, id, request.body?.reason);
       return { changed, status };
     },
   );
