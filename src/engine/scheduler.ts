@@ -58,6 +58,12 @@ export class Scheduler {
   #refilled: Promise<void> = Promise.resolve();
   /** A task became ready while a refill was out, and the frontier did not keep it. */
   #missed = false;
+  /**
+   * New tasks offered when their insert was queued that the frontier did not keep, until the
+   * insert commits: a refill may read before that commit, so until then no refill may say the
+   * frontier holds every ready task (it would never look for these again).
+   */
+  readonly #uncommitted = new Map<string, TaskRecord>();
   /** Active tasks in the `recording` phase (they hold a lease, not a slot). */
   #recording = 0;
   /** Active tasks in the `waiting` phase, all together and per principal (the waiting room). */
@@ -104,8 +110,36 @@ export class Scheduler {
     this.pump();
   }
 
-  /** Forgets a queued task that another path ended (cancel, deadline). */
+  /** A new task whose insert is queued, not yet committed: {@link offer}, and see {@link committed}. */
+  offerQueued(task: TaskRecord): void {
+    if (this.#active.has(task.id)) return;
+    if (!this.#frontier.offer(task)) {
+      this.#uncommitted.set(task.id, task);
+      if (this.#refilling) this.#missed = true;
+    }
+    this.pump();
+  }
+
+  /**
+   * The inserts of these tasks committed: those the frontier did not keep are offered again, now
+   * that a refill would find them; one it still does not keep is left to the refills, which may
+   * no longer take the frontier for complete.
+   */
+  committed(taskIds: readonly string[]): void {
+    let again = false;
+    for (const id of taskIds) {
+      const task = this.#uncommitted.get(id);
+      if (task === undefined) continue;
+      this.#uncommitted.delete(id);
+      again = true;
+      if (!this.#active.has(id) && !this.#frontier.offer(task)) this.#frontier.complete = false;
+    }
+    if (again) this.pump();
+  }
+
+  /** Forgets a queued task that another path ended (cancel, deadline), or one never written. */
   forget(taskId: string): void {
+    this.#uncommitted.delete(taskId);
     this.#frontier.remove(taskId);
     if (this.#active.get(taskId)?.phase === "waiting") this.#ctx.resources.cancelWait(taskId);
   }
@@ -187,7 +221,7 @@ export class Scheduler {
     const read = this.#ctx.store.fetchReady(limit, after).then((rows) => {
       this.#frontier.fill(
         rows.filter((row) => !this.#active.has(row.id)),
-        rows.length < limit && !this.#missed,
+        rows.length < limit && !this.#missed && this.#uncommitted.size === 0,
       );
     });
     const refilled = read.finally(() => {

@@ -253,11 +253,19 @@ export class TaskExecutor {
     // starts that joined their transaction, which settle right after them. The refusals' audit
     // is marked handled first: when the commit fails, `inserted` throws before it is awaited.
     refusalsAudited.catch(() => {});
-    const results = await inserted;
+    let results: InsertOutcome[];
+    try {
+      results = await inserted;
+    } catch (error) {
+      // Never written: the scheduler must not look for them.
+      for (const { task } of toInsert) this.#scheduler.forget(task.id);
+      throw error;
+    }
     const overQuota: { index: number; task: NewTask; message: string }[] = [];
     for (const [i, result] of results.entries()) {
       const { index, task } = toInsert[i]!;
       if (result.refused !== undefined) {
+        this.#scheduler.forget(task.id); // in case it was offered: it was not written
         overQuota.push({ index, task, message: result.refused.message });
         continue;
       }
@@ -266,6 +274,7 @@ export class TaskExecutor {
       // Offered when queued, but its message id was taken: that task was never written.
       if (!result.created) this.#scheduler.forget(task.id);
     }
+    this.#scheduler.committed(results.flatMap((r) => (r.created ? [r.task.id] : [])));
     const created = results.flatMap((r) => (r.created ? [r] : []));
     ctx.bus.publish(created.map((r) => r.status));
     for (const { task, status } of created) ctx.observe(task, status);
@@ -332,7 +341,7 @@ export class TaskExecutor {
     try {
       for (const task of tasks) {
         if (task.deadline !== null) this.#ctx.wake(task.deadline);
-        this.#scheduler.offer(task);
+        this.#scheduler.offerQueued(task);
       }
     } catch (error) {
       this.#ctx.log.error({ err: error }, "scheduling submitted tasks failed");
