@@ -59,9 +59,10 @@ export class Scheduler {
   /** A task became ready while a refill was out, and the frontier did not keep it. */
   #missed = false;
   /**
-   * New tasks offered when their insert was queued that the frontier did not keep, until the
-   * insert commits: a refill may read before that commit, so until then no refill may say the
-   * frontier holds every ready task (it would never look for these again).
+   * New tasks offered when their insert was queued, until it commits. A refill may read before
+   * that commit: while one of them is neither in the frontier (not kept, or pushed out by a
+   * better one) nor running, no refill may say the frontier holds every ready task, or it would
+   * never look for that task again.
    */
   readonly #uncommitted = new Map<string, TaskRecord>();
   /** Active tasks in the `recording` phase (they hold a lease, not a slot). */
@@ -112,12 +113,8 @@ export class Scheduler {
 
   /** A new task whose insert is queued, not yet committed: {@link offer}, and see {@link committed}. */
   offerQueued(task: TaskRecord): void {
-    if (this.#active.has(task.id)) return;
-    if (!this.#frontier.offer(task)) {
-      this.#uncommitted.set(task.id, task);
-      if (this.#refilling) this.#missed = true;
-    }
-    this.pump();
+    this.#uncommitted.set(task.id, task);
+    this.offer(task);
   }
 
   /**
@@ -131,10 +128,17 @@ export class Scheduler {
       const task = this.#uncommitted.get(id);
       if (task === undefined) continue;
       this.#uncommitted.delete(id);
+      if (this.#frontier.has(id)) continue;
       again = true;
-      if (!this.#active.has(id) && !this.#frontier.offer(task)) this.#frontier.complete = false;
+      if (!this.#frontier.offer(task)) this.#frontier.complete = false;
     }
     if (again) this.pump();
+  }
+
+  /** Whether a task whose insert has not committed yet is where no refill could see it. */
+  #unseenUncommitted(): boolean {
+    for (const id of this.#uncommitted.keys()) if (!this.#frontier.has(id)) return true;
+    return false;
   }
 
   /** Forgets a queued task that another path ended (cancel, deadline), or one never written. */
@@ -221,7 +225,7 @@ export class Scheduler {
     const read = this.#ctx.store.fetchReady(limit, after).then((rows) => {
       this.#frontier.fill(
         rows.filter((row) => !this.#active.has(row.id)),
-        rows.length < limit && !this.#missed && this.#uncommitted.size === 0,
+        rows.length < limit && !this.#missed && !this.#unseenUncommitted(),
       );
     });
     const refilled = read.finally(() => {
@@ -233,6 +237,7 @@ export class Scheduler {
   }
 
   #begin(task: TaskRecord, admission: Exclude<Admission, { kind: "held" }>): void {
+    this.#uncommitted.delete(task.id); // taken: never to be offered again, even once it ends
     const active: ActiveTask = { submitter: task.submitter, phase: "allocating" };
     this.#active.set(task.id, active);
     let work: Promise<void>;
