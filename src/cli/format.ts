@@ -1,4 +1,5 @@
 import type { TaskSnapshot, TaskSummary } from "../engine/task-snapshot.js";
+import { parameterFields } from "../handlers/parameter-fields.js";
 import type { HandlerTypeInfo } from "../handlers/registry.js";
 import type { TaskStatus } from "../protocol/task-status.js";
 
@@ -32,48 +33,22 @@ export function attemptText(status: TaskStatus, maxAttempts?: number): string {
 /** A task type as `taskexec types` shows it: what it does, its parameters, and how to submit it. */
 export function typeCard(info: HandlerTypeInfo): string {
   const lines = [info.description ? `${info.type} — ${info.description}` : info.type];
-  const schema = info.parameters_schema as {
-    properties?: Record<string, Record<string, unknown>>;
-    required?: string[];
-  } | null;
-  const properties = Object.entries(schema?.properties ?? {});
-  if (schema === null)
+  const fields = parameterFields(info.parameters_schema);
+  if (fields === null)
     lines.push("  parameters: any JSON object (the handler has no schema that describes itself)");
-  else if (properties.length === 0) lines.push("  parameters: none");
+  else if (fields.length === 0) lines.push("  parameters: none");
   else {
-    const width = Math.max(...properties.map(([name]) => name.length));
-    for (const [name, property] of properties) {
-      const required = schema?.required?.includes(name) ? "required" : "optional";
-      const facts = [describeJsonType(property), required];
-      if (property.default !== undefined) facts.push(`default ${JSON.stringify(property.default)}`);
-      const description = typeof property.description === "string" ? `  ${property.description}` : "";
-      lines.push(`  ${name.padEnd(width)}  ${facts.join(", ")}${description}`);
+    const width = Math.max(...fields.map((f) => f.name.length));
+    for (const field of fields) {
+      const facts = [field.type, field.required ? "required" : "optional"];
+      if (field.default !== undefined) facts.push(`default ${JSON.stringify(field.default)}`);
+      const description = field.description === undefined ? "" : `  ${field.description}`;
+      lines.push(`  ${field.name.padEnd(width)}  ${facts.join(", ")}${description}`);
     }
   }
   if (info.example !== null)
     lines.push(`  example: taskexec submit ${info.type} --params '${JSON.stringify(info.example)}'`);
   return lines.join("\n");
-}
-
-/** A JSON Schema's type in a few words: `integer 0–9`, `one of "a", "b"`, `array of string`. */
-function describeJsonType(schema: Record<string, unknown>): string {
-  if (Array.isArray(schema.enum)) return schema.enum.map((v) => JSON.stringify(v)).join(" | ");
-  const type = Array.isArray(schema.type)
-    ? schema.type.join(" or ")
-    : typeof schema.type === "string"
-      ? schema.type
-      : "any";
-  if (type === "array" && typeof schema.items === "object" && schema.items !== null)
-    return `list of ${describeJsonType(schema.items as Record<string, unknown>)}`;
-  const min = typeof schema.minimum === "number" ? schema.minimum : undefined;
-  const max =
-    typeof schema.maximum === "number" && schema.maximum < Number.MAX_SAFE_INTEGER
-      ? schema.maximum
-      : undefined;
-  if (min !== undefined && max !== undefined) return `${type} ${min}–${max}`;
-  if (min !== undefined) return `${type} ≥ ${min}`;
-  if (max !== undefined) return `${type} ≤ ${max}`;
-  return type;
 }
 
 /** A task's snapshot as labelled lines. */

@@ -113,7 +113,7 @@ describe.skipIf(!browserAvailable())("dashboard, as a newcomer meets it", () => 
     const box = page.getByLabel("Parameters (JSON object)");
     await eventually(async () => JSON.parse(await box.inputValue()) as unknown).toEqual({ ms: 3000 });
     const schema = page.locator("#submit-schema");
-    expect(await schema.textContent()).toMatch(/ms\s*number, required/);
+    expect(await schema.textContent()).toMatch(/ms\s*number 0–86400000, required/);
     expect(await schema.textContent()).toContain("how long to sleep");
     await page.getByLabel("Type").selectOption("noop");
     await eventually(() => box.inputValue()).toBe("{}");

@@ -23,7 +23,9 @@ const INTERRUPTED = 130;
  */
 export async function follow(client: TaskClientApi, id: string, options: FollowOptions): Promise<number> {
   // The bar shows `attempt 2/3`: the limit is the task's, which only its snapshot has.
-  const maxAttempts = options.json || options.quiet ? undefined : (await client.get(id)).max_attempts;
+  const snapshot = options.json || options.quiet ? undefined : await client.get(id);
+  const maxAttempts = snapshot?.max_attempts;
+  const taskId = snapshot?.id ?? id; // an abbreviation, resolved once
   const bar =
     !options.json && !options.quiet && process.stderr.isTTY
       ? new SingleBar({
@@ -40,7 +42,10 @@ export async function follow(client: TaskClientApi, id: string, options: FollowO
   let last: TaskState | undefined;
   let attempt = ""; // kept between statuses: a progress update does not say which attempt it is of
   try {
-    for await (const status of client.watch(id, { afterSequence: options.after ?? 0, signal: stop.signal })) {
+    for await (const status of client.watch(taskId, {
+      afterSequence: options.after ?? 0,
+      signal: stop.signal,
+    })) {
       last = status.body.status;
       if (options.json) console.log(JSON.stringify(status));
       else if (bar) {

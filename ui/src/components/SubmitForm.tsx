@@ -1,4 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
+import { parameterFields } from "../../../src/handlers/parameter-fields.js";
 import { ApiError, type HandlerTypeInfo } from "../api.js";
 import { href } from "../route.js";
 import { useSignedIn } from "../session.js";
@@ -195,43 +196,34 @@ export function SubmitForm() {
 
 /** The parameters a type takes, from its JSON Schema: name, type, required or default, description. */
 function SchemaFields(props: { info: HandlerTypeInfo | undefined }) {
-  const schema = props.info?.parameters_schema as
-    { properties?: Record<string, Record<string, unknown>>; required?: string[] } | null | undefined;
-  if (schema === undefined) return null;
-  const properties = Object.entries(schema?.properties ?? {});
+  if (props.info === undefined) return null;
+  const fields = parameterFields(props.info.parameters_schema);
   return (
     <div class="schema" id="submit-schema">
-      {schema === null ? (
+      {fields === null ? (
         <p class="muted small">This type does not describe its parameters.</p>
-      ) : properties.length === 0 ? (
+      ) : fields.length === 0 ? (
         <p class="muted small">This type takes no parameters.</p>
       ) : (
         <dl>
-          {properties.map(([name, property]) => (
-            <div key={name}>
+          {fields.map((field) => (
+            <div key={field.name}>
               <dt>
-                <code>{name}</code>{" "}
+                <code>{field.name}</code>{" "}
                 <span class="muted small">
-                  {jsonType(property)}
-                  {schema.required?.includes(name)
+                  {field.type}
+                  {field.required
                     ? ", required"
-                    : property.default !== undefined
-                      ? `, default ${JSON.stringify(property.default)}`
+                    : field.default !== undefined
+                      ? `, default ${JSON.stringify(field.default)}`
                       : ", optional"}
                 </span>
               </dt>
-              {typeof property.description === "string" && <dd class="small">{property.description}</dd>}
+              {field.description !== undefined && <dd class="small">{field.description}</dd>}
             </div>
           ))}
         </dl>
       )}
     </div>
   );
-}
-
-function jsonType(property: Record<string, unknown>): string {
-  if (Array.isArray(property.enum)) return property.enum.map((v) => JSON.stringify(v)).join(" | ");
-  if (property.type === "array" && typeof property.items === "object" && property.items !== null)
-    return `${jsonType(property.items as Record<string, unknown>)}[]`;
-  return typeof property.type === "string" ? property.type : "any";
 }
