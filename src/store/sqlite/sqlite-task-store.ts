@@ -4,10 +4,8 @@ import type { SchedulingKey } from "../../engine/scheduling-order.js";
 import { isTerminal, type TaskState } from "../../protocol/states.js";
 import type { TaskStatus } from "../../protocol/task-status.js";
 import { ActiveUsageLedger } from "../active-usage.js";
-import { ChangeChains } from "../change-chains.js";
-import { newRecord, planSteps, type Step as PlannedStep } from "../change-plan.js";
-import { coerceError } from "../../protocol/errors.js";
-import { StaleStateError } from "../errors.js";
+import { newRecord } from "../change-plan.js";
+import { ChangePlanner, type PlannedChange, type WriteAnswer } from "../change-planner.js";
 import type {
   AuditEntry,
   AuditFilter,
@@ -45,7 +43,7 @@ import {
   TASK_COLUMNS,
   type TaskRow,
   taskFromRow,
-} from "./sqlite-rows.js";
+} from "../stored-rows.js";
 import { ALL, GET, RUN, type Read } from "./sqlite-worker-messages.js";
 import { encodeChange, encodeInsert, encodeStep } from "./sqlite-write-encoding.js";
 import { WalSync } from "./wal-sync.js";
@@ -191,8 +189,12 @@ export class SqliteTaskStore implements TaskStore {
   #lastSeq: number;
   /** Submissions queued and not yet committed: a second one with the same key is a duplicate. */
   readonly #queuedKeys = new Set<string>();
-  /** The tasks with changes in flight: the next change to one is planned after them. */
-  readonly #chains = new ChangeChains();
+  /** Plans each change in memory and writes it after the task's writes in flight. */
+  readonly #planner = new ChangePlanner({
+    write: (planned, answer) => this.#writePlanned(planned, answer),
+    read: (id) => this.getTask(id),
+    committed: (from, outcomes) => this.#committed(from, outcomes),
+  });
   /** Each submitter's unfinished tasks and their requirements, for quotas. */
   readonly #usage: ActiveUsageLedger;
   /** This process's claim to the file, released when the store closes. */
@@ -299,97 +301,37 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   applyChange(change: TaskChange, options: ChangeOptions = {}): Promise<ChangeOutcome> {
-    return this.#change([change], first, options.onCommitted);
+    return this.#planner.apply([change], first, options.onCommitted);
   }
 
   applyChanges(changes: readonly TaskChange[]): Promise<ChangeOutcome[]> {
-    return this.#change(changes, all);
+    return this.#planner.apply(changes, all);
   }
 
   /**
-   * Applies changes to one task in order, atomically: planned in memory, then written as one row
-   * update guarded by the sequence and state it was planned from, with a status row each. The
-   * plan starts from the record the task's writes in flight leave it in (see ChangeChains), else
-   * from the first change's `known` record, else from a read. If the stored task moved on since
-   * (a stale hint), the worker reads it instead of writing, and the changes are planned again
-   * from it, strictly: a refusal (stale state, illegal transition) rejects with nothing written.
+   * The SQLite side of the ChangePlanner: one row update guarded by the sequence and state it was
+   * planned from, with a status row each. A refused write reads the stored task in the same
+   * worker turn, so it is planned again without another round trip.
    */
-  #change<T>(
-    changes: readonly TaskChange[],
-    pick: (outcomes: ChangeOutcome[]) => T,
-    onCommitted?: (outcome: ChangeOutcome) => void,
-  ): Promise<T> {
-    try {
-      if (this.#chains.mustRead(changes[0]!.taskId))
-        return this.#changeFromStored(changes, pick, onCommitted);
-      return this.#changeFrom(changes, pick, onCommitted, changes[0]!.known, false);
-    } catch (error) {
-      return Promise.reject(coerceError(error));
-    }
-  }
-
-  /**
-   * {@link #change} planned on the tip of the task's writes in flight, else on `base` (`stored`:
-   * the stored task, so a refusal is final); throws at once when a final plan refuses.
-   */
-  #changeFrom<T>(
-    changes: readonly TaskChange[],
-    pick: (outcomes: ChangeOutcome[]) => T,
-    onCommitted: ((outcome: ChangeOutcome) => void) | undefined,
-    base: TaskRecord | undefined,
-    stored: boolean,
-  ): Promise<T> {
-    const tip = this.#chains.tip(changes[0]!.taskId);
-    const from = tip ?? base;
-    const steps = from && planSteps({ ...from }, changes, stored || tip !== undefined);
-    if (from === undefined || steps === undefined) return this.#changeFromStored(changes, pick, onCommitted);
-    const chain = this.#chains.extend(steps[steps.length - 1]!.snapshot);
-    let answered = false;
-    const written = this.#db.write(
+  #writePlanned<T>(planned: PlannedChange, answer: (outcome: WriteAnswer) => T | Promise<T>): Promise<T> {
+    return this.#db.write(
       (tape) => {
         tape.push(1);
-        encodeChange(tape, from, steps, changes);
+        encodeChange(tape, planned.from, planned.steps, planned.changes);
       },
       (results, at) => {
-        answered = true;
-        if (results[at] === 0) {
-          this.#chains.answered(chain, false);
-          const row = results[at + 1] as TaskRow | undefined;
-          if (row === undefined) throw new StaleStateError(from.id, changes[0]!.from, undefined);
-          return this.#changeFrom(changes, pick, onCommitted, taskFromRow(row), true);
-        }
-        this.#chains.answered(chain, true);
-        const outcomes = steps.map(outcomeOf);
-        const last = outcomes[outcomes.length - 1]!.task;
-        this.#counts.move(last.submitter, from.state, last.state);
-        if (!isTerminal(from.state) && isTerminal(last.state))
-          this.#usage.finished(last.submitter, last.requirements);
-        onCommitted?.(outcomes[0]!);
-        return pick(outcomes);
+        if (results[at] !== 0) return answer({ written: true });
+        const row = results[at + 1] as TaskRow | undefined;
+        return answer({ written: false, stored: row && taskFromRow(row) });
       },
     );
-    // A write that failed outright (the disk, the worker) breaks its chain like a refusal.
-    written.catch(() => answered || this.#chains.answered(chain, false));
-    return written;
   }
 
-  /** {@link #change} for changes without a usable hint, or behind one that reads: reads the task first. */
-  async #changeFromStored<T>(
-    changes: readonly TaskChange[],
-    pick: (outcomes: ChangeOutcome[]) => T,
-    onCommitted?: (outcome: ChangeOutcome) => void,
-  ): Promise<T> {
-    const first = changes[0]!;
-    this.#chains.reading(first.taskId);
-    let stored: TaskRecord | undefined;
-    try {
-      stored = await this.getTask(first.taskId);
-    } finally {
-      this.#chains.readDone(first.taskId);
-    }
-    if (stored === undefined && this.#chains.tip(first.taskId) === undefined)
-      throw new StaleStateError(first.taskId, first.from, undefined);
-    return this.#changeFrom(changes, pick, onCommitted, stored, true);
+  #committed(from: TaskRecord, outcomes: readonly ChangeOutcome[]): void {
+    const last = outcomes[outcomes.length - 1]!.task;
+    this.#counts.move(last.submitter, from.state, last.state);
+    if (!isTerminal(from.state) && isTerminal(last.state))
+      this.#usage.finished(last.submitter, last.requirements);
   }
 
   async getTask(id: string): Promise<TaskRecord | undefined> {
@@ -590,20 +532,4 @@ function accepted(task: NewTask): TaskStatus {
     details: task.accepted.details ?? null,
     at: task.accepted.at,
   });
-}
-
-function outcomeOf({ snapshot, draft }: PlannedStep): ChangeOutcome {
-  return {
-    task: snapshot,
-    status: toStatusMessage({
-      taskId: snapshot.id,
-      referenceId: snapshot.messageId,
-      sequence: snapshot.lastSequence,
-      messageId: draft.messageId,
-      status: snapshot.state,
-      progress: draft.progress ?? null,
-      details: draft.details ?? null,
-      at: draft.at,
-    }),
-  };
 }

@@ -1,0 +1,43 @@
+-- $1 submit_seq[] $2 id[] $3 submitter[] $4 message_id[] $5 type[] $6 state[] $7 priority[]
+-- $8 deadline[] $9 parameters[] $10 requirements[] $11 timeout_ms[] $12 max_attempts[]
+-- $13 created_at[] $14 status_message_id[] $15 status_progress[] $16 status_details[]
+-- $17 status_at[] $18 audit_principal[] $19 audit_at[] (NULL: no audit record for that task).
+-- Inserts each task unless its (submitter, message_id) is taken, with its acceptance as status 1
+-- and, where asked, its audit record ("accepted", or "duplicate" naming the task that holds the
+-- key), all in one statement; returns the ids it created.
+WITH input AS (
+  SELECT *
+  FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
+              $8::bigint[], $9::text[], $10::text[], $11::bigint[], $12::int[], $13::bigint[],
+              $14::text[], $15::float8[], $16::text[], $17::bigint[], $18::text[], $19::bigint[])
+    WITH ORDINALITY
+    AS i(submit_seq, id, submitter, message_id, type, state, priority, deadline, parameters,
+         requirements, timeout_ms, max_attempts, created_at, status_message_id, status_progress,
+         status_details, status_at, audit_principal, audit_at, ord)
+), inserted AS (
+  INSERT INTO tasks (submit_seq, id, submitter, message_id, type, state, priority, deadline,
+                     parameters, requirements, timeout_ms, max_attempts, run_at, last_sequence,
+                     created_at, updated_at)
+  SELECT submit_seq, id, submitter, message_id, type, state, priority, deadline, parameters,
+         requirements, timeout_ms, max_attempts, created_at, 1, created_at, created_at
+  FROM input
+  ORDER BY ord
+  ON CONFLICT (submitter, message_id) DO NOTHING
+  RETURNING id
+), events AS (
+  INSERT INTO task_events (task_id, sequence, message_id, status, progress, details, at)
+  SELECT input.id, 1, status_message_id, state, status_progress, status_details, status_at
+  FROM input JOIN inserted USING (id)
+), audited AS (
+  INSERT INTO audit (at, principal, action, message_id, task_id, decision)
+  SELECT audit_at, audit_principal, 'submit_task', input.message_id,
+         COALESCE(inserted.id, holder.id, first_value(input.id) OVER twins),
+         CASE WHEN inserted.id IS NULL THEN 'duplicate' ELSE 'accepted' END
+  FROM input
+    LEFT JOIN inserted USING (id)
+    LEFT JOIN tasks holder ON holder.submitter = input.submitter AND holder.message_id = input.message_id
+  WHERE audit_principal IS NOT NULL
+  WINDOW twins AS (PARTITION BY input.submitter, input.message_id ORDER BY ord)
+  ORDER BY ord
+)
+SELECT id FROM inserted

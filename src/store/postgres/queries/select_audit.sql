@@ -1,0 +1,8 @@
+-- $1 task_id $2 principal $3 since (each NULL for any) $4 after_id $5 limit: oldest first.
+SELECT * FROM audit
+WHERE ($1::text IS NULL OR task_id = $1)
+  AND ($2::text IS NULL OR principal = $2)
+  AND ($3::bigint IS NULL OR at >= $3)
+  AND id > $4
+ORDER BY id
+LIMIT $5

@@ -1,0 +1,2 @@
+-- $1 id: one task.
+SELECT * FROM tasks WHERE id = $1

@@ -1,0 +1,122 @@
+import type { TaskState } from "../protocol/states.js";
+import type { StatusDetails, TaskErrorInfo } from "../protocol/task-status.js";
+import type { AllocationRecord, AuditEntry, TaskRecord } from "./records.js";
+import type { StoredStatus } from "./status-message.js";
+
+// The stored rows of every SQL backend: the same tables and columns, read into records the same way.
+
+/**
+ * The columns of `tasks`, in table order: task queries select `*` as arrays (which the drivers
+ * build several times faster than objects with named keys), and the SQLite store checks at
+ * start-up that each returns exactly these.
+ */
+export const TASK_COLUMNS = [
+  "submit_seq",
+  "id",
+  "submitter",
+  "message_id",
+  "type",
+  "state",
+  "priority",
+  "deadline",
+  "parameters",
+  "requirements",
+  "timeout_ms",
+  "max_attempts",
+  "attempts",
+  "progress",
+  "result",
+  "error",
+  "allocation",
+  "run_at",
+  "lease_owner",
+  "lease_expires_at",
+  "last_sequence",
+  "created_at",
+  "updated_at",
+  "started_at",
+  "finished_at",
+] as const;
+
+/** A `tasks` row in raw mode: the values of {@link TASK_COLUMNS}, in that order. */
+export type TaskRow = unknown[];
+
+export interface EventRow {
+  task_id: string;
+  reference_id: string;
+  sequence: number;
+  message_id: string;
+  status: TaskState;
+  progress: number | null;
+  details: string | null;
+  at: number;
+}
+
+export interface AuditRow {
+  id: number;
+  at: number;
+  principal: string;
+  action: string;
+  message_id: string | null;
+  task_id: string | null;
+  decision: string;
+  payload: string | null;
+}
+
+const parseOrNull = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
+
+export function taskFromRow(row: TaskRow): TaskRecord {
+  return {
+    submitSeq: row[0] as number,
+    id: row[1] as string,
+    submitter: row[2] as string,
+    messageId: row[3] as string,
+    type: row[4] as string,
+    state: row[5] as TaskState,
+    priority: row[6] as number,
+    deadline: row[7] as number | null,
+    parameters: JSON.parse(row[8] as string) as Record<string, unknown>,
+    requirements: JSON.parse(row[9] as string) as Record<string, number>,
+    timeoutMs: row[10] as number | null,
+    maxAttempts: row[11] as number,
+    attempts: row[12] as number,
+    progress: row[13] as number | null,
+    result: row[14] === null ? undefined : JSON.parse(row[14] as string),
+    error: parseOrNull<TaskErrorInfo>(row[15] as string | null),
+    allocation: parseOrNull<AllocationRecord>(row[16] as string | null),
+    runAt: row[17] as number,
+    leaseOwner: row[18] as string | null,
+    leaseExpiresAt: row[19] as number | null,
+    lastSequence: row[20] as number,
+    createdAt: row[21] as number,
+    updatedAt: row[22] as number,
+    startedAt: row[23] as number | null,
+    finishedAt: row[24] as number | null,
+  };
+}
+
+export function statusFromRow(row: EventRow): StoredStatus {
+  return {
+    taskId: row.task_id,
+    referenceId: row.reference_id,
+    sequence: row.sequence,
+    messageId: row.message_id,
+    status: row.status,
+    progress: row.progress,
+    details: parseOrNull<StatusDetails>(row.details),
+    at: row.at,
+  };
+}
+
+export function auditFromRow(row: AuditRow): AuditEntry {
+  return {
+    id: row.id,
+    at: row.at,
+    principal: row.principal,
+    action: row.action,
+    messageId: row.message_id,
+    taskId: row.task_id,
+    decision: row.decision,
+    payload: row.payload === null ? undefined : JSON.parse(row.payload),
+  };
+}
