@@ -1,6 +1,8 @@
 import { assertTransition } from "../protocol/states.js";
+import type { TaskStatus } from "../protocol/task-status.js";
 import { StaleStateError } from "./errors.js";
 import type { NewTask, TaskChange, TaskRecord } from "./records.js";
+import { toStatusMessage } from "./status-message.js";
 
 // What a store does in memory around its writes, the same for every backend: the record after
 // each of a sequence of changes (checked against the state table), and the record of a task just
@@ -75,4 +77,18 @@ export function newRecord(task: NewTask, submitSeq: number): TaskRecord {
     startedAt: null,
     finishedAt: null,
   };
+}
+
+/** A new task's acceptance, as written with it (status 1). */
+export function acceptedStatus(task: NewTask): TaskStatus {
+  return toStatusMessage({
+    taskId: task.id,
+    referenceId: task.messageId,
+    sequence: 1,
+    messageId: task.accepted.messageId,
+    status: task.state,
+    progress: task.accepted.progress ?? null,
+    details: task.accepted.details ?? null,
+    at: task.accepted.at,
+  });
 }

@@ -36,3 +36,18 @@ export class StoreInUseError extends Error {
     );
   }
 }
+
+/** The database's schema is newer than this version knows: an older process must not write to it. */
+export class StoreSchemaError extends Error {
+  override readonly name = "StoreSchemaError";
+  constructor(
+    readonly where: string,
+    readonly unknownMigrations: readonly string[],
+  ) {
+    super(
+      `the store at ${where} has a newer schema than this version of taskexec knows ` +
+        `(migrations ${unknownMigrations.join(", ")}): upgrade taskexec, or roll the schema back ` +
+        "with the newer version's `taskexec migrate down`",
+    );
+  }
+}

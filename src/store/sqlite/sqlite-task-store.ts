@@ -4,7 +4,7 @@ import type { SchedulingKey } from "../../engine/scheduling-order.js";
 import { isTerminal, type TaskState } from "../../protocol/states.js";
 import type { TaskStatus } from "../../protocol/task-status.js";
 import { ActiveUsageLedger } from "../active-usage.js";
-import { newRecord } from "../change-plan.js";
+import { acceptedStatus, newRecord } from "../change-plan.js";
 import { ChangePlanner, type PlannedChange, type WriteAnswer } from "../change-planner.js";
 import type {
   AuditEntry,
@@ -278,7 +278,7 @@ export class SqliteTaskStore implements TaskStore {
                 this.#usage.inserted(task.submitter, task.requirements, reserved[i]!, created);
                 if (created) {
                   this.#counts.add(task.submitter, task.state, 1);
-                  return { task: records[i]!, created: true, status: accepted(task) };
+                  return { task: records[i]!, created: true, status: acceptedStatus(task) };
                 }
                 // Taken already: the worker read the stored task and its newest status instead.
                 const stored = taskFromRow(results[at++] as TaskRow);
@@ -518,18 +518,4 @@ const all = <T>(items: T[]): T[] => items;
 function auditParams(r: AuditRecord): unknown[] {
   const payload = r.payload === undefined ? null : JSON.stringify(r.payload);
   return [r.at, r.principal, r.action, r.messageId, r.taskId, r.decision, payload];
-}
-
-/** A new task's acceptance, as written with it (status 1). */
-function accepted(task: NewTask): TaskStatus {
-  return toStatusMessage({
-    taskId: task.id,
-    referenceId: task.messageId,
-    sequence: 1,
-    messageId: task.accepted.messageId,
-    status: task.state,
-    progress: task.accepted.progress ?? null,
-    details: task.accepted.details ?? null,
-    at: task.accepted.at,
-  });
 }

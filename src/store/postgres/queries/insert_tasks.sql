@@ -1,7 +1,9 @@
 -- $1 submit_seq[] $2 id[] $3 submitter[] $4 message_id[] $5 type[] $6 state[] $7 priority[]
 -- $8 deadline[] $9 parameters[] $10 requirements[] $11 timeout_ms[] $12 max_attempts[]
 -- $13 created_at[] $14 status_message_id[] $15 status_progress[] $16 status_details[]
--- $17 status_at[] $18 audit_principal[] $19 audit_at[] (NULL: no audit record for that task).
+-- $17 status_at[] $18 audit_principal[] $19 audit_at[] (NULL: no audit record for that task),
+-- $20 the writing node (other processes hear of the new statuses through NOTIFY; see
+-- postgres-change-feed.ts).
 -- Inserts each task unless its (submitter, message_id) is taken, with its acceptance as status 1
 -- and, where asked, its audit record ("accepted", or "duplicate" naming the task that holds the
 -- key), all in one statement; returns the ids it created.
@@ -39,5 +41,11 @@ WITH input AS (
   WHERE audit_principal IS NOT NULL
   WINDOW twins AS (PARTITION BY input.submitter, input.message_id ORDER BY ord)
   ORDER BY ord
+), notified AS (
+  -- One notification per 150 statuses (a payload holds 8,000 bytes): "<node> ready <id>:1,…".
+  SELECT pg_notify('taskexec_status', $20::text || ' ready ' || string_agg(id || ':1', ','))
+  FROM (SELECT id, (row_number() OVER ()) / 150 AS chunk FROM inserted) c
+  GROUP BY chunk
 )
-SELECT id FROM inserted
+-- The subquery runs once, and only when a row was inserted: nothing written, nothing announced.
+SELECT id FROM inserted WHERE (SELECT count(*) FROM notified) >= 0

@@ -2,17 +2,21 @@
 -- $8 allocation[] $9 run_at[] $10 lease_owner[] $11 lease_set[] $12 lease_expires_at[]
 -- $13 last_sequence[] $14 updated_at[] $15 started_at[] $16 finished_at[], one per task; then
 -- the status rows, several per task when a sequence of changes is written at once:
--- $17 task_id[] $18 sequence[] $19 message_id[] $20 status[] $21 progress[] $22 details[] $23 at[].
--- Writes each task's new state only if it is still at expected_sequence (the compare-and-set
+-- $17 task_id[] $18 sequence[] $19 message_id[] $20 status[] $21 progress[] $22 details[] $23 at[],
+-- Then $24 expected_state[] (one per task, with expected_sequence: the guard) and $25 the writing
+-- node (other processes hear of the new statuses through NOTIFY).
+-- Writes each task's new state only if it is still at expected_sequence in expected_state (the
+-- compare-and-set
 -- every change is checked against), with its status rows; returns the ids it wrote.
 -- lease_expires_at is written only where lease_set: renew_leases moves it without a new sequence.
 WITH v AS (
   SELECT *
   FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::float8[], $6::text[], $7::text[],
               $8::text[], $9::bigint[], $10::text[], $11::bool[], $12::bigint[], $13::int[],
-              $14::bigint[], $15::bigint[], $16::bigint[])
+              $14::bigint[], $15::bigint[], $16::bigint[], $24::text[])
     AS v(id, expected_sequence, state, attempts, progress, result, error, allocation, run_at,
-         lease_owner, lease_set, lease_expires_at, last_sequence, updated_at, started_at, finished_at)
+         lease_owner, lease_set, lease_expires_at, last_sequence, updated_at, started_at, finished_at,
+         expected_state)
 ), updated AS (
   UPDATE tasks t
   SET state = v.state, attempts = v.attempts, progress = v.progress, result = v.result,
@@ -21,7 +25,7 @@ WITH v AS (
       last_sequence = v.last_sequence, updated_at = v.updated_at, started_at = v.started_at,
       finished_at = v.finished_at
   FROM v
-  WHERE t.id = v.id AND t.last_sequence = v.expected_sequence
+  WHERE t.id = v.id AND t.last_sequence = v.expected_sequence AND t.state = v.expected_state
   RETURNING t.id
 ), events AS (
   INSERT INTO task_events (task_id, sequence, message_id, status, progress, details, at)
@@ -29,5 +33,15 @@ WITH v AS (
   FROM unnest($17::text[], $18::int[], $19::text[], $20::text[], $21::float8[], $22::text[], $23::bigint[])
          AS e(task_id, sequence, message_id, status, progress, details, at)
     JOIN updated ON updated.id = e.task_id
+  RETURNING task_id, sequence, status
+), notified AS (
+  -- One notification per 150 statuses: "<node> ready|- <id>:<sequence>,…" (ready: a task became
+  -- ready to run, so other executors look for work).
+  SELECT pg_notify('taskexec_status', $25::text
+           || CASE WHEN bool_or(status = 'resource_allocation') THEN ' ready ' ELSE ' - ' END
+           || string_agg(task_id || ':' || sequence, ','))
+  FROM (SELECT task_id, sequence, status, (row_number() OVER ()) / 150 AS chunk FROM events) c
+  GROUP BY chunk
 )
-SELECT id FROM updated
+-- The subquery runs once, and only when a row was written: nothing written, nothing announced.
+SELECT id FROM updated WHERE (SELECT count(*) FROM notified) >= 0

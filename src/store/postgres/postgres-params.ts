@@ -1,0 +1,86 @@
+// The array parameters of the batched statements (insert_tasks.sql, update_tasks.sql): one array
+// per column, so that a batch of any size is one statement with a fixed text (prepared once).
+import type { PlannedChange } from "../change-planner.js";
+import type { NewTask } from "../records.js";
+import type { SubmissionAudit } from "../task-store.js";
+
+/** One task of an insert: the task, its submission number, and its audit record if asked. */
+export interface InsertRow {
+  task: NewTask;
+  submitSeq: number;
+  audit: SubmissionAudit | undefined;
+}
+
+const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
+
+/** The parameters of insert_tasks.sql but the last (the node). */
+export function insertParams(rows: readonly InsertRow[]): unknown[][] {
+  const columns: unknown[][] = Array.from({ length: 19 }, () => []);
+  for (const { task, submitSeq, audit } of rows) {
+    const values = [
+      submitSeq,
+      task.id,
+      task.submitter,
+      task.messageId,
+      task.type,
+      task.state,
+      task.priority,
+      task.deadline,
+      JSON.stringify(task.parameters),
+      JSON.stringify(task.requirements),
+      task.timeoutMs,
+      task.maxAttempts,
+      task.createdAt,
+      task.accepted.messageId,
+      task.accepted.progress ?? null,
+      json(task.accepted.details),
+      task.accepted.at,
+      audit?.principal ?? null,
+      audit?.at ?? null,
+    ];
+    for (const [i, value] of values.entries()) columns[i]!.push(value);
+  }
+  return columns;
+}
+
+/** The parameters of update_tasks.sql but the last (the node): a row per task, a status row per step, the guards. */
+export function updateParams(changes: readonly PlannedChange[]): unknown[][] {
+  const columns: unknown[][] = Array.from({ length: 24 }, () => []);
+  for (const { from, steps, changes: asked } of changes) {
+    const task = steps[steps.length - 1]!.snapshot;
+    const leaseSet = asked.some((c) => c.patch?.leaseExpiresAt !== undefined);
+    const row = [
+      task.id,
+      from.lastSequence,
+      task.state,
+      task.attempts,
+      task.progress,
+      json(task.result),
+      json(task.error ?? undefined),
+      json(task.allocation ?? undefined),
+      task.runAt,
+      task.leaseOwner,
+      leaseSet,
+      task.leaseExpiresAt,
+      task.lastSequence,
+      task.updatedAt,
+      task.startedAt,
+      task.finishedAt,
+    ];
+    for (const [i, value] of row.entries()) columns[i]!.push(value);
+    columns[23]!.push(from.state);
+    for (const { snapshot, draft } of steps) {
+      const event = [
+        task.id,
+        snapshot.lastSequence,
+        draft.messageId,
+        snapshot.state,
+        draft.progress ?? null,
+        json(draft.details),
+        draft.at,
+      ];
+      for (const [i, value] of event.entries()) columns[16 + i]!.push(value);
+    }
+  }
+  return columns;
+}

@@ -1,0 +1,409 @@
+import type pg from "pg";
+import type { SchedulingKey } from "../../engine/scheduling-order.js";
+import type { TaskStatus } from "../../protocol/task-status.js";
+import { ActiveUsageLedger } from "../active-usage.js";
+import { acceptedStatus, newRecord } from "../change-plan.js";
+import { ChangePlanner } from "../change-planner.js";
+import type {
+  AuditEntry,
+  AuditFilter,
+  AuditRecord,
+  NewTask,
+  TaskChange,
+  TaskListFilter,
+  TaskListing,
+  TaskRecord,
+} from "../records.js";
+import {
+  type AuditRow,
+  auditFromRow,
+  type EventRow,
+  statusFromRow,
+  type TaskRow,
+  taskFromRow,
+} from "../stored-rows.js";
+import { toStatusMessage } from "../status-message.js";
+import type {
+  ActiveUsage,
+  ChangeOptions,
+  ChangeOutcome,
+  IdAbbreviation,
+  InsertedOutcome,
+  InsertOptions,
+  InsertOutcome,
+  StoreCapabilities,
+  SubmissionAudit,
+  SubmissionQuota,
+  TaskStore,
+} from "../task-store.js";
+import type { InsertRow } from "./postgres-params.js";
+import { insertParams } from "./postgres-params.js";
+import type { PostgresQueries } from "./postgres-queries.js";
+import { PostgresWriteLane } from "./postgres-write-lane.js";
+import { SubmitNumbers } from "./submit-numbers.js";
+
+const NO_TIME = Number.MAX_SAFE_INTEGER;
+
+/**
+ * The TaskStore on a PostgreSQL database that any number of processes share (the shared-database
+ * and distributed modes).
+ *
+ * Writes go through a write lane (group commit: one statement per kind for a turn's writes, see
+ * PostgresWriteLane); changes are planned in memory and written guarded by the sequence they
+ * were planned from, so a change another process made first refuses the write and the change is
+ * planned again from the stored task. Counts are queries, not memory: other processes write too.
+ */
+export class PostgresTaskStore implements TaskStore {
+  readonly capabilities: StoreCapabilities = { concurrentClaims: true };
+  readonly #pool: pg.Pool;
+  readonly #q: PostgresQueries;
+  readonly #lane: PostgresWriteLane;
+  readonly #numbers: SubmitNumbers;
+  readonly #node: string;
+  /** Submissions of this process queued and not yet written: a second one with the same key is a duplicate. */
+  readonly #queuedKeys = new Set<string>();
+  readonly #planner = new ChangePlanner({
+    write: (planned, answer) => this.#lane.change(planned).then(answer),
+    // In the lane: the planner's reads of a task are answered in order with its writes.
+    read: (id) => this.#lane.read(id),
+    committed: () => {},
+  });
+
+  /** @internal use openPostgresTaskStore. */
+  constructor(pool: pg.Pool, queries: PostgresQueries, node: string) {
+    this.#pool = pool;
+    this.#q = queries;
+    this.#node = node;
+    this.#lane = new PostgresWriteLane(pool, queries, node);
+    this.#numbers = new SubmitNumbers(async (blocks) => {
+      const rows = await this.#rows<{ start: number }>("reserve_submit_numbers", [blocks]);
+      return rows.map((r) => r.start);
+    });
+  }
+
+  /** The pool, for the change feed and migrations of this store's database. */
+  get pool(): pg.Pool {
+    return this.#pool;
+  }
+
+  insertTasks(
+    tasks: readonly NewTask[],
+    audit?: SubmissionAudit,
+    options?: InsertOptions & { quota?: undefined },
+  ): Promise<InsertedOutcome[]>;
+  insertTasks(
+    tasks: readonly NewTask[],
+    audit: SubmissionAudit | undefined,
+    options: InsertOptions,
+  ): Promise<InsertOutcome[]>;
+  async insertTasks(
+    tasks: readonly NewTask[],
+    audit?: SubmissionAudit,
+    options: InsertOptions = {},
+  ): Promise<InsertOutcome[]> {
+    if (tasks.length === 0) return [];
+    if (options.quota !== undefined) return this.#insertWithinQuota(tasks, audit, options.quota, options);
+    const numbers = await this.#submitNumbers(tasks.length);
+    const rows = tasks.map((task, i): InsertRow => ({ task, submitSeq: numbers[i]!, audit }));
+    // Queued in this turn, with onQueued's changes right behind it in the same write round.
+    const keys: string[] = [];
+    const expected: TaskRecord[] = [];
+    for (const row of rows) {
+      const key = keyOf(row.task);
+      if (this.#queuedKeys.has(key)) continue;
+      this.#queuedKeys.add(key);
+      keys.push(key);
+      expected.push(newRecord(row.task, row.submitSeq));
+    }
+    const written = this.#lane.insert(rows);
+    if (expected.length > 0) options.onQueued?.(expected);
+    let created: ReadonlySet<string>;
+    try {
+      created = await written;
+    } finally {
+      for (const key of keys) this.#queuedKeys.delete(key);
+    }
+    return this.#outcomes(rows, created, this.#pool);
+  }
+
+  /**
+   * An insert held to a quota: in one transaction that holds each submitter's quota lock, reads
+   * what their unfinished tasks use, refuses the tasks that would go past it, and inserts the
+   * rest. Inserts racing for a submitter's room, from any process, take turns. `onQueued` is told
+   * of the created tasks once they are committed.
+   */
+  async #insertWithinQuota(
+    tasks: readonly NewTask[],
+    audit: SubmissionAudit | undefined,
+    quota: SubmissionQuota,
+    options: InsertOptions,
+  ): Promise<InsertOutcome[]> {
+    // Numbered before the transaction: it holds a connection, and the numbers need one too.
+    const numbers = await this.#submitNumbers(tasks.length);
+    const client = await this.#pool.connect();
+    const refused = new Map<number, InsertOutcome>();
+    let rows: InsertRow[] = [];
+    let created: ReadonlySet<string> = new Set();
+    try {
+      await client.query("BEGIN");
+      const submitters = [...new Set(tasks.map((t) => t.submitter))].sort();
+      await client.query(this.#q.lock_submitters, [submitters]);
+      const takenKeys = await client.query<{ submitter: string; message_id: string }>(
+        this.#q.select_taken_keys,
+        [tasks.map((t) => t.submitter), tasks.map((t) => t.messageId)],
+      );
+      const held = new Set(takenKeys.rows.map((r) => `${r.submitter}\u0000${r.message_id}`));
+      const ledger = await this.#usageOf(client, submitters);
+      const admitted: NewTask[] = [];
+      for (const [i, task] of tasks.entries()) {
+        const key = keyOf(task);
+        // A duplicate costs no quota: it is answered with the task that holds its key.
+        if (!held.has(key)) {
+          const refusal = ledger.reserve(task.submitter, task.requirements, quota);
+          if (refusal !== undefined) {
+            refused.set(i, { created: false, refused: { code: "quota_exceeded", message: refusal } });
+            continue;
+          }
+          held.add(key);
+        }
+        admitted.push(task);
+      }
+      if (admitted.length > 0) {
+        rows = admitted.map((task, i) => ({ task, submitSeq: numbers[i]!, audit }));
+        const result = await client.query<{ id: string }>(this.#q.insert_tasks, [
+          ...insertParams(rows),
+          this.#node,
+        ]);
+        created = new Set(result.rows.map((r) => r.id));
+      }
+      await client.query("COMMIT");
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+    const news = rows.filter((r) => created.has(r.task.id)).map((r) => newRecord(r.task, r.submitSeq));
+    if (news.length > 0) options.onQueued?.(news);
+    const outcomes = await this.#outcomes(rows, created, this.#pool);
+    let next = 0;
+    return tasks.map((_, i) => refused.get(i) ?? outcomes[next++]!);
+  }
+
+  /** Submission numbers, without waiting when enough are at hand (the insert then joins this turn's round). */
+  #submitNumbers(n: number): number[] | Promise<number[]> {
+    return this.#numbers.take(n);
+  }
+
+  /** What each task of an insert became: created, or a duplicate answered with the stored task. */
+  async #outcomes(
+    rows: readonly InsertRow[],
+    created: ReadonlySet<string>,
+    db: pg.Pool | pg.PoolClient,
+  ): Promise<InsertedOutcome[]> {
+    const duplicates = rows.filter((r) => !created.has(r.task.id)).map((r) => r.task);
+    const holders = new Map<string, { task: TaskRecord; status: TaskStatus }>();
+    if (duplicates.length > 0) {
+      const stored = await db.query<TaskRow>({
+        text: this.#q.select_tasks_by_message,
+        values: [duplicates.map((t) => t.submitter), duplicates.map((t) => t.messageId)],
+        rowMode: "array",
+      });
+      const tasks = stored.rows.map(taskFromRow);
+      const latest = await db.query<EventRow>(this.#q.select_latest_events, [tasks.map((t) => t.id)]);
+      const statuses = new Map(latest.rows.map((row) => [row.task_id, toStatusMessage(statusFromRow(row))]));
+      for (const task of tasks) holders.set(keyOf(task), { task, status: statuses.get(task.id)! });
+    }
+    return rows.map(({ task, submitSeq }): InsertedOutcome => {
+      if (created.has(task.id))
+        return { task: newRecord(task, submitSeq), created: true, status: acceptedStatus(task) };
+      const holder = holders.get(keyOf(task));
+      // Taken, then removed by retention before we read it: rare enough to be a fault.
+      if (holder === undefined)
+        throw new Error(`task ${task.id}: its message id is taken, but no task holds it`);
+      return { task: holder.task, created: false, status: holder.status };
+    });
+  }
+
+  async #usageOf(db: pg.PoolClient, submitters: readonly string[]): Promise<ActiveUsageLedger> {
+    const counts = await db.query<{ submitter: string; tasks: number }>(this.#q.active_task_counts, [
+      submitters,
+    ]);
+    const sums = await db.query<{ submitter: string; kind: string; amount: number }>(
+      this.#q.active_resource_sums,
+      [submitters],
+    );
+    const ledger = new ActiveUsageLedger();
+    for (const { submitter, tasks } of counts.rows) ledger.load(submitter, tasks, {});
+    for (const { submitter, kind, amount } of sums.rows) ledger.load(submitter, 0, { [kind]: amount });
+    return ledger;
+  }
+
+  applyChange(change: TaskChange, options: ChangeOptions = {}): Promise<ChangeOutcome> {
+    return this.#planner.apply([change], (outcomes) => outcomes[0]!, options.onCommitted);
+  }
+
+  applyChanges(changes: readonly TaskChange[]): Promise<ChangeOutcome[]> {
+    return this.#planner.apply(changes, (outcomes) => outcomes);
+  }
+
+  async getTask(id: string): Promise<TaskRecord | undefined> {
+    return (await this.#tasks("select_task", [id]))[0];
+  }
+
+  async getTaskByMessageId(submitter: string, messageId: string): Promise<TaskRecord | undefined> {
+    return (await this.#tasks("select_task_by_message", [submitter, messageId]))[0];
+  }
+
+  listTasks(filter: TaskListFilter): Promise<TaskListing[]> {
+    return this.#tasks("list_tasks", [
+      filter.submitter ?? null,
+      filter.state ?? null,
+      filter.type ?? null,
+      filter.text ?? null,
+      filter.beforeSeq ?? NO_TIME,
+      filter.limit,
+    ]);
+  }
+
+  async findTaskIds(abbreviation: IdAbbreviation, limit: number): Promise<string[]> {
+    const rows = await this.#rows<{ id: string }>("find_task_ids", [
+      abbreviation.prefix,
+      abbreviation.suffix ?? null,
+      abbreviation.submitter ?? null,
+      limit,
+    ]);
+    return rows.map((r) => r.id);
+  }
+
+  async countByState(submitter?: string): Promise<Record<string, number>> {
+    const rows = await this.#rows<{ state: string; n: number }>("count_by_state", [submitter ?? null]);
+    return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+  }
+
+  async queueDepth(): Promise<Record<string, number>> {
+    const rows = await this.#rows<{ priority: number; n: number }>("queue_depth", []);
+    return Object.fromEntries(rows.map((r) => [String(r.priority), r.n]));
+  }
+
+  async activeUsage(submitter: string): Promise<ActiveUsage> {
+    const client = await this.#pool.connect();
+    try {
+      return (await this.#usageOf(client, [submitter])).usage(submitter);
+    } finally {
+      client.release();
+    }
+  }
+
+  async getStatuses(taskId: string, afterSequence = 0): Promise<TaskStatus[]> {
+    const rows = await this.#rows<EventRow>("select_events", [taskId, afterSequence]);
+    return rows.map((row) => toStatusMessage(statusFromRow(row)));
+  }
+
+  /** Status messages by (task id, sequence), in the order asked (those that exist). */
+  async getStatusesByKey(keys: readonly (readonly [string, number])[]): Promise<TaskStatus[]> {
+    const rows = await this.#rows<EventRow>("select_events_by_key", [
+      keys.map((k) => k[0]),
+      keys.map((k) => k[1]),
+    ]);
+    return rows.map((row) => toStatusMessage(statusFromRow(row)));
+  }
+
+  fetchReady(limit: number, after?: SchedulingKey): Promise<TaskRecord[]> {
+    if (after === undefined) return this.#tasks("select_ready", [limit]);
+    return this.#tasks("select_ready_after", [
+      after.priority,
+      after.deadline ?? NO_TIME,
+      after.submitSeq,
+      limit,
+    ]);
+  }
+
+  fetchDueRetries(now: number, limit: number): Promise<TaskRecord[]> {
+    return this.#tasks("select_due_retries", [now, limit]);
+  }
+
+  fetchOverdue(now: number, limit: number): Promise<TaskRecord[]> {
+    return this.#tasks("select_overdue", [now, limit]);
+  }
+
+  fetchLostLeases(now: number, deadOwners: readonly string[], limit: number): Promise<TaskRecord[]> {
+    return this.#tasks("select_lost_leases", [now, deadOwners, limit]);
+  }
+
+  async leaseOwners(): Promise<string[]> {
+    const rows = await this.#rows<{ lease_owner: string }>("select_lease_owners", []);
+    return rows.map((r) => r.lease_owner);
+  }
+
+  async renewLeases(owner: string, taskIds: readonly string[], expiresAt: number): Promise<number> {
+    const result = await this.#pool.query({
+      name: "renew_leases",
+      text: this.#q.renew_leases,
+      values: [owner, taskIds, expiresAt],
+    });
+    return result.rowCount ?? 0;
+  }
+
+  async nextWakeAt(): Promise<number | null> {
+    const [row] = await this.#rows<{ at: number | null }>("next_wake", []);
+    return row?.at ?? null;
+  }
+
+  async appendAudit(records: readonly AuditRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const column = <T>(pick: (r: AuditRecord) => T) => records.map(pick);
+    await this.#pool.query({
+      name: "insert_audit",
+      text: this.#q.insert_audit,
+      values: [
+        column((r) => r.at),
+        column((r) => r.principal),
+        column((r) => r.action),
+        column((r) => r.messageId),
+        column((r) => r.taskId),
+        column((r) => r.decision),
+        column((r) => (r.payload === undefined ? null : JSON.stringify(r.payload))),
+      ],
+    });
+  }
+
+  async queryAudit(filter: AuditFilter): Promise<AuditEntry[]> {
+    const params = [filter.taskId ?? null, filter.principal ?? null, filter.since ?? null];
+    const rows = filter.newestFirst
+      ? await this.#rows<AuditRow>("select_audit_newest", [
+          ...params,
+          filter.beforeId ?? NO_TIME,
+          filter.limit,
+        ])
+      : await this.#rows<AuditRow>("select_audit", [...params, filter.afterId ?? 0, filter.limit]);
+    return rows.map(auditFromRow);
+  }
+
+  async deleteFinishedBefore(cutoff: number, limit: number): Promise<number> {
+    const [row] = await this.#rows<{ n: number }>("delete_finished", [cutoff, limit]);
+    await this.#pool.query({
+      name: "delete_old_audit",
+      text: this.#q.delete_old_audit,
+      values: [cutoff, limit],
+    });
+    return row?.n ?? 0;
+  }
+
+  async close(): Promise<void> {
+    await this.#lane.idle();
+    await this.#pool.end();
+  }
+
+  async #rows<R extends object>(name: keyof PostgresQueries, values: unknown[]): Promise<R[]> {
+    return (await this.#pool.query<R>({ name, text: this.#q[name], values })).rows;
+  }
+
+  async #tasks(name: keyof PostgresQueries, values: unknown[]): Promise<TaskRecord[]> {
+    const result = await this.#pool.query<TaskRow>({ name, text: this.#q[name], values, rowMode: "array" });
+    return result.rows.map(taskFromRow);
+  }
+}
+
+const keyOf = (task: Pick<NewTask, "submitter" | "messageId">): string =>
+  `${task.submitter}\u0000${task.messageId}`;
