@@ -97,16 +97,25 @@ export async function createExecutorFromCompiled(compiled: CompiledOptions, log?
   const objects = compiled.handlers.filter(isHandler);
   for (const handler of [...objects, ...(await loadHandlerModules(paths))]) registry.register(handler);
 
-  const store = await openStore(compiled.store).catch((error: unknown) => {
+  // Embedded in an application, quiet unless asked: its stdout is the application's.
+  log ??= compiled.logger ?? createLogger({ level: compiled.logging.level ?? "warn" });
+  const node = compiled.node_id ?? newNodeId();
+  const storeLog = log;
+  const store = await openStore(compiled.store, {
+    node,
+    onMigrated: ({ from, applied }) =>
+      storeLog.info(
+        { from: from ?? "empty", applied },
+        from === undefined ? "created the store's schema" : "migrated the store's schema up",
+      ),
+    onConnectionError: (error) => storeLog.warn({ err: error }, "lost a database connection; reconnecting"),
+  }).catch((error: unknown) => {
     if (error instanceof StoreConfigError) {
       const [path, ...rest] = error.message.split(": ");
       throw new ConfigError([{ path: path ?? "store.url", message: rest.join(": ") }]);
     }
     throw error;
   });
-  // Embedded in an application, quiet unless asked: its stdout is the application's.
-  log ??= compiled.logger ?? createLogger({ level: compiled.logging.level ?? "warn" });
-  const node = compiled.node_id ?? newNodeId();
   const timers = new TimerQueue(realClock);
   const resources = new ResourceManager({ node, capacity: compiled.resources, timers });
   const bus = new MemoryStatusBus((error) => log.error({ err: error }, "a status listener threw"));

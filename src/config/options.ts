@@ -44,12 +44,16 @@ export const ExecutorOptionsSchema = z.strictObject({
   node_id: z.string().min(1).max(200).optional(),
   store: z
     .strictObject({
-      /** Where state lives: `sqlite:<file>` (one process per file). @default "sqlite:data/taskexec.db" */
+      /** Where state lives: `sqlite:<file>` (one process per file) or `postgres://…` (any number of processes). @default "sqlite:data/taskexec.db" */
       url: z.string().min(1).default("sqlite:data/taskexec.db"),
       /** SQLite's durability: `full` survives power loss, `normal` a process crash. @default "full" */
       synchronous: z.enum(["full", "normal"]).default("full"),
+      /** PostgreSQL: connections this process opens at most (one more listens for the others' news). @default 10 */
+      max_connections: z.int().min(2).max(1000).default(10),
     })
     .prefault({}),
+  /** With a store other processes share: how often to look for work and due retries they made, in case news of it was lost. @default 1000 */
+  poll_ms: PositiveMs.default(1_000),
   /** Tasks running at once; as many more may wait for resources without a slot (one principal: half). @default 100 */
   max_concurrent_tasks: z.int().min(1).max(100_000).default(100),
   /** This node's capacity per resource kind. @default the machine's CPUs and memory, gpu 0 */

@@ -24,6 +24,7 @@ export class Housekeeping {
   #again = false;
   #leaseTimer: TimerHandle | undefined;
   #retentionTimer: TimerHandle | undefined;
+  #pollTimer: TimerHandle | undefined;
   #stopped = false;
 
   constructor(ctx: EngineContext, scheduler: Scheduler) {
@@ -38,11 +39,13 @@ export class Housekeeping {
     await this.sweep();
     this.#renewLeasesLater();
     this.#retainLater(0);
+    if (this.#ctx.store.capabilities.concurrentClaims) this.#pollLater();
   }
 
   stop(): void {
     this.#stopped = true;
-    for (const timer of [this.#sweepTimer, this.#leaseTimer, this.#retentionTimer]) timer?.cancel();
+    for (const timer of [this.#sweepTimer, this.#leaseTimer, this.#retentionTimer, this.#pollTimer])
+      timer?.cancel();
     this.#sweepAt = Number.POSITIVE_INFINITY;
   }
 
@@ -122,6 +125,24 @@ export class Housekeeping {
     this.#sweepTimer = this.#ctx.timers.at(at, () => {
       this.#sweepAt = Number.POSITIVE_INFINITY;
       this.#ctx.background("housekeeping", this.sweep());
+    });
+  }
+
+  /**
+   * On a store other processes write too: news of their work is a hint that can be lost (a
+   * notification sent while this process was reconnecting), so the queue and the clockwork are
+   * looked at again every `poll_ms`, with jitter so processes do not poll in step. Their retries
+   * and deadlines are this process's business too: the sweep covers them.
+   */
+  #pollLater(): void {
+    const { options, timers, clock } = this.#ctx;
+    const delay = options.poll_ms * (0.75 + Math.random() / 2);
+    this.#pollTimer = timers.at(clock.now() + delay, () => {
+      this.#scheduler.workMayBeReady();
+      this.#ctx.background(
+        "housekeeping",
+        this.sweep().finally(() => !this.#stopped && this.#pollLater()),
+      );
     });
   }
 

@@ -111,6 +111,16 @@ export class Scheduler {
     this.pump();
   }
 
+  /**
+   * Another process made tasks ready, or news of it may have been missed (shared store): the
+   * frontier can no longer claim to hold every ready task, so the next pump reads again.
+   */
+  workMayBeReady(): void {
+    if (this.#refilling) this.#missed = true;
+    this.#frontier.complete = false;
+    this.pump();
+  }
+
   /** A new task whose insert is queued, not yet committed: {@link offer}, and see {@link committed}. */
   offerQueued(task: TaskRecord): void {
     this.#uncommitted.set(task.id, task);

@@ -74,6 +74,8 @@ export class TaskExecutor {
   /** The per-principal quota every submission is held to, when `limits` sets one. */
   readonly #quota: SubmissionQuota | undefined;
   #state: ExecutorLifecycle = "created";
+  /** Ends listening to the other processes on a shared store. */
+  #stopWatching: (() => Promise<void>) | undefined;
 
   constructor(ctx: EngineContext, options: { ownsStore: boolean }) {
     this.#ctx = ctx;
@@ -117,6 +119,10 @@ export class TaskExecutor {
   async start(): Promise<void> {
     if (this.#state !== "created" && this.#state !== "stopped") return;
     this.#state = "starting";
+    this.#stopWatching = await this.#ctx.store.watchOthers?.({
+      statuses: (statuses) => this.#heardFromOthers(statuses),
+      workReady: () => this.#scheduler.workMayBeReady(),
+    });
     await this.#housekeeping.start();
     this.#state = "running";
     await this.#scheduler.start();
@@ -136,10 +142,26 @@ export class TaskExecutor {
     const left = await this.#scheduler.drain(options.graceMs ?? this.#ctx.options.shutdown_grace_ms);
     await Promise.all(left.map((id) => this.#requeueOnShutdown(id)));
     this.#housekeeping.stop();
+    await this.#stopWatching?.();
+    this.#stopWatching = undefined;
     this.#ctx.timers.clear();
     if (this.#ownsStore) await this.#ctx.store.close();
     this.#state = "stopped";
     this.#ctx.log.info({ node: this.node, requeued: left.length }, "executor stopped");
+  }
+
+  /**
+   * Statuses another process wrote (shared store): watchers here hear them too, and a task this
+   * process holds that another one ended (a cancel that came in there) stops here.
+   */
+  #heardFromOthers(statuses: readonly TaskStatus[]): void {
+    this.#ctx.bus.publish(statuses);
+    for (const status of statuses) {
+      const taskId = status.header.task_id;
+      if (taskId === null || !isTerminal(status.body.status)) continue;
+      this.#scheduler.forget(taskId);
+      if (this.#scheduler.isActive(taskId)) this.#scheduler.abort(taskId, "cancelled");
+    }
   }
 
   async #requeueOnShutdown(taskId: string): Promise<void> {
@@ -449,7 +471,10 @@ export class TaskExecutor {
     signal?: AbortSignal,
   ): AsyncGenerator<TaskStatus> {
     const task = await this.getTask(principal, taskRef);
-    yield* watchStatuses(this.#ctx.store, this.#ctx.bus, task.id, afterSequence, signal);
+    const { store, bus, options } = this.#ctx;
+    // Other processes' statuses come as hints that can be lost: read the store again now and then.
+    const reread = store.capabilities.concurrentClaims ? options.poll_ms * 5 : undefined;
+    yield* watchStatuses(store, bus, task.id, afterSequence, signal, reread);
   }
 
   /** Records decisions taken before the engine saw a message (rate limits, quotas). */

@@ -6,7 +6,9 @@ import type { StatusBus } from "../transport/status-bus.js";
 /**
  * A task's statuses after `afterSequence`, history first and then live, each exactly once and
  * in sequence order, ending after the terminal one. It subscribes before reading history, so
- * nothing published in between is missed, and it fills any gap from the store.
+ * nothing published in between is missed, and it fills any gap from the store. Where the bus
+ * may lose a status (news from other processes is a hint), `rereadMs` reads the store again
+ * after that long without news.
  */
 export async function* watchStatuses(
   store: TaskStore,
@@ -14,6 +16,7 @@ export async function* watchStatuses(
   taskId: string,
   afterSequence: number,
   signal?: AbortSignal,
+  rereadMs?: number,
 ): AsyncGenerator<TaskStatus> {
   const live: TaskStatus[] = [];
   let wake: (() => void) | undefined;
@@ -39,9 +42,19 @@ export async function* watchStatuses(
         if (isTerminal(status.body.status)) return;
       }
       if (signal?.aborted) return;
-      if (live.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      let timer: NodeJS.Timeout | undefined;
+      if (live.length === 0)
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          if (rereadMs !== undefined) timer = setTimeout(resolve, rereadMs);
+        });
+      clearTimeout(timer);
       wake = undefined;
       if (signal?.aborted) return;
+      if (live.length === 0) {
+        history = await store.getStatuses(taskId, last); // no news for rereadMs
+        continue;
+      }
       const next = live.splice(0);
       // A gap means something was published before we subscribed or out of order: read it.
       history =

@@ -1,25 +1,48 @@
 import { resolve } from "node:path";
 import type { CompiledOptions } from "../config/options.js";
 import { StoreConfigError } from "./errors.js";
+import type { MigrationProgress } from "./migration-status.js";
+import { openPostgresTaskStore } from "./postgres/open-postgres-store.js";
 import { openSqliteTaskStore } from "./sqlite/sqlite-task-store.js";
 import type { TaskStore } from "./task-store.js";
 
-/** Opens the store a `store.url` names: `sqlite:<path>` (embedded). */
+export interface OpenStoreContext {
+  /** This process's node (the name its writes go under where several processes share a store). */
+  node: string;
+  baseDir?: string;
+  /** Told of migrations the store ran by itself as it opened. */
+  onMigrated?: (progress: MigrationProgress) => void;
+  /** Told of connection errors the store recovers from (a database server restart). */
+  onConnectionError?: (error: Error) => void;
+}
+
+/**
+ * Opens the store a `store.url` names: `sqlite:<path>` (embedded, one process per file) or
+ * `postgres://…` (any number of processes on one database).
+ */
 export async function openStore(
   options: CompiledOptions["store"],
-  baseDir = process.cwd(),
+  context: OpenStoreContext,
 ): Promise<TaskStore> {
   const url = options.url;
   if (url.startsWith("sqlite:")) {
     const path = url.slice("sqlite:".length);
     if (path.length === 0)
       throw new StoreConfigError("store.url: sqlite: needs a file path, e.g. sqlite:data/taskexec.db");
-    return openSqliteTaskStore({ path: resolve(baseDir, path), synchronous: options.synchronous });
+    return openSqliteTaskStore({
+      path: resolve(context.baseDir ?? process.cwd(), path),
+      synchronous: options.synchronous,
+      onMigrated: context.onMigrated,
+    });
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
-    throw new StoreConfigError(
-      "store.url: PostgreSQL (distributed mode) is not available in this version yet",
-    );
+    return openPostgresTaskStore({
+      url,
+      node: context.node,
+      maxConnections: options.max_connections,
+      onMigrated: context.onMigrated,
+      onConnectionError: context.onConnectionError,
+    });
   }
-  throw new StoreConfigError(`store.url: unsupported store "${url}" (use sqlite:<path>)`);
+  throw new StoreConfigError(`store.url: unsupported store "${url}" (use sqlite:<path> or postgres://…)`);
 }

@@ -97,9 +97,20 @@ export interface IdAbbreviation {
   submitter?: string | undefined;
 }
 
+/** Told what other processes write to a store they share with this one. */
+export interface OtherWriters {
+  /** Statuses another process wrote, each task's in sequence order (a task's may repeat). */
+  statuses(statuses: readonly TaskStatus[]): void;
+  /** Another process made a task ready, or some news may have been missed: look for work. */
+  workReady(): void;
+}
+
 /** What a backend can do; the engine asks these instead of checking which backend it has. */
 export interface StoreCapabilities {
-  /** Several processes may claim work from this store at once (row locks with SKIP LOCKED). */
+  /**
+   * Several processes may write this store at once: their writes reach this one only through
+   * {@link TaskStore.watchOthers}, and may be missed, so the engine also looks for them by polling.
+   */
   readonly concurrentClaims: boolean;
 }
 
@@ -181,6 +192,12 @@ export interface TaskStore {
 
   /** Removes terminal tasks (and their statuses) finished before `cutoff`, and older audit records. */
   deleteFinishedBefore(cutoff: number, limit: number): Promise<number>;
+
+  /**
+   * Tells `listener` what other processes write to this store, until the returned function is
+   * called. Absent from a store no other process writes (embedded mode).
+   */
+  watchOthers?(listener: OtherWriters): Promise<() => Promise<void>>;
 
   close(): Promise<void>;
 }

@@ -43,7 +43,11 @@ export async function openPostgresTaskStore(options: PostgresStoreOptions): Prom
       const done = (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
       options.onMigrated?.({ from: applied[applied.length - 1], applied: done });
     }
-    return new PostgresTaskStore(pool, readPostgresQueries(), options.node);
+    return new PostgresTaskStore(pool, readPostgresQueries(), {
+      url: options.url,
+      node: options.node,
+      onError: options.onConnectionError,
+    });
   } catch (error) {
     await pool.end().catch(() => {});
     throw error;

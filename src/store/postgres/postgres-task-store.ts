@@ -31,11 +31,13 @@ import type {
   InsertedOutcome,
   InsertOptions,
   InsertOutcome,
+  OtherWriters,
   StoreCapabilities,
   SubmissionAudit,
   SubmissionQuota,
   TaskStore,
 } from "../task-store.js";
+import { PostgresChangeFeed } from "./postgres-change-feed.js";
 import type { InsertRow } from "./postgres-params.js";
 import { insertParams } from "./postgres-params.js";
 import type { PostgresQueries } from "./postgres-queries.js";
@@ -69,8 +71,18 @@ export class PostgresTaskStore implements TaskStore {
     committed: () => {},
   });
 
+  readonly #url: string;
+  readonly #onError: (error: Error) => void;
+
   /** @internal use openPostgresTaskStore. */
-  constructor(pool: pg.Pool, queries: PostgresQueries, node: string) {
+  constructor(
+    pool: pg.Pool,
+    queries: PostgresQueries,
+    options: { url: string; node: string; onError?: ((error: Error) => void) | undefined },
+  ) {
+    const node = options.node;
+    this.#url = options.url;
+    this.#onError = options.onError ?? (() => {});
     this.#pool = pool;
     this.#q = queries;
     this.#node = node;
@@ -388,6 +400,18 @@ export class PostgresTaskStore implements TaskStore {
       values: [cutoff, limit],
     });
     return row?.n ?? 0;
+  }
+
+  async watchOthers(listener: OtherWriters): Promise<() => Promise<void>> {
+    const feed = new PostgresChangeFeed({
+      url: this.#url,
+      node: this.#node,
+      listener,
+      read: (keys) => this.getStatusesByKey(keys),
+      onError: this.#onError,
+    });
+    await feed.start();
+    return () => feed.close();
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,16 @@
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { Kysely, type Migration, type MigrationResultSet, Migrator, SqliteDialect, sql } from "kysely";
+import {
+  Kysely,
+  type Migration,
+  type MigrationResultSet,
+  Migrator,
+  NO_MIGRATIONS,
+  SqliteDialect,
+  sql,
+} from "kysely";
+import type { MigrationStatus, MigrationTarget } from "../migration-status.js";
 import { readMigrationFiles, splitStatements } from "../sql-files.js";
 
 const MIGRATIONS_DIR = fileURLToPath(new URL("./migrations", import.meta.url));
@@ -21,22 +31,18 @@ function sqlMigrations(): Record<string, Migration> {
   return out;
 }
 
-export type MigrationDirection = "latest" | "up" | "down";
-
-export interface MigrationStatus {
-  name: string;
-  executedAt: Date | undefined;
+/** The names of the migrations this version knows, in order. */
+export function sqliteMigrationNames(): string[] {
+  return readMigrationFiles(MIGRATIONS_DIR).map((file) => file.name);
 }
 
 /** Runs migrations on a SQLite file through its own connection, closed afterwards. */
-export async function migrateSqlite(
-  path: string,
-  direction: MigrationDirection,
-): Promise<MigrationResultSet> {
+export async function migrateSqlite(path: string, target: MigrationTarget): Promise<MigrationResultSet> {
   return withMigrator(path, (migrator) => {
-    if (direction === "up") return migrator.migrateUp();
-    if (direction === "down") return migrator.migrateDown();
-    return migrator.migrateToLatest();
+    if (target === "up") return migrator.migrateUp();
+    if (target === "down") return migrator.migrateDown();
+    if (target === "latest") return migrator.migrateToLatest();
+    return migrator.migrateTo(target.to ?? NO_MIGRATIONS);
   });
 }
 
@@ -46,10 +52,29 @@ export async function sqliteMigrationStatus(path: string): Promise<MigrationStat
   );
 }
 
+/** Migrations recorded as applied in the file that this version does not know (a newer schema). */
+export async function unknownSqliteMigrations(path: string, known: readonly string[]): Promise<string[]> {
+  if (!existsSync(path)) return [];
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    const table = db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kysely_migration'")
+      .get();
+    if (table === undefined) return [];
+    const rows = db.prepare("SELECT name FROM kysely_migration ORDER BY name").all() as { name: string }[];
+    return rows.map((r) => r.name).filter((name) => !known.includes(name));
+  } finally {
+    db.close();
+  }
+}
+
 async function withMigrator<T>(path: string, use: (migrator: Migrator) => Promise<T>): Promise<T> {
   const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(path) }) });
   try {
-    const migrator = new Migrator({ db, provider: { getMigrations: async () => sqlMigrations() } });
+    const migrator = new Migrator({
+      db,
+      provider: { getMigrations: () => Promise.resolve(sqlMigrations()) },
+    });
     return await use(migrator);
   } finally {
     await db.destroy();

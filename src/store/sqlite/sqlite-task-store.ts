@@ -16,7 +16,9 @@ import type {
   TaskListing,
   TaskRecord,
 } from "../records.js";
+import type { MigrationProgress } from "../migration-status.js";
 import { readSqlFiles } from "../sql-files.js";
+import { StoreSchemaError } from "../errors.js";
 import { StateCounts } from "../state-counts.js";
 import { toStatusMessage } from "../status-message.js";
 import type {
@@ -34,7 +36,12 @@ import type {
 import { SqliteConnection } from "./sqlite-connection.js";
 import { makePrivateDatabaseFile } from "./private-files.js";
 import { lockSqliteFile, type SqliteFileLock } from "./sqlite-file-lock.js";
-import { migrateSqlite } from "./sqlite-migrator.js";
+import {
+  migrateSqlite,
+  sqliteMigrationNames,
+  sqliteMigrationStatus,
+  unknownSqliteMigrations,
+} from "./sqlite-migrator.js";
 import {
   type AuditRow,
   auditFromRow,
@@ -116,6 +123,8 @@ export interface SqliteStoreOptions {
   synchronous?: "full" | "normal";
   /** Run pending migrations on open. @default true */
   migrate?: boolean;
+  /** Told of the migrations run on open. */
+  onMigrated?: ((progress: MigrationProgress) => void) | undefined;
 }
 
 /** Opens (creating if needed) a SQLite task store, migrated to the latest schema. */
@@ -132,9 +141,17 @@ export async function openSqliteTaskStore(options: SqliteStoreOptions): Promise<
 }
 
 async function openLocked(options: SqliteStoreOptions, lock: SqliteFileLock): Promise<SqliteTaskStore> {
-  if (options.migrate !== false) {
-    const { error } = await migrateSqlite(options.path, "latest");
+  const known = sqliteMigrationNames();
+  const applied = (await sqliteMigrationStatus(options.path))
+    .filter((m) => m.executedAt !== undefined)
+    .map((m) => m.name);
+  const unknown = await unknownSqliteMigrations(options.path, known);
+  if (unknown.length > 0) throw new StoreSchemaError(options.path, unknown);
+  if (options.migrate !== false && applied.length < known.length) {
+    const { error, results } = await migrateSqlite(options.path, "latest");
     if (error) throw error instanceof Error ? error : new Error("migration failed", { cause: error });
+    const done = (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+    options.onMigrated?.({ from: applied[applied.length - 1], applied: done });
   }
   const text = readSqlFiles(QUERIES_DIR, QUERY_NAMES);
   const connection = await SqliteConnection.open({
