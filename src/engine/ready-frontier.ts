@@ -18,7 +18,14 @@ export class ReadyFrontier {
   /** True when every ready task on disk is also here. */
   complete = false;
 
-  constructor(readonly capacity: number) {}
+  /**
+   * @param onDrop told of each task the frontier lets go of for want of room (pushed out by a
+   *   better one, or read when it was full): someone must give back a claim on it.
+   */
+  constructor(
+    readonly capacity: number,
+    private readonly onDrop: (task: TaskRecord) => void = () => {},
+  ) {}
 
   get size(): number {
     return this.#items.length;
@@ -85,8 +92,10 @@ export class ReadyFrontier {
     if (!belongs) return false;
     this.#insert(task);
     if (this.#items.length > this.capacity) {
-      this.#ids.delete(this.#items.shift()!.id);
+      const dropped = this.#items.shift()!;
+      this.#ids.delete(dropped.id);
       this.complete = false;
+      this.onDrop(dropped);
     }
     return true;
   }
@@ -94,8 +103,9 @@ export class ReadyFrontier {
   /** Adds tasks read from disk (best first), skipping those already here. */
   fill(tasks: readonly TaskRecord[], complete: boolean): void {
     for (const task of tasks) {
-      if (this.#items.length >= this.capacity) break;
-      if (!this.#ids.has(task.id)) this.#insert(task);
+      if (this.#ids.has(task.id)) continue;
+      if (this.#items.length >= this.capacity) this.onDrop(task);
+      else this.#insert(task);
     }
     this.complete = complete && this.#items.length < this.capacity;
   }

@@ -37,6 +37,8 @@ type Admission =
 /** The ready frontier holds this many tasks per execution slot. */
 const FRONTIER_FACTOR = 8;
 const FRONTIER_MIN = 256;
+/** A claim lapses after this long (or lease_ms if shorter): a process that died frees its share soon. */
+const CLAIM_MS = 5_000;
 
 /**
  * Takes ready tasks in scheduling order and runs them within `max_concurrent_tasks` execution
@@ -65,6 +67,12 @@ export class Scheduler {
    * never look for that task again.
    */
   readonly #uncommitted = new Map<string, TaskRecord>();
+  /** After a failed refill: how long before the next one (doubles while they fail). */
+  #refillDelay = 0;
+  /** The store hands out claims (a shared store): the frontier is filled by claiming. */
+  readonly #claims: boolean;
+  /** Claims to give back (tasks the frontier let go of), in one write per turn. */
+  #toGiveBack: Set<string> | undefined;
   /** Active tasks in the `recording` phase (they hold a lease, not a slot). */
   #recording = 0;
   /** Active tasks in the `waiting` phase, all together and per principal (the waiting room). */
@@ -75,9 +83,13 @@ export class Scheduler {
 
   constructor(ctx: EngineContext) {
     this.#ctx = ctx;
-    this.#frontier = new ReadyFrontier(
-      Math.max(FRONTIER_MIN, ctx.options.max_concurrent_tasks * FRONTIER_FACTOR),
-    );
+    const max = ctx.options.max_concurrent_tasks;
+    // Claimed from a shared store, the frontier is this process's share of the queue: about one
+    // task per slot, so the other processes find the rest.
+    this.#claims = ctx.store.claimReady !== undefined;
+    this.#frontier = this.#claims
+      ? new ReadyFrontier(max + 1, (task) => this.#giveBack(task.id))
+      : new ReadyFrontier(Math.max(FRONTIER_MIN, max * FRONTIER_FACTOR));
     this.#waitingRoom = ctx.options.max_concurrent_tasks;
     this.#waitingPerPrincipal = Math.max(1, Math.ceil(this.#waitingRoom / 2));
   }
@@ -228,22 +240,64 @@ export class Scheduler {
     // Continue after the worst task held (the frontier is the top of the queue), so rows already
     // in memory are not read again; from the top when it is empty, skipping those in flight.
     const after = this.#frontier.worst();
-    const limit =
-      after === undefined
-        ? this.#frontier.capacity + this.#active.size
-        : this.#frontier.capacity - this.#frontier.size;
-    const read = this.#ctx.store.fetchReady(limit, after).then((rows) => {
+    const room = this.#frontier.capacity - this.#frontier.size;
+    // Claims skip what this process holds already; a read from the top does not.
+    const limit = after === undefined && !this.#claims ? room + this.#active.size : Math.max(1, room);
+    const read = this.#readReady(limit, after).then((rows) => {
       this.#frontier.fill(
         rows.filter((row) => !this.#active.has(row.id)),
         rows.length < limit && !this.#missed && !this.#unseenUncommitted(),
       );
     });
-    const refilled = read.finally(() => {
-      this.#refilling = false;
-      if (this.#frontier.size > 0 || !this.#frontier.complete) this.pump();
-    });
+    const refilled = read.then(
+      () => {
+        this.#refilling = false;
+        this.#refillDelay = 0;
+        if (this.#frontier.size > 0 || !this.#frontier.complete) this.pump();
+      },
+      (error: unknown) => {
+        // The store is away (a database restart): try again later, not in a tight loop.
+        this.#refillDelay = Math.min(Math.max(100, this.#refillDelay * 2), 5_000);
+        const { timers, clock } = this.#ctx;
+        timers.at(clock.now() + this.#refillDelay, () => {
+          this.#refilling = false;
+          this.pump();
+        });
+        throw error;
+      },
+    );
     this.#refilled = refilled.catch(() => {});
     this.#ctx.background("reading ready tasks", refilled);
+  }
+
+  /**
+   * The next ready tasks: read after the frontier's worst (this process is the only one that
+   * takes work), or claimed (other processes take work too, and claims keep us off each other's).
+   */
+  #readReady(limit: number, after: TaskRecord | undefined): Promise<TaskRecord[]> {
+    const { store, node, clock, options } = this.#ctx;
+    if (!this.#claims) return store.fetchReady(limit, after);
+    const now = clock.now();
+    return store.claimReady!(node, limit, now, now + Math.min(options.lease_ms, CLAIM_MS));
+  }
+
+  /** Gives back the claim on a task this process will not start (batched per turn). */
+  #giveBack(taskId: string): void {
+    if (this.#toGiveBack === undefined) {
+      const ids = (this.#toGiveBack = new Set());
+      setImmediate(() => {
+        this.#toGiveBack = undefined;
+        const { store, node } = this.#ctx;
+        this.#ctx.background("giving back claims", store.releaseClaims!(node, [...ids]));
+      });
+    }
+    this.#toGiveBack.add(taskId);
+  }
+
+  /** Gives back every claim of this process (it stops taking work). */
+  async releaseClaims(): Promise<void> {
+    if (!this.#claims) return;
+    await this.#ctx.store.releaseClaims!(this.#ctx.node);
   }
 
   #begin(task: TaskRecord, admission: Exclude<Admission, { kind: "held" }>): void {

@@ -3,7 +3,7 @@ import type { AnyTaskHandler, HandlerContext } from "../handlers/handler.js";
 import { checkParameters } from "../handlers/parameter-schema.js";
 import { coerceError, PermanentError, TaskexecError } from "../protocol/errors.js";
 import type { TaskErrorInfo } from "../protocol/task-status.js";
-import type { AllocationRecord, TaskRecord } from "../store/records.js";
+import type { AllocationRecord, TaskChange, TaskRecord } from "../store/records.js";
 import type { EngineContext } from "./engine-context.js";
 import { retryDelayMs } from "./retry-policy.js";
 import { completion, errorInfo, failure, progressUpdate } from "./status-changes.js";
@@ -166,7 +166,7 @@ export class TaskAttempt {
     }
     if (this.#abortReason !== undefined) return;
     const outcome = await this.#ctx.apply(
-      progressUpdate(this.#task, this.attempt, fraction, details, this.#ctx.clock.now()),
+      this.#held(progressUpdate(this.#task, this.attempt, fraction, details, this.#ctx.clock.now())),
     );
     if (outcome !== undefined && outcome.task.lastSequence > this.#task.lastSequence)
       this.#task = outcome.task;
@@ -189,13 +189,20 @@ export class TaskAttempt {
       );
       return;
     }
-    await this.#ctx.applySequence(completion(this.#task, this.attempt, result, this.#ctx.clock.now()));
+    const changes = completion(this.#task, this.attempt, result, this.#ctx.clock.now());
+    await this.#ctx.applySequence(changes.map((change) => this.#held(change)));
   }
 
   async #fail(error: TaskErrorInfo): Promise<void> {
     const now = this.#ctx.clock.now();
     const retryAt = now + retryDelayMs(this.#ctx.options.retry, this.attempt);
-    await this.#ctx.apply(failure(this.#task, "executing", this.attempt, error, now, retryAt));
+    await this.#ctx.apply(this.#held(failure(this.#task, "executing", this.attempt, error, now, retryAt)));
+  }
+
+  /** A change this attempt makes: fenced by its lease (see TaskChange.holder). */
+  #held(change: TaskChange): TaskChange {
+    change.holder = { owner: this.#ctx.node, attempt: this.attempt };
+    return change;
   }
 }
 

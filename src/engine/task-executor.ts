@@ -139,6 +139,9 @@ export class TaskExecutor {
     this.#scheduler.pause();
     // Let start transitions already queued commit, so their attempts exist and are drained too.
     await new Promise((resolve) => setImmediate(resolve));
+    await this.#scheduler.releaseClaims().catch((error: unknown) => {
+      this.#ctx.log.warn({ err: error }, "could not give back claims (they lapse by themselves)");
+    });
     const left = await this.#scheduler.drain(options.graceMs ?? this.#ctx.options.shutdown_grace_ms);
     await Promise.all(left.map((id) => this.#requeueOnShutdown(id)));
     this.#housekeeping.stop();

@@ -1,6 +1,6 @@
 import { assertTransition } from "../protocol/states.js";
 import type { TaskStatus } from "../protocol/task-status.js";
-import { StaleStateError } from "./errors.js";
+import { LeaseLostError, StaleStateError } from "./errors.js";
 import type { NewTask, TaskChange, TaskRecord } from "./records.js";
 import { toStatusMessage } from "./status-message.js";
 
@@ -30,6 +30,11 @@ export function planSteps(
     if (!change.from.includes(task.state)) {
       if (!strict) return undefined;
       throw new StaleStateError(change.taskId, change.from, task.state);
+    }
+    const holder = change.holder;
+    if (holder !== undefined && (task.leaseOwner !== holder.owner || task.attempts !== holder.attempt)) {
+      if (!strict) return undefined;
+      throw new LeaseLostError(change.taskId, change.from, task.state, holder.owner);
     }
     if (change.to !== task.state) assertTransition(task.state, change.to);
     const patch = change.patch;

@@ -2,7 +2,7 @@ import type { TaskState } from "../protocol/states.js";
 
 /** A compare-and-set change found the task in another state than expected: a lost race. */
 export class StaleStateError extends Error {
-  override readonly name = "StaleStateError";
+  override readonly name: string = "StaleStateError";
   constructor(
     readonly taskId: string,
     readonly expected: readonly TaskState[],
@@ -13,6 +13,15 @@ export class StaleStateError extends Error {
         ? `task ${taskId} does not exist`
         : `task ${taskId} is ${actual}, expected ${expected.join(" or ")}`,
     );
+  }
+}
+
+/** A change by a lease holder found the lease with another owner or attempt: it was lost. */
+export class LeaseLostError extends StaleStateError {
+  override readonly name = "LeaseLostError";
+  constructor(taskId: string, expected: readonly TaskState[], actual: TaskState, holder: string) {
+    super(taskId, expected, actual);
+    this.message = `task ${taskId}: ${holder} no longer holds its lease for this attempt`;
   }
 }
 

@@ -104,6 +104,18 @@ export interface TaskChange {
   to: TaskState;
   patch?: TaskPatch;
   status: StatusDraft;
+  /**
+   * Made by the holder of the task's lease, for one attempt: applied only while the task is still
+   * leased to `owner` for `attempt` (the fencing token). An executor whose lease expired and was
+   * given to another (or taken back by recovery) can write nothing more about the task.
+   */
+  holder?: LeaseHolder | undefined;
+}
+
+/** Who holds a task's lease, and for which attempt. */
+export interface LeaseHolder {
+  owner: string;
+  attempt: number;
 }
 
 /** A task as a list shows it: the record without its parameters and result. */

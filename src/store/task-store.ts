@@ -174,6 +174,15 @@ export interface TaskStore {
    * with `after`, only those that come after that key (a keyset page, for frontier refills).
    */
   fetchReady(limit: number, after?: SchedulingKey): Promise<TaskRecord[]>;
+  /**
+   * Claims for `owner`, until `until`, the best ready tasks (at most `limit`) that no live claim
+   * holds, best first. A claim keeps other processes' claims off a task so that they do not all
+   * race for the same ones; it is a reservation, not a start (the start is the change that
+   * counts, checked as always). Only stores with `concurrentClaims` have it.
+   */
+  claimReady?(owner: string, limit: number, now: number, until: number): Promise<TaskRecord[]>;
+  /** Gives back `owner`'s claims on tasks it has not started: these, or all of them. */
+  releaseClaims?(owner: string, taskIds?: readonly string[]): Promise<void>;
   /** `waiting` tasks with no lease whose retry time has come. */
   fetchDueRetries(now: number, limit: number): Promise<TaskRecord[]>;
   /** Queued (`resource_allocation`, `waiting`) tasks whose deadline has passed. */

@@ -1,7 +1,7 @@
 // The TaskStore port's definition: every backend runs this same suite (see *-task-store.test.ts).
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { InvalidTransitionError } from "../../src/protocol/states.js";
-import { StaleStateError } from "../../src/store/errors.js";
+import { LeaseLostError, StaleStateError } from "../../src/store/errors.js";
 import type { TaskRecord } from "../../src/store/records.js";
 import type { ChangeOutcome, TaskStore } from "../../src/store/task-store.js";
 import { draft, newTask } from "../helpers/tasks.js";
@@ -463,6 +463,90 @@ export function describeTaskStoreContract(backend: string, open: () => Promise<S
       expect(await store.fetchLostLeases(now, [], 10)).toEqual([]);
       expect((await store.getTask(b.id))!.leaseExpiresAt).toBe(now + 120_000);
       expect((await store.getTask(c.id))!.leaseExpiresAt).toBe(now + 60_000);
+    });
+
+    it("fences a lease holder's changes: once its lease went to another owner or attempt, it writes nothing", async () => {
+      const [inserted] = await store.insertTasks([newTask()]);
+      const start = (known: TaskRecord, owner: string, attempt: number) =>
+        store.applyChange({
+          taskId: known.id,
+          known,
+          from: ["resource_allocation"],
+          to: "executing",
+          patch: { attempts: attempt, leaseOwner: owner, leaseExpiresAt: Date.now() + 60_000 },
+          status: draft({ event: "execution_started", attempt }),
+        });
+      const progress = (known: TaskRecord, owner: string, attempt: number) =>
+        store.applyChange({
+          taskId: known.id,
+          known,
+          from: ["executing"],
+          to: "executing",
+          holder: { owner, attempt },
+          status: draft({ event: "progress_update" }, 0.5),
+        });
+      const first = await start(inserted!.task, "node-a", 1);
+      await progress(first.task, "node-a", 1);
+      // Recovered (node-a was lost), retried, and started again by node-b.
+      const lost = await store.applyChange({
+        taskId: first.task.id,
+        from: ["executing"],
+        to: "waiting",
+        patch: { leaseOwner: null, leaseExpiresAt: null },
+        status: draft({ event: "retry_scheduled" }),
+      });
+      const back = await store.applyChange({
+        taskId: lost.task.id,
+        known: lost.task,
+        from: ["waiting"],
+        to: "resource_allocation",
+        status: draft(),
+      });
+      const second = await start(back.task, "node-b", 2);
+      await expect(progress(first.task, "node-a", 1)).rejects.toBeInstanceOf(LeaseLostError);
+      await expect(progress(second.task, "node-b", 1)).rejects.toBeInstanceOf(StaleStateError);
+      expect((await progress(second.task, "node-b", 2)).status.header.sequence).toBe(7);
+    });
+
+    it("claims ready tasks for one owner at a time, best first; a lapsed or given-back claim is free again", async () => {
+      if (store.claimReady === undefined || store.releaseClaims === undefined) {
+        // One process takes all the work of such a store: it has nothing to claim from others.
+        expect(store.capabilities.concurrentClaims).toBe(false);
+        return;
+      }
+      expect(store.capabilities.concurrentClaims).toBe(true);
+      const now = Date.now();
+      const [low, high, mid] = [newTask({ priority: 1 }), newTask({ priority: 9 }), newTask({ priority: 5 })];
+      await store.insertTasks([low, high, mid]);
+      const a = await store.claimReady("node-a", 2, now, now + 10_000);
+      expect(a.map((t) => t.id)).toEqual([high.id, mid.id]);
+      expect(a[0]!.leaseOwner).toBe("node-a");
+      // Another owner gets what is left; nothing twice.
+      expect((await store.claimReady("node-b", 5, now, now + 10_000)).map((t) => t.id)).toEqual([low.id]);
+      expect(await store.claimReady("node-c", 5, now, now + 10_000)).toEqual([]);
+      // Given back: free again. Lapsed: free again.
+      await store.releaseClaims("node-a", [mid.id]);
+      expect((await store.claimReady("node-c", 5, now, now + 10_000)).map((t) => t.id)).toEqual([mid.id]);
+      expect((await store.claimReady("node-c", 5, now + 20_000, now + 30_000)).map((t) => t.id)).toEqual([
+        high.id,
+        mid.id,
+        low.id,
+      ]);
+      // A claim is not a lease: recovery does not see it, and a started task is never claimed.
+      expect(await store.fetchLostLeases(now + 60_000, ["node-c"], 10)).toEqual([]);
+      await store.applyChange({
+        taskId: high.id,
+        from: ["resource_allocation"],
+        to: "executing",
+        patch: { leaseOwner: "node-c", leaseExpiresAt: now + 60_000 },
+        status: draft(),
+      });
+      await store.releaseClaims("node-c");
+      expect((await store.claimReady("node-d", 5, now, now + 10_000)).map((t) => t.id)).toEqual([
+        mid.id,
+        low.id,
+      ]);
+      expect((await store.getTask(high.id))!.leaseOwner).toBe("node-c");
     });
 
     it("finds due retries and overdue queued tasks, and knows when to wake next", async () => {

@@ -13,6 +13,8 @@ const QUERY_NAMES = [
   "select_events_by_key",
   "select_ready",
   "select_ready_after",
+  "claim_ready",
+  "release_claims",
   "select_due_retries",
   "select_overdue",
   "select_lost_leases",

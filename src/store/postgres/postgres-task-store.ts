@@ -1,5 +1,5 @@
 import type pg from "pg";
-import type { SchedulingKey } from "../../engine/scheduling-order.js";
+import { compareSchedulingKeys, type SchedulingKey } from "../../engine/scheduling-order.js";
 import type { TaskStatus } from "../../protocol/task-status.js";
 import { ActiveUsageLedger } from "../active-usage.js";
 import { acceptedStatus, newRecord } from "../change-plan.js";
@@ -329,6 +329,19 @@ export class PostgresTaskStore implements TaskStore {
       after.submitSeq,
       limit,
     ]);
+  }
+
+  async claimReady(owner: string, limit: number, now: number, until: number): Promise<TaskRecord[]> {
+    const claimed = await this.#tasks("claim_ready", [owner, now, until, limit]);
+    return claimed.sort(compareSchedulingKeys);
+  }
+
+  async releaseClaims(owner: string, taskIds?: readonly string[]): Promise<void> {
+    await this.#pool.query({
+      name: "release_claims",
+      text: this.#q.release_claims,
+      values: [owner, taskIds ?? null],
+    });
   }
 
   fetchDueRetries(now: number, limit: number): Promise<TaskRecord[]> {
