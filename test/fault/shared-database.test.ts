@@ -51,13 +51,13 @@ describe.runIf(available)("several serve processes on one PostgreSQL database", 
       const { rows } = await c.query<{ state: string; n: number }>(
         "SELECT state, count(*)::int AS n FROM tasks GROUP BY state",
       );
-      return Object.fromEntries(rows.map((r) => [r.state, r.n])) as Record<string, number>;
+      return Object.fromEntries(rows.map((r) => [r.state, r.n]));
     });
 
   it("share 3,000 tasks; the one not submitted to is SIGKILLed mid-run and restarted: all complete, logs gapless, reruns only of what it held", async () => {
     const slots = "40";
     const a = await member("a", { TASKEXEC_MAX_CONCURRENT_TASKS: slots });
-    let b = await member("b", { TASKEXEC_MAX_CONCURRENT_TASKS: slots });
+    const b = await member("b", { TASKEXEC_MAX_CONCURRENT_TASKS: slots });
     const headers = await adminHeaders();
     for (let batch = 0; batch < 3; batch++) {
       const messages = Array.from({ length: 1000 }, (_, i) =>
@@ -75,7 +75,7 @@ describe.runIf(available)("several serve processes on one PostgreSQL database", 
     b.process.child.kill("SIGKILL");
     await b.process.exited;
     const atKill = runs().filter((r) => r.pid === bPid);
-    b = await member("b", { TASKEXEC_MAX_CONCURRENT_TASKS: slots });
+    await member("b", { TASKEXEC_MAX_CONCURRENT_TASKS: slots }); // restarted
     await waitFor(
       "every task to complete",
       async () => (await countStates()).completed === 3000,
