@@ -1,14 +1,17 @@
 import { configDefaults, defineConfig } from "vitest/config";
 import SummaryReporter from "./test/helpers/summary-reporter.js";
 
-// The soak (test/soak) measures the server's memory and latency under 2,000 hostile sockets: it
-// runs alone (`npm run test:soak`, TEST_SOAK=1), not beside other test files on two cores.
-const soak = process.env.TEST_SOAK === "1";
+// Tests that must run alone, one file at a time (`npm run test:soak`, TEST_SOAK=1): the soak
+// (test/soak) measures the server's memory and latency under 2,000 hostile sockets, and the
+// `*.alone.test.ts` files stop shared services (a PostgreSQL restart) that other files use.
+const alone = process.env.TEST_SOAK === "1";
+const ALONE = ["test/soak/**/*.test.ts", "test/**/*.alone.test.ts"];
 
 export default defineConfig({
   test: {
-    include: soak ? ["test/soak/**/*.test.ts"] : ["test/**/*.test.ts"],
-    exclude: soak ? configDefaults.exclude : [...configDefaults.exclude, "test/soak/**"],
+    include: alone ? ALONE : ["test/**/*.test.ts"],
+    exclude: alone ? configDefaults.exclude : [...configDefaults.exclude, ...ALONE],
+    fileParallelism: !alone,
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
