@@ -5,6 +5,7 @@ import { ConfigError } from "../config/config-error.js";
 import { TaskexecError } from "../protocol/errors.js";
 import { EXIT, UsageError } from "./cli-error.js";
 import { registerConfig } from "./commands/config-check.js";
+import { registerMigrate } from "./commands/migrate.js";
 import { registerReadCommands } from "./commands/read-commands.js";
 import { registerServe } from "./commands/serve.js";
 import { registerSubmit } from "./commands/submit.js";
@@ -30,6 +31,7 @@ registerReadCommands(program, run);
 registerTypes(program, run);
 registerToken(program, run);
 registerConfig(program, run);
+registerMigrate(program, run);
 for (const command of program.commands) command.exitOverride();
 
 try {

@@ -1,0 +1,94 @@
+import { resolve } from "node:path";
+import type { MigrationResultSet } from "kysely";
+import { StoreConfigError } from "./errors.js";
+import type { MigrationTarget } from "./migration-status.js";
+import {
+  appliedPostgresMigrations,
+  migratePostgres,
+  postgresMigrationNames,
+} from "./postgres/postgres-migrator.js";
+import { createPool, describeUrl } from "./postgres/postgres-pool.js";
+import { lockSqliteFile } from "./sqlite/sqlite-file-lock.js";
+import { migrateSqlite, sqliteMigrationNames, unknownSqliteMigrations } from "./sqlite/sqlite-migrator.js";
+import { sqliteMigrationStatus } from "./sqlite/sqlite-migrator.js";
+
+/** One migration as `migrate status` shows it. */
+export interface MigrationRow {
+  name: string;
+  /** When it was applied; undefined when it is not. */
+  appliedAt: Date | undefined;
+  /** Applied to the store but unknown to this version (the schema is newer). */
+  unknown?: boolean;
+}
+
+/** What a migration run did: the migrations applied (up) or reverted (down), in order. */
+export interface MigrationRun {
+  direction: "up" | "down";
+  done: string[];
+}
+
+/** A store's schema, for `taskexec migrate`: either backend, through one interface. */
+export interface StoreMigrations {
+  /** The store, as messages name it (no password). */
+  readonly where: string;
+  /** The migrations this version knows, in order. */
+  readonly known: readonly string[];
+  status(): Promise<MigrationRow[]>;
+  run(target: MigrationTarget): Promise<MigrationRun>;
+  close(): Promise<void>;
+}
+
+/** Opens the schema of the store a `store.url` names (a SQLite file is locked meanwhile: no serve may use it). */
+export function openStoreMigrations(url: string, baseDir = process.cwd()): StoreMigrations {
+  if (url.startsWith("sqlite:")) {
+    const path = resolve(baseDir, url.slice("sqlite:".length));
+    const lock = lockSqliteFile(path);
+    const known = sqliteMigrationNames();
+    return {
+      where: path,
+      known,
+      status: async () =>
+        withUnknown(
+          (await sqliteMigrationStatus(path)).map((m) => ({ name: m.name, appliedAt: m.executedAt })),
+          await unknownSqliteMigrations(path, known),
+        ),
+      run: async (target) => outcome(await migrateSqlite(path, target)),
+      close: () => Promise.resolve(lock.release()),
+    };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    const pool = createPool({ url, max: 2 });
+    const known = postgresMigrationNames();
+    return {
+      where: describeUrl(url),
+      known,
+      status: async () => {
+        // Kysely keeps the time as ISO text; no table yet means nothing applied.
+        const applied = await pool
+          .query<{ name: string; timestamp: string }>(
+            "SELECT name, timestamp FROM kysely_migration ORDER BY name",
+          )
+          .catch(() => ({ rows: [] as { name: string; timestamp: string }[] }));
+        const at = new Map(applied.rows.map((r) => [r.name, new Date(r.timestamp)]));
+        const unknown = (await appliedPostgresMigrations(pool)).filter((n) => !known.includes(n));
+        return withUnknown(
+          known.map((name) => ({ name, appliedAt: at.get(name) })),
+          unknown,
+        );
+      },
+      run: async (target) => outcome(await migratePostgres(pool, target)),
+      close: () => pool.end(),
+    };
+  }
+  throw new StoreConfigError(`store.url: unsupported store "${url}" (use sqlite:<path> or postgres://…)`);
+}
+
+function withUnknown(rows: MigrationRow[], unknown: readonly string[]): MigrationRow[] {
+  return [...rows, ...unknown.map((name) => ({ name, appliedAt: undefined, unknown: true }))];
+}
+
+function outcome({ error, results }: MigrationResultSet): MigrationRun {
+  if (error) throw error instanceof Error ? error : new Error("migration failed", { cause: error });
+  const done = (results ?? []).filter((r) => r.status === "Success");
+  return { direction: done[0]?.direction === "Down" ? "down" : "up", done: done.map((r) => r.migrationName) };
+}
