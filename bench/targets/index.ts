@@ -11,4 +11,5 @@ export const benchTargets: Readonly<Record<string, () => Promise<BenchTarget>>> 
   bullmq: async () => new (await import("./bullmq.js")).BullmqTarget(),
   "graphile-worker": async () => new (await import("./graphile-worker.js")).GraphileWorkerTarget(),
   "pg-boss": async () => new (await import("./pg-boss.js")).PgBossTarget(),
+  postgres: async () => new (await import("./taskexec-postgres.js")).TaskexecPostgresTarget(),
 };

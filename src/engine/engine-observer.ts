@@ -4,6 +4,12 @@ import type { TaskRecord } from "../store/records.js";
 
 /** Sees every durable change with the task it changed (metrics, tracing). Must not throw or block. */
 export interface EngineObserver {
+  /** A change this process made. */
   onStatus(task: TaskRecord, status: TaskStatus): void;
   onRejected(code: ErrorCode): void;
+  /**
+   * A status another process wrote to the store this one shares (heard, not made here: no record
+   * comes with it, and it may repeat). Per-process figures (metrics) leave these to their writer.
+   */
+  onOtherStatus?(status: TaskStatus): void;
 }

@@ -159,6 +159,16 @@ export class TaskExecutor {
    */
   #heardFromOthers(statuses: readonly TaskStatus[]): void {
     this.#ctx.bus.publish(statuses);
+    for (const observer of this.#ctx.observers) {
+      if (observer.onOtherStatus === undefined) continue;
+      for (const status of statuses) {
+        try {
+          observer.onOtherStatus(status);
+        } catch (error) {
+          this.#ctx.log.error({ err: error }, "an engine observer threw");
+        }
+      }
+    }
     for (const status of statuses) {
       const taskId = status.header.task_id;
       if (taskId === null || !isTerminal(status.body.status)) continue;

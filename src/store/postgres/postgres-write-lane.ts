@@ -5,6 +5,9 @@ import { type TaskRow, taskFromRow } from "../stored-rows.js";
 import { insertParams, type InsertRow, updateParams } from "./postgres-params.js";
 import type { PostgresQueries } from "./postgres-queries.js";
 
+/** SQLSTATE of a transaction the server aborted to break a deadlock. */
+const DEADLOCK_DETECTED = "40P01";
+
 interface InsertJob {
   rows: readonly InsertRow[];
   resolve: (created: ReadonlySet<string>) => void;
@@ -114,10 +117,20 @@ export class PostgresWriteLane {
     return round;
   }
 
+  /** Runs a statement, once more if the database broke a deadlock by aborting it (nothing was written). */
+  async #query<R extends pg.QueryResultRow>(config: pg.QueryConfig): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.#pool.query<R>(config);
+    } catch (error) {
+      if ((error as { code?: string }).code !== DEADLOCK_DETECTED) throw error;
+      return await this.#pool.query<R>(config);
+    }
+  }
+
   async #runInserts(jobs: readonly InsertJob[]): Promise<void> {
     try {
       const rows = jobs.flatMap((job) => job.rows);
-      const result = await this.#pool.query<{ id: string }>({
+      const result = await this.#query<{ id: string }>({
         name: "insert_tasks",
         text: this.#q.insert_tasks,
         values: [...insertParams(rows), this.#node],
@@ -135,7 +148,7 @@ export class PostgresWriteLane {
     try {
       const changes = jobs.flatMap((job) => (job.planned === undefined ? [] : [job.planned]));
       if (changes.length > 0) {
-        const result = await this.#pool.query<{ id: string }>({
+        const result = await this.#query<{ id: string }>({
           name: "update_tasks",
           text: this.#q.update_tasks,
           values: [...updateParams(changes), this.#node],

@@ -23,7 +23,8 @@ WITH input AS (
   SELECT submit_seq, id, submitter, message_id, type, state, priority, deadline, parameters,
          requirements, timeout_ms, max_attempts, created_at, 1, created_at, created_at
   FROM input
-  ORDER BY ord
+  -- In key order: two processes inserting overlapping keys wait on each other, never in a circle.
+  ORDER BY submitter, message_id
   ON CONFLICT (submitter, message_id) DO NOTHING
   RETURNING id
 ), events AS (

@@ -17,6 +17,9 @@ WITH v AS (
     AS v(id, expected_sequence, state, attempts, progress, result, error, allocation, run_at,
          lease_owner, lease_set, lease_expires_at, last_sequence, updated_at, started_at, finished_at,
          expected_state)
+), locked AS MATERIALIZED (
+  -- Rows are locked in id order: two processes writing overlapping batches never deadlock.
+  SELECT t.id FROM tasks t JOIN v ON v.id = t.id ORDER BY t.id FOR UPDATE OF t
 ), updated AS (
   UPDATE tasks t
   SET state = v.state, attempts = v.attempts, progress = v.progress, result = v.result,
@@ -24,7 +27,7 @@ WITH v AS (
       lease_expires_at = CASE WHEN v.lease_set THEN v.lease_expires_at ELSE t.lease_expires_at END,
       last_sequence = v.last_sequence, updated_at = v.updated_at, started_at = v.started_at,
       finished_at = v.finished_at
-  FROM v
+  FROM v JOIN locked ON locked.id = v.id
   WHERE t.id = v.id AND t.last_sequence = v.expected_sequence AND t.state = v.expected_state
   RETURNING t.id
 ), events AS (
