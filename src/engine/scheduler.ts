@@ -88,7 +88,7 @@ export class Scheduler {
     // task per slot, so the other processes find the rest.
     this.#claims = ctx.store.claimReady !== undefined;
     this.#frontier = this.#claims
-      ? new ReadyFrontier(max + 1, (task) => this.#giveBack(task.id))
+      ? new ReadyFrontier(max * 2, (task) => this.#giveBack(task.id))
       : new ReadyFrontier(Math.max(FRONTIER_MIN, max * FRONTIER_FACTOR));
     this.#waitingRoom = ctx.options.max_concurrent_tasks;
     this.#waitingPerPrincipal = Math.max(1, Math.ceil(this.#waitingRoom / 2));
@@ -198,7 +198,9 @@ export class Scheduler {
       }, this.#frontier.capacity);
       for (const { task, decision } of taken) if (decision.kind !== "held") this.#begin(task, decision);
     }
-    if (this.#running && this.#frontier.size < this.#frontier.capacity / 2) this.#refill();
+    // Claims top up as soon as there is room (one claim in flight): a claimed share is small.
+    const low = this.#claims ? this.#frontier.capacity : this.#frontier.capacity / 2;
+    if (this.#running && this.#frontier.size < low) this.#refill();
   }
 
   /** Whether a ready task can be taken now, and how; undefined leaves it queued. */
