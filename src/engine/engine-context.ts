@@ -6,7 +6,7 @@ import type { HandlerRegistry } from "../handlers/registry.js";
 import type { ResourceManager } from "../resources/resource-manager.js";
 import { StaleStateError } from "../store/errors.js";
 import type { TaskStatus } from "../protocol/task-status.js";
-import type { TaskChange, TaskRecord } from "../store/records.js";
+import type { TaskChange, TaskRecord } from "../domain/records.js";
 import type { EngineObserver } from "./engine-observer.js";
 import type { ChangeOptions, ChangeOutcome, TaskStore } from "../store/task-store.js";
 import type { StatusBus } from "../transport/status-bus.js";

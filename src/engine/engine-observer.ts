@@ -1,6 +1,6 @@
 import type { ErrorCode } from "../protocol/error-codes.js";
 import type { TaskStatus } from "../protocol/task-status.js";
-import type { TaskRecord } from "../store/records.js";
+import type { TaskRecord } from "../domain/records.js";
 
 /** Sees every durable change with the task it changed (metrics, tracing). Must not throw or block. */
 export interface EngineObserver {

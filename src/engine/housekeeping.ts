@@ -1,5 +1,5 @@
 import type { TimerHandle } from "../clock/timer-queue.js";
-import type { TaskRecord } from "../store/records.js";
+import type { TaskRecord } from "../domain/records.js";
 import type { EngineContext } from "./engine-context.js";
 import { isDeadLocalOwner } from "./node-identity.js";
 import { retryDelayMs } from "./retry-policy.js";

@@ -1,5 +1,5 @@
-import type { TaskRecord } from "../store/records.js";
-import { compareSchedulingKeys } from "./scheduling-order.js";
+import type { TaskRecord } from "../domain/records.js";
+import { compareSchedulingKeys } from "../domain/scheduling-order.js";
 
 /** What a {@link ReadyFrontier.takeEach} visitor returns to end the walk. */
 export const STOP: unique symbol = Symbol("stop");

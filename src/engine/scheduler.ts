@@ -1,6 +1,6 @@
 import { TaskexecError } from "../protocol/errors.js";
 import { AllocationCancelledError, type ResourceRequest } from "../resources/resource-manager.js";
-import type { AllocationRecord, TaskRecord } from "../store/records.js";
+import type { AllocationRecord, TaskRecord } from "../domain/records.js";
 import type { EngineContext } from "./engine-context.js";
 import { ReadyFrontier, STOP } from "./ready-frontier.js";
 import { retryDelayMs } from "./retry-policy.js";

@@ -5,7 +5,7 @@ import { ERROR_CODES, type ErrorCode } from "../protocol/error-codes.js";
 import type { ValidationIssue } from "../protocol/issues.js";
 import { TASK_STATES, type TaskState, TERMINAL_STATES } from "../protocol/states.js";
 import type { StatusDetails, TaskErrorInfo, TaskStatus } from "../protocol/task-status.js";
-import type { AllocationRecord, StatusDraft, TaskChange, TaskRecord } from "../store/records.js";
+import type { AllocationRecord, StatusDraft, TaskChange, TaskRecord } from "../domain/records.js";
 
 export const NON_TERMINAL_STATES: readonly TaskState[] = TASK_STATES.filter((s) => !TERMINAL_STATES.has(s));
 

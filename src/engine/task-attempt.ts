@@ -3,7 +3,7 @@ import type { AnyTaskHandler, HandlerContext } from "../handlers/handler.js";
 import { checkParameters } from "../handlers/parameter-schema.js";
 import { coerceError, PermanentError, TaskexecError } from "../protocol/errors.js";
 import type { TaskErrorInfo } from "../protocol/task-status.js";
-import type { AllocationRecord, TaskChange, TaskRecord } from "../store/records.js";
+import type { AllocationRecord, TaskChange, TaskRecord } from "../domain/records.js";
 import type { EngineContext } from "./engine-context.js";
 import { retryDelayMs } from "./retry-policy.js";
 import { completion, errorInfo, failure, progressUpdate } from "./status-changes.js";

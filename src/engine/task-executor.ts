@@ -10,7 +10,7 @@ import {
 import { isTerminal, type TaskState } from "../protocol/states.js";
 import type { TaskStatus } from "../protocol/task-status.js";
 import type { ResourceSnapshot } from "../resources/resource-manager.js";
-import type { AuditEntry, AuditFilter, AuditRecord, NewTask, TaskRecord } from "../store/records.js";
+import type { AuditEntry, AuditFilter, AuditRecord, NewTask, TaskRecord } from "../domain/records.js";
 import type { InsertOutcome, SubmissionQuota } from "../store/task-store.js";
 import { readIdAbbreviation } from "./task-id-abbreviation.js";
 import type { EngineContext } from "./engine-context.js";

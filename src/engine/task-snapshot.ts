@@ -1,6 +1,6 @@
 import type { TaskState } from "../protocol/states.js";
 import type { TaskErrorInfo } from "../protocol/task-status.js";
-import type { AllocationRecord, ResourceAmounts, TaskListing, TaskRecord } from "../store/records.js";
+import type { AllocationRecord, ResourceAmounts, TaskListing, TaskRecord } from "../domain/records.js";
 
 /** A task as clients see it (`GET /v1/tasks/{id}`, `client.get(id)`). Times are RFC 3339. */
 export interface TaskSnapshot {

@@ -8,7 +8,7 @@ import { Priority, Timestamp } from "../protocol/fields.js";
 import { issuesFromZod, type ValidationIssue } from "../protocol/issues.js";
 import { SubmitTaskEnvelope, SubmitTaskHeader, TaskSpecification } from "../protocol/submit-task.js";
 import { unsatisfiableIssues } from "../resources/capacity.js";
-import type { NewTask, ResourceAmounts } from "../store/records.js";
+import type { NewTask, ResourceAmounts } from "../domain/records.js";
 
 const BodyWithoutSpecification = z.object({ priority: Priority, deadline: Timestamp.optional() });
 

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { ResourceAmounts } from "../store/records.js";
+import type { ResourceAmounts } from "../domain/records.js";
 import { checkParameters, type ParameterSchema } from "./parameter-schema.js";
 
 const HANDLER = Symbol.for("taskexec.handler");

@@ -4,7 +4,7 @@ import type { TaskExecutor } from "../engine/task-executor.js";
 import type { ErrorCode } from "../protocol/error-codes.js";
 import { isTerminal, TASK_STATES } from "../protocol/states.js";
 import type { TaskStatus } from "../protocol/task-status.js";
-import type { TaskRecord } from "../store/records.js";
+import type { TaskRecord } from "../domain/records.js";
 
 const SECONDS_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900];
 

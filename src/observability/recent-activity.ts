@@ -2,7 +2,7 @@ import type { EngineObserver } from "../engine/engine-observer.js";
 import type { ErrorCode } from "../protocol/error-codes.js";
 import { isTerminal } from "../protocol/states.js";
 import type { TaskStatus } from "../protocol/task-status.js";
-import type { TaskRecord } from "../store/records.js";
+import type { TaskRecord } from "../domain/records.js";
 
 /** How far back the dashboard's charts reach. */
 export const ACTIVITY_WINDOW_S = 15 * 60;

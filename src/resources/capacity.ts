@@ -1,6 +1,6 @@
 import { availableParallelism, totalmem } from "node:os";
 import type { ValidationIssue } from "../protocol/issues.js";
-import type { ResourceAmounts } from "../store/records.js";
+import type { ResourceAmounts } from "../domain/records.js";
 
 /** This machine's capacity when config names none: its CPUs and memory, and no GPU. */
 export function machineCapacity(): ResourceAmounts {

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { TimerHandle, TimerQueue } from "../clock/timer-queue.js";
-import { compareSchedulingKeys, type SchedulingKey } from "../engine/scheduling-order.js";
+import { compareSchedulingKeys, type SchedulingKey } from "../domain/scheduling-order.js";
 import { TaskexecError } from "../protocol/errors.js";
-import type { AllocationRecord, ResourceAmounts } from "../store/records.js";
+import type { AllocationRecord, ResourceAmounts } from "../domain/records.js";
 import { EPSILON } from "./capacity.js";
 
 export interface ResourceRequest {

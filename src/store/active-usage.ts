@@ -1,4 +1,4 @@
-import type { ResourceAmounts } from "./records.js";
+import type { ResourceAmounts } from "../domain/records.js";
 import type { ActiveUsage, SubmissionQuota } from "./task-store.js";
 
 interface Usage {

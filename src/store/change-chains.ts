@@ -1,4 +1,4 @@
-import type { TaskRecord } from "./records.js";
+import type { TaskRecord } from "../domain/records.js";
 
 /** Writes of changes to one task, each planned on the one before: see {@link ChangeChains}. */
 export interface ChangeChain {

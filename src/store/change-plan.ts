@@ -1,7 +1,7 @@
 import { assertTransition } from "../protocol/states.js";
 import type { TaskStatus } from "../protocol/task-status.js";
 import { LeaseLostError, StaleStateError } from "./errors.js";
-import type { NewTask, TaskChange, TaskRecord } from "./records.js";
+import type { NewTask, TaskChange, TaskRecord } from "../domain/records.js";
 import { toStatusMessage } from "./status-message.js";
 
 // What a store does in memory around its writes, the same for every backend: the record after

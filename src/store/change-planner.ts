@@ -2,7 +2,7 @@ import { coerceError } from "../protocol/errors.js";
 import { ChangeChains } from "./change-chains.js";
 import { planSteps, type Step } from "./change-plan.js";
 import { StaleStateError } from "./errors.js";
-import type { TaskChange, TaskRecord } from "./records.js";
+import type { TaskChange, TaskRecord } from "../domain/records.js";
 import { toStatusMessage } from "./status-message.js";
 import type { ChangeOutcome } from "./task-store.js";
 

@@ -1,10 +1,16 @@
 import { resolve } from "node:path";
-import type { CompiledOptions } from "../config/options.js";
 import { StoreConfigError } from "./errors.js";
 import type { MigrationProgress } from "./migration-status.js";
 import { openPostgresTaskStore } from "./postgres/open-postgres-store.js";
 import { openSqliteTaskStore } from "./sqlite/sqlite-task-store.js";
 import type { TaskStore } from "./task-store.js";
+
+/** The `store` options (config.yaml's `store` key, compiled). */
+export interface StoreOptions {
+  url: string;
+  synchronous?: "full" | "normal";
+  max_connections?: number;
+}
 
 export interface OpenStoreContext {
   /** This process's node (the name its writes go under where several processes share a store). */
@@ -20,10 +26,7 @@ export interface OpenStoreContext {
  * Opens the store a `store.url` names: `sqlite:<path>` (embedded, one process per file) or
  * `postgres://…` (any number of processes on one database).
  */
-export async function openStore(
-  options: CompiledOptions["store"],
-  context: OpenStoreContext,
-): Promise<TaskStore> {
+export async function openStore(options: StoreOptions, context: OpenStoreContext): Promise<TaskStore> {
   const url = options.url;
   if (url.startsWith("sqlite:")) {
     const path = url.slice("sqlite:".length);

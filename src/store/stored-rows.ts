@@ -1,6 +1,6 @@
 import type { TaskState } from "../protocol/states.js";
 import type { StatusDetails, TaskErrorInfo } from "../protocol/task-status.js";
-import type { AllocationRecord, AuditEntry, TaskRecord } from "./records.js";
+import type { AllocationRecord, AuditEntry, TaskRecord } from "../domain/records.js";
 import type { StoredStatus } from "./status-message.js";
 
 // The stored rows of every SQL backend: the same tables and columns, read into records the same way.

@@ -1,4 +1,4 @@
-import type { SchedulingKey } from "../engine/scheduling-order.js";
+import type { SchedulingKey } from "../domain/scheduling-order.js";
 import type { TaskStatus } from "../protocol/task-status.js";
 import type {
   AuditEntry,
@@ -9,7 +9,7 @@ import type {
   TaskListFilter,
   TaskListing,
   TaskRecord,
-} from "./records.js";
+} from "../domain/records.js";
 
 /** Who submitted and when, for the audit records `insertTasks` writes. */
 export interface SubmissionAudit {

@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { InvalidTransitionError } from "../../src/protocol/states.js";
 import { LeaseLostError, StaleStateError } from "../../src/store/errors.js";
-import type { TaskRecord } from "../../src/store/records.js";
+import type { TaskRecord } from "../../src/domain/records.js";
 import type { ChangeOutcome, TaskStore } from "../../src/store/task-store.js";
 import { draft, newTask } from "../helpers/tasks.js";
 

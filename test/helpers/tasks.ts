@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { NewTask } from "../../src/store/records.js";
+import type { NewTask } from "../../src/domain/records.js";
 
 let counter = 0;
 

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { ACTIVITY_WINDOW_S } from "../../observability/recent-activity.js";
 import { isErrorCode } from "../../protocol/error-codes.js";
-import type { AuditEntry } from "../../store/records.js";
+import type { AuditEntry } from "../../domain/records.js";
 import { PROTOCOL_VERSION } from "../../protocol/version.js";
 import { can, seesAllTasks } from "../../security/roles.js";
 import { type ApiContext, asReader } from "../api-context.js";

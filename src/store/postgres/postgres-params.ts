@@ -1,7 +1,7 @@
 // The array parameters of the batched statements (insert_tasks.sql, update_tasks.sql): one array
 // per column, so that a batch of any size is one statement with a fixed text (prepared once).
 import type { PlannedChange } from "../change-planner.js";
-import type { NewTask } from "../records.js";
+import type { NewTask } from "../../domain/records.js";
 import type { SubmissionAudit } from "../task-store.js";
 
 /** One task of an insert: the task, its submission number, and its audit record if asked. */

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { compareSchedulingKeys, type SchedulingKey } from "../../engine/scheduling-order.js";
+import { compareSchedulingKeys, type SchedulingKey } from "../../domain/scheduling-order.js";
 import type { TaskStatus } from "../../protocol/task-status.js";
 import { ActiveUsageLedger } from "../active-usage.js";
 import { acceptedStatus, newRecord } from "../change-plan.js";
@@ -13,7 +13,7 @@ import type {
   TaskListFilter,
   TaskListing,
   TaskRecord,
-} from "../records.js";
+} from "../../domain/records.js";
 import {
   type AuditRow,
   auditFromRow,

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { PlannedChange, WriteAnswer } from "../change-planner.js";
-import type { TaskRecord } from "../records.js";
+import type { TaskRecord } from "../../domain/records.js";
 import { type TaskRow, taskFromRow } from "../stored-rows.js";
 import { insertParams, type InsertRow, updateParams } from "./postgres-params.js";
 import type { PostgresQueries } from "./postgres-queries.js";

@@ -1,4 +1,4 @@
-import type { TaskRecord } from "../records.js";
+import type { TaskRecord } from "../../domain/records.js";
 
 /**
  * Appends the parameters of `update_task.sql`, in its order: `task` as it is after the change,

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { SchedulingKey } from "../../engine/scheduling-order.js";
+import type { SchedulingKey } from "../../domain/scheduling-order.js";
 import { isTerminal, type TaskState } from "../../protocol/states.js";
 import type { TaskStatus } from "../../protocol/task-status.js";
 import { ActiveUsageLedger } from "../active-usage.js";
@@ -15,11 +15,11 @@ import type {
   TaskListFilter,
   TaskListing,
   TaskRecord,
-} from "../records.js";
+} from "../../domain/records.js";
 import type { MigrationProgress } from "../migration-status.js";
 import { readSqlFiles } from "../sql-files.js";
 import { StoreSchemaError } from "../errors.js";
-import { StateCounts } from "../state-counts.js";
+import { StateCounts } from "./state-counts.js";
 import { toStatusMessage } from "../status-message.js";
 import type {
   ActiveUsage,

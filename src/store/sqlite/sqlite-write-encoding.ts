@@ -1,7 +1,7 @@
 // The main thread's side of the write tape (see sqlite-worker-messages.ts): appends one unit of a
 // write in the layout the worker's SqliteBatchRunner reads.
 import type { Step as PlannedStep } from "../change-plan.js";
-import type { NewTask, StatusDraft, TaskChange, TaskRecord } from "../records.js";
+import type { NewTask, StatusDraft, TaskChange, TaskRecord } from "../../domain/records.js";
 import type { SubmissionAudit } from "../task-store.js";
 import { pushUpdateParams } from "./sqlite-rows.js";
 import {

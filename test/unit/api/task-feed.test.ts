@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type FeedBatch, TaskFeed } from "../../../src/api/task-feed.js";
-import type { TaskRecord } from "../../../src/store/records.js";
+import type { TaskRecord } from "../../../src/domain/records.js";
 import { newTask } from "../../helpers/tasks.js";
 
 function record(submitter: string, id: string, progress: number | null = null): TaskRecord {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ReadyFrontier, STOP } from "../../../src/engine/ready-frontier.js";
-import type { TaskRecord } from "../../../src/store/records.js";
+import type { TaskRecord } from "../../../src/domain/records.js";
 
 let seq = 0;
 const task = (id: string, priority: number, deadline: number | null = null) =>

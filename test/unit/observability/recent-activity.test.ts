@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { TaskState } from "../../../src/protocol/states.js";
 import type { StatusEvent, TaskStatus } from "../../../src/protocol/task-status.js";
-import type { TaskRecord } from "../../../src/store/records.js";
+import type { TaskRecord } from "../../../src/domain/records.js";
 import { ACTIVITY_WINDOW_S, RecentActivity } from "../../../src/observability/recent-activity.js";
 
 const T0 = 1_800_000_000_000;

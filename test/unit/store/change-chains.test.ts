@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ChangeChains } from "../../../src/store/change-chains.js";
 import { newRecord } from "../../../src/store/change-plan.js";
-import type { TaskRecord } from "../../../src/store/records.js";
+import type { TaskRecord } from "../../../src/domain/records.js";
 import { newTask } from "../../helpers/tasks.js";
 
 const at = (task: TaskRecord, lastSequence: number): TaskRecord => ({ ...task, lastSequence });

@@ -1,4 +1,4 @@
-import type { TaskState } from "../protocol/states.js";
+import type { TaskState } from "../../protocol/states.js";
 
 /**
  * Tasks per submitter and state, kept in memory by a store that is the only writer of its
