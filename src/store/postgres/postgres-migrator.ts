@@ -1,30 +1,14 @@
 import { fileURLToPath } from "node:url";
-import { Kysely, type Migration, Migrator, NO_MIGRATIONS, PostgresDialect, sql } from "kysely";
+import { Kysely, Migrator, PostgresDialect } from "kysely";
 import type pg from "pg";
 import type { MigrationStatus, MigrationTarget } from "../migration-status.js";
-import { readMigrationFiles, splitStatements } from "../sql-files.js";
+import { migrateTo, sqlMigrationNames, sqlMigrations } from "../sql-migrations.js";
 
 const MIGRATIONS_DIR = fileURLToPath(new URL("./migrations", import.meta.url));
 
-/** The SQL migration files, as Kysely migrations (Kysely's Migrator records and locks them). */
-function sqlMigrations(): Record<string, Migration> {
-  const out: Record<string, Migration> = {};
-  for (const file of readMigrationFiles(MIGRATIONS_DIR)) {
-    out[file.name] = {
-      up: async (db) => {
-        for (const statement of splitStatements(file.up)) await sql.raw(statement).execute(db);
-      },
-      down: async (db) => {
-        for (const statement of splitStatements(file.down)) await sql.raw(statement).execute(db);
-      },
-    };
-  }
-  return out;
-}
-
 /** The names of the migrations this version knows, in order. */
 export function postgresMigrationNames(): string[] {
-  return readMigrationFiles(MIGRATIONS_DIR).map((file) => file.name);
+  return sqlMigrationNames(MIGRATIONS_DIR);
 }
 
 /**
@@ -32,12 +16,7 @@ export function postgresMigrationNames(): string[] {
  * runs in a transaction under Kysely's migration lock, so processes starting together migrate once.
  */
 export async function migratePostgres(pool: pg.Pool, target: MigrationTarget) {
-  return withMigrator(pool, (migrator) => {
-    if (target === "up") return migrator.migrateUp();
-    if (target === "down") return migrator.migrateDown();
-    if (target === "latest") return migrator.migrateToLatest();
-    return migrator.migrateTo(target.to ?? NO_MIGRATIONS);
-  });
+  return withMigrator(pool, (migrator) => migrateTo(migrator, target));
 }
 
 export async function postgresMigrationStatus(pool: pg.Pool): Promise<MigrationStatus[]> {
@@ -61,7 +40,7 @@ async function withMigrator<T>(pool: pg.Pool, use: (migrator: Migrator) => Promi
   try {
     const migrator = new Migrator({
       db,
-      provider: { getMigrations: () => Promise.resolve(sqlMigrations()) },
+      provider: { getMigrations: () => Promise.resolve(sqlMigrations(MIGRATIONS_DIR)) },
     });
     return await use(migrator);
   } finally {

@@ -80,7 +80,8 @@ export class PostgresTaskStore implements TaskStore {
     queries: PostgresQueries,
     options: { url: string; node: string; onError?: ((error: Error) => void) | undefined },
   ) {
-    const node = options.node;
+    // The node names its notifications, whose payload is space-separated (see readNotice).
+    const node = options.node.replace(/\s/g, "_");
     this.#url = options.url;
     this.#onError = options.onError ?? (() => {});
     this.#pool = pool;

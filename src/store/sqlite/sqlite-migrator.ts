@@ -1,49 +1,20 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import {
-  Kysely,
-  type Migration,
-  type MigrationResultSet,
-  Migrator,
-  NO_MIGRATIONS,
-  SqliteDialect,
-  sql,
-} from "kysely";
+import { Kysely, type MigrationResultSet, Migrator, SqliteDialect } from "kysely";
 import type { MigrationStatus, MigrationTarget } from "../migration-status.js";
-import { readMigrationFiles, splitStatements } from "../sql-files.js";
+import { migrateTo, sqlMigrationNames, sqlMigrations } from "../sql-migrations.js";
 
 const MIGRATIONS_DIR = fileURLToPath(new URL("./migrations", import.meta.url));
 
-/** The SQL migration files, as Kysely migrations (Kysely's Migrator records and locks them). */
-function sqlMigrations(): Record<string, Migration> {
-  const out: Record<string, Migration> = {};
-  for (const file of readMigrationFiles(MIGRATIONS_DIR)) {
-    out[file.name] = {
-      up: async (db) => {
-        for (const statement of splitStatements(file.up)) await sql.raw(statement).execute(db);
-      },
-      down: async (db) => {
-        for (const statement of splitStatements(file.down)) await sql.raw(statement).execute(db);
-      },
-    };
-  }
-  return out;
-}
-
 /** The names of the migrations this version knows, in order. */
 export function sqliteMigrationNames(): string[] {
-  return readMigrationFiles(MIGRATIONS_DIR).map((file) => file.name);
+  return sqlMigrationNames(MIGRATIONS_DIR);
 }
 
 /** Runs migrations on a SQLite file through its own connection, closed afterwards. */
 export async function migrateSqlite(path: string, target: MigrationTarget): Promise<MigrationResultSet> {
-  return withMigrator(path, (migrator) => {
-    if (target === "up") return migrator.migrateUp();
-    if (target === "down") return migrator.migrateDown();
-    if (target === "latest") return migrator.migrateToLatest();
-    return migrator.migrateTo(target.to ?? NO_MIGRATIONS);
-  });
+  return withMigrator(path, (migrator) => migrateTo(migrator, target));
 }
 
 export async function sqliteMigrationStatus(path: string): Promise<MigrationStatus[]> {
@@ -73,7 +44,7 @@ async function withMigrator<T>(path: string, use: (migrator: Migrator) => Promis
   try {
     const migrator = new Migrator({
       db,
-      provider: { getMigrations: () => Promise.resolve(sqlMigrations()) },
+      provider: { getMigrations: () => Promise.resolve(sqlMigrations(MIGRATIONS_DIR)) },
     });
     return await use(migrator);
   } finally {
