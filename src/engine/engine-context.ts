@@ -38,7 +38,7 @@ export class EngineContext {
   async apply(change: TaskChange, options?: ChangeOptions): Promise<ChangeOutcome | undefined> {
     try {
       const outcome = await this.store.applyChange(change, options);
-      this.bus.publish([outcome.status]);
+      this.announce([outcome.status]);
       this.observe(outcome.task, outcome.status);
       const task = outcome.task;
       if (task.state === "waiting" && task.leaseOwner === null) this.wake(task.runAt);
@@ -47,6 +47,16 @@ export class EngineContext {
       if (error instanceof StaleStateError) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * Publishes durable statuses on the bus without waiting for it: they are in the store already,
+   * and a watcher that misses one reads it there. A bus that fails is logged.
+   */
+  announce(statuses: readonly TaskStatus[]): void {
+    this.bus
+      .publish(statuses)
+      .catch((error: unknown) => this.log.error({ err: error }, "publishing statuses failed"));
   }
 
   /** Tells the observers about a durable change; an observer that throws is logged, not fatal. */
@@ -72,7 +82,7 @@ export class EngineContext {
       if (error instanceof StaleStateError) return undefined;
       throw error;
     }
-    this.bus.publish(outcomes.map((o) => o.status));
+    this.announce(outcomes.map((o) => o.status));
     for (const outcome of outcomes) this.observe(outcome.task, outcome.status);
     const task = outcomes[outcomes.length - 1]?.task;
     if (task?.state === "waiting" && task.leaseOwner === null) this.wake(task.runAt);

@@ -158,7 +158,7 @@ export class TaskExecutor {
    * process holds that another one ended (a cancel that came in there) stops here.
    */
   #heardFromOthers(statuses: readonly TaskStatus[]): void {
-    this.#ctx.bus.publish(statuses);
+    this.#ctx.announce(statuses);
     for (const observer of this.#ctx.observers) {
       if (observer.onOtherStatus === undefined) continue;
       for (const status of statuses) {
@@ -311,7 +311,7 @@ export class TaskExecutor {
     }
     this.#scheduler.committed(results.flatMap((r) => (r.created ? [r.task.id] : [])));
     const created = results.flatMap((r) => (r.created ? [r] : []));
-    ctx.bus.publish(created.map((r) => r.status));
+    ctx.announce(created.map((r) => r.status));
     for (const { task, status } of created) ctx.observe(task, status);
     // Only now: awaiting first would let the starts announce themselves before their acceptance.
     await refusalsAudited;

@@ -20,7 +20,7 @@ export async function* watchStatuses(
 ): AsyncGenerator<TaskStatus> {
   const live: TaskStatus[] = [];
   let wake: (() => void) | undefined;
-  const unsubscribe = bus.subscribe(taskId, (status) => {
+  const unsubscribe = await bus.subscribe(taskId, (status) => {
     live.push(status);
     wake?.();
   });

@@ -1,4 +1,11 @@
-import { type Kysely, type Migration, type MigrationResultSet, type Migrator, NO_MIGRATIONS, sql } from "kysely";
+import {
+  type Kysely,
+  type Migration,
+  type MigrationResultSet,
+  type Migrator,
+  NO_MIGRATIONS,
+  sql,
+} from "kysely";
 import type { MigrationTarget } from "./migration-status.js";
 import { readMigrationFiles, splitStatements } from "./sql-files.js";
 

@@ -2,13 +2,24 @@ import type { TaskStatus } from "../protocol/task-status.js";
 
 export type StatusListener = (status: TaskStatus) => void;
 
+/** Ends a subscription. */
+export type Unsubscribe = () => void;
+
 /**
  * The status side of the Transport port: fans `task_status` messages out to whoever watches.
- * Messages are published only after they are durable, in per-task sequence order. Embedded
- * mode delivers in process; distributed mode will publish to the `taskexec.status` exchange.
+ * Messages are published only after they are durable, in per-task sequence order. Embedded mode
+ * delivers in process (and, on a shared PostgreSQL store, what the other processes wrote, as
+ * their change feed hears it); distributed mode will publish to the `taskexec.status` exchange.
+ *
+ * Both sides are asynchronous, as a broker's are: `publish` resolves once the bus holds the
+ * messages (a broker: once it confirmed them), and a subscription resolves once it listens, so
+ * that "subscribe, then read history" misses nothing (see watchStatuses).
+ * `test/contract/status-bus.contract.ts` is the definition of this port.
  */
 export interface StatusBus {
-  publish(statuses: readonly TaskStatus[]): void;
-  /** Listens to one task's statuses, or to every task's with `"*"`. Returns the unsubscribe. */
-  subscribe(taskId: string, listener: StatusListener): () => void;
+  publish(statuses: readonly TaskStatus[]): Promise<void>;
+  /** Listens to one task's statuses; resolves, once listening, to the unsubscribe. */
+  subscribe(taskId: string, listener: StatusListener): Promise<Unsubscribe>;
+  /** Listens to every task's statuses. */
+  subscribeAll(listener: StatusListener): Promise<Unsubscribe>;
 }

@@ -1,7 +1,13 @@
 import type { TaskStatus } from "../../protocol/task-status.js";
-import type { StatusBus, StatusListener } from "../status-bus.js";
+import type { StatusBus, StatusListener, Unsubscribe } from "../status-bus.js";
 
-/** The in-process StatusBus of embedded mode. A listener that throws never stops the others. */
+/** Settled once, shared: publishing in process allocates no promise per message. */
+const DONE = Promise.resolve();
+
+/**
+ * The in-process StatusBus: a listener hears each status during `publish`, and a listener that
+ * throws never stops the others.
+ */
 export class MemoryStatusBus implements StatusBus {
   readonly #byTask = new Map<string, Set<StatusListener>>();
   readonly #all = new Set<StatusListener>();
@@ -11,30 +17,35 @@ export class MemoryStatusBus implements StatusBus {
     this.#onListenerError = onListenerError;
   }
 
-  publish(statuses: readonly TaskStatus[]): void {
+  publish(statuses: readonly TaskStatus[]): Promise<void> {
     for (const status of statuses) {
       const taskId = status.header.task_id;
       const listeners = taskId === null ? undefined : this.#byTask.get(taskId);
       if (listeners) for (const listener of listeners) this.#call(listener, status);
       for (const listener of this.#all) this.#call(listener, status);
     }
+    return DONE;
   }
 
-  subscribe(taskId: string, listener: StatusListener): () => void {
-    if (taskId === "*") {
-      this.#all.add(listener);
-      return () => this.#all.delete(listener);
-    }
+  subscribe(taskId: string, listener: StatusListener): Promise<Unsubscribe> {
     let set = this.#byTask.get(taskId);
     if (set === undefined) {
       set = new Set();
       this.#byTask.set(taskId, set);
     }
-    set.add(listener);
-    return () => {
-      set.delete(listener);
-      if (set.size === 0) this.#byTask.delete(taskId);
-    };
+    const listeners = set;
+    listeners.add(listener);
+    return Promise.resolve(() => {
+      listeners.delete(listener);
+      if (listeners.size === 0 && this.#byTask.get(taskId) === listeners) this.#byTask.delete(taskId);
+    });
+  }
+
+  subscribeAll(listener: StatusListener): Promise<Unsubscribe> {
+    this.#all.add(listener);
+    return Promise.resolve(() => {
+      this.#all.delete(listener);
+    });
   }
 
   #call(listener: StatusListener, status: TaskStatus): void {

@@ -1,0 +1,68 @@
+// "Subscribe, then read history, each status exactly once": watchStatuses over the in-process bus
+// and a real SQLite store, with statuses published late, twice, or not at all.
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { watchStatuses } from "../../../src/engine/watch-statuses.js";
+import type { TaskStatus } from "../../../src/protocol/task-status.js";
+import { openSqliteTaskStore, type SqliteTaskStore } from "../../../src/store/sqlite/sqlite-task-store.js";
+import { MemoryStatusBus } from "../../../src/transport/memory/memory-status-bus.js";
+import { draft, newTask } from "../../helpers/tasks.js";
+import { tempDir } from "../../helpers/temp.js";
+
+describe("watchStatuses", () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let store: SqliteTaskStore;
+  beforeEach(async () => {
+    tmp = tempDir();
+    store = await openSqliteTaskStore({ path: join(tmp.dir, "w.db") });
+  });
+  afterEach(async () => {
+    await store.close();
+    tmp.remove();
+  });
+
+  const change = (taskId: string, from: "resource_allocation" | "executing", to: "executing" | "cancelled") =>
+    store.applyChange({
+      taskId,
+      from: [from],
+      to,
+      status: draft({ event: to === "executing" ? "progress_update" : "task_cancelled" }),
+    });
+
+  it("gives history then live statuses, each once and in order, whatever the bus repeats or loses", async () => {
+    const bus = new MemoryStatusBus();
+    const [inserted] = await store.insertTasks([newTask()]);
+    const id = inserted!.task.id;
+    const second = await change(id, "resource_allocation", "executing");
+    const seen: number[] = [];
+    const watching = (async () => {
+      for await (const s of watchStatuses(store, bus, id, 0)) seen.push(s.header.sequence);
+    })();
+    await new Promise((r) => setTimeout(r, 20));
+    // Published again although it is history: not given twice.
+    await bus.publish([second.status]);
+    const third = await change(id, "executing", "executing");
+    const fourth = await change(id, "executing", "executing");
+    // The bus lost the third and repeats the fourth: the gap is read from the store.
+    await bus.publish([fourth.status, fourth.status]);
+    const last = await change(id, "executing", "cancelled");
+    await bus.publish([last.status]);
+    await watching;
+    expect(seen).toEqual([1, 2, 3, 4, 5]);
+    expect(third.status.header.sequence).toBe(3);
+  });
+
+  it("with rereadMs, ends even when the bus never says a word (news lost on a shared store)", async () => {
+    const bus = new MemoryStatusBus();
+    const [inserted] = await store.insertTasks([newTask()]);
+    const id = inserted!.task.id;
+    const seen: TaskStatus[] = [];
+    const watching = (async () => {
+      for await (const s of watchStatuses(store, bus, id, 0, undefined, 50)) seen.push(s);
+    })();
+    await change(id, "resource_allocation", "executing");
+    await change(id, "executing", "cancelled");
+    await watching;
+    expect(seen.map((s) => s.body.status)).toEqual(["resource_allocation", "executing", "cancelled"]);
+  });
+});
