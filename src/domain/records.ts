@@ -159,3 +159,18 @@ export interface AuditFilter {
   newestFirst?: boolean | undefined;
   beforeId?: number | undefined;
 }
+
+/** A node's resources: capacity, what is allocated and free, and its tasks running and waiting. */
+export interface NodeResources {
+  node: string;
+  capacity: ResourceAmounts;
+  allocated: ResourceAmounts;
+  free: ResourceAmounts;
+  running: number;
+  waiting: number;
+}
+
+/** A node's resources as it last recorded them (its heartbeat), where several share a store. */
+export interface NodeRecord extends NodeResources {
+  heartbeatAt: number;
+}

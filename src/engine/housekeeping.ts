@@ -25,6 +25,7 @@ export class Housekeeping {
   #leaseTimer: TimerHandle | undefined;
   #retentionTimer: TimerHandle | undefined;
   #pollTimer: TimerHandle | undefined;
+  #heartbeatTimer: TimerHandle | undefined;
   #stopped = false;
 
   constructor(ctx: EngineContext, scheduler: Scheduler) {
@@ -40,11 +41,32 @@ export class Housekeeping {
     this.#renewLeasesLater();
     this.#retainLater(0);
     if (this.#ctx.store.capabilities.concurrentClaims) this.#pollLater();
+    if (this.#ctx.store.recordNode !== undefined) await this.#heartbeat();
+  }
+
+  /** Records this node's resources for the other processes' views, every `heartbeat_ms`. */
+  async #heartbeat(): Promise<void> {
+    const { store, node, resources, clock, timers, options } = this.#ctx;
+    try {
+      await store.recordNode!(node, resources.snapshot(), clock.now());
+    } catch (error) {
+      this.#ctx.log.warn({ err: error }, "could not record this node's heartbeat");
+    }
+    if (this.#stopped) return;
+    this.#heartbeatTimer = timers.at(clock.now() + options.heartbeat_ms, () => {
+      this.#ctx.background("heartbeat", this.#heartbeat());
+    });
   }
 
   stop(): void {
     this.#stopped = true;
-    for (const timer of [this.#sweepTimer, this.#leaseTimer, this.#retentionTimer, this.#pollTimer])
+    for (const timer of [
+      this.#sweepTimer,
+      this.#leaseTimer,
+      this.#retentionTimer,
+      this.#pollTimer,
+      this.#heartbeatTimer,
+    ])
       timer?.cancel();
     this.#sweepAt = Number.POSITIVE_INFINITY;
   }

@@ -56,6 +56,13 @@ export interface ListOptions {
   maxBytes?: number | undefined;
 }
 
+/** A node of the cluster as `nodes()` lists it. */
+export interface ClusterNode {
+  resources: ResourceSnapshot;
+  heartbeatAt: number;
+  alive: boolean;
+}
+
 export interface TaskListPage {
   tasks: TaskSummary[];
   nextCursor: string | null;
@@ -145,6 +152,7 @@ export class TaskExecutor {
     const left = await this.#scheduler.drain(options.graceMs ?? this.#ctx.options.shutdown_grace_ms);
     await Promise.all(left.map((id) => this.#requeueOnShutdown(id)));
     this.#housekeeping.stop();
+    await this.#ctx.store.recordNode?.(this.node, undefined, this.#ctx.clock.now()).catch(() => {});
     await this.#stopWatching?.();
     this.#stopWatching = undefined;
     this.#ctx.timers.clear();
@@ -527,5 +535,27 @@ export class TaskExecutor {
 
   resources(): ResourceSnapshot[] {
     return [this.#ctx.resources.snapshot()];
+  }
+
+  /**
+   * Every node of the cluster with its resources and last heartbeat: this one as it is now, and,
+   * where processes share the store, the others as they last recorded themselves (dead after
+   * three missed heartbeats).
+   */
+  async nodes(): Promise<ClusterNode[]> {
+    const { store, clock, options } = this.#ctx;
+    const now = clock.now();
+    const here: ClusterNode = { resources: this.#ctx.resources.snapshot(), heartbeatAt: now, alive: true };
+    if (store.listNodes === undefined) return [here];
+    const others = (await store.listNodes()).filter((n) => n.node !== this.node);
+    const alive = (at: number) => at >= now - 3 * options.heartbeat_ms;
+    return [
+      here,
+      ...others.map(({ heartbeatAt, ...resources }) => ({
+        resources,
+        heartbeatAt,
+        alive: alive(heartbeatAt),
+      })),
+    ];
   }
 }

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { TimerHandle, TimerQueue } from "../clock/timer-queue.js";
 import { compareSchedulingKeys, type SchedulingKey } from "../domain/scheduling-order.js";
 import { TaskexecError } from "../protocol/errors.js";
-import type { AllocationRecord, ResourceAmounts } from "../domain/records.js";
+import type { AllocationRecord, NodeResources, ResourceAmounts } from "../domain/records.js";
 import { EPSILON } from "./capacity.js";
 
 export interface ResourceRequest {
@@ -12,14 +12,8 @@ export interface ResourceRequest {
 }
 
 /** A usage snapshot, for metrics, `/v1/resources` and the cluster view. */
-export interface ResourceSnapshot {
-  node: string;
-  capacity: ResourceAmounts;
-  allocated: ResourceAmounts;
-  free: ResourceAmounts;
-  running: number;
-  waiting: number;
-}
+/** This node's resources now (the domain's NodeResources). */
+export type ResourceSnapshot = NodeResources;
 
 /** Why a wait ended without a grant. */
 export class AllocationCancelledError extends Error {

@@ -5,6 +5,8 @@ import type {
   AuditFilter,
   AuditRecord,
   NewTask,
+  NodeRecord,
+  NodeResources,
   TaskChange,
   TaskListFilter,
   TaskListing,
@@ -201,6 +203,15 @@ export interface TaskStore {
 
   /** Removes terminal tasks (and their statuses) finished before `cutoff`, and older audit records. */
   deleteFinishedBefore(cutoff: number, limit: number): Promise<number>;
+
+  /**
+   * Records this node's resources as of `at` (its heartbeat), so that every process sharing the
+   * store can list the whole cluster; nodes silent for a day are forgotten. With `undefined`, the
+   * node stopped and is removed. Only stores with `concurrentClaims` have it.
+   */
+  recordNode?(node: string, resources: NodeResources | undefined, at: number): Promise<void>;
+  /** Every node's last recorded resources and heartbeat. */
+  listNodes?(): Promise<NodeRecord[]>;
 
   /**
    * Tells `listener` what other processes write to this store, until the returned function is

@@ -99,6 +99,31 @@ describe.runIf(available)("several serve processes on one PostgreSQL database", 
     expect(atKill.length).toBeGreaterThanOrEqual(200);
   }, 180_000);
 
+  it("list every node in /v1/resources of any of them; a killed one goes dead after three missed heartbeats", async () => {
+    const beat = { TASKEXEC_HEARTBEAT_MS: "200" };
+    const [a, b] = await Promise.all([member("a", beat), member("b", beat)]);
+    const headers = await adminHeaders();
+    const nodes = async (m: Member) =>
+      (
+        (await (await fetch(`${m.url}/v1/resources`, { headers })).json()) as {
+          nodes: { node: string; alive: boolean; capacity: Record<string, number> }[];
+        }
+      ).nodes;
+    const bPid = String(b.process.child.pid);
+    await waitFor("a to list b", async () =>
+      (await nodes(a)).some((n) => n.node.includes(`:${bPid}:`) && n.alive),
+    );
+    const fromB = await nodes(b);
+    expect(fromB).toHaveLength(2);
+    expect(fromB.every((n) => n.alive && typeof n.capacity.cpu === "number")).toBe(true);
+    b.process.child.kill("SIGKILL");
+    await b.process.exited;
+    await waitFor("a to call b dead", async () =>
+      (await nodes(a)).some((n) => n.node.includes(`:${bPid}:`) && !n.alive),
+    );
+    expect((await nodes(a)).filter((n) => n.alive)).toHaveLength(1);
+  }, 60_000);
+
   it("create one task for concurrent submits of the same message_id to both processes", async () => {
     const [a, b] = await Promise.all([member("a"), member("b")]);
     const headers = await adminHeaders();

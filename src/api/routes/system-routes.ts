@@ -81,12 +81,22 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (request) => {
       const reader = asReader(await ctx.auth.authenticate(request, "monitor_task"));
-      const now = new Date().toISOString();
-      const nodes = ctx.executor.resources().map((n) => ({ ...n, last_heartbeat: now, alive: true }));
+      const nodes = (await ctx.executor.nodes()).map((n) => ({
+        ...n.resources,
+        last_heartbeat: new Date(n.heartbeatAt).toISOString(),
+        alive: n.alive,
+      }));
       if (reader.admin) return { nodes };
       // A submitter sees the nodes' capacity, but of the tasks on them only its own.
       const own = await ctx.executor.countTasks(reader);
-      return { nodes: nodes.map((n) => ({ ...n, running: own.executing ?? 0, waiting: own.waiting ?? 0 })) };
+      // (Its counts are the cluster's: they are shown once, on the first node.)
+      return {
+        nodes: nodes.map((n, i) => ({
+          ...n,
+          running: i === 0 ? (own.executing ?? 0) : 0,
+          waiting: i === 0 ? (own.waiting ?? 0) : 0,
+        })),
+      };
     },
   );
 

@@ -35,6 +35,9 @@ const QUERY_NAMES = [
   "delete_finished",
   "delete_old_audit",
   "reserve_submit_numbers",
+  "record_node",
+  "select_nodes",
+  "delete_node",
 ] as const;
 
 export type PostgresQueries = Record<(typeof QUERY_NAMES)[number], string>;

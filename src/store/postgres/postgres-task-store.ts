@@ -9,6 +9,8 @@ import type {
   AuditFilter,
   AuditRecord,
   NewTask,
+  NodeRecord,
+  NodeResources,
   TaskChange,
   TaskListFilter,
   TaskListing,
@@ -45,6 +47,7 @@ import { PostgresWriteLane } from "./postgres-write-lane.js";
 import { SubmitNumbers } from "./submit-numbers.js";
 
 const NO_TIME = Number.MAX_SAFE_INTEGER;
+const DAY_MS = 86_400_000;
 
 /**
  * The TaskStore on a PostgreSQL database that any number of processes share (the shared-database
@@ -414,6 +417,30 @@ export class PostgresTaskStore implements TaskStore {
       values: [cutoff, limit],
     });
     return row?.n ?? 0;
+  }
+
+  async recordNode(node: string, resources: NodeResources | undefined, at: number): Promise<void> {
+    if (resources === undefined) {
+      await this.#pool.query({ name: "delete_node", text: this.#q.delete_node, values: [node] });
+      return;
+    }
+    await this.#pool.query({
+      name: "record_node",
+      text: this.#q.record_node,
+      values: [node, JSON.stringify(resources), at, at - DAY_MS],
+    });
+  }
+
+  async listNodes(): Promise<NodeRecord[]> {
+    const rows = await this.#rows<{ node: string; resources: string; heartbeat_at: number }>(
+      "select_nodes",
+      [],
+    );
+    return rows.map((r) => ({
+      ...(JSON.parse(r.resources) as NodeResources),
+      node: r.node,
+      heartbeatAt: r.heartbeat_at,
+    }));
   }
 
   async watchOthers(listener: OtherWriters): Promise<() => Promise<void>> {

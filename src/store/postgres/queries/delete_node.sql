@@ -1,0 +1,2 @@
+-- $1 node: a node that stopped.
+DELETE FROM nodes WHERE node = $1
