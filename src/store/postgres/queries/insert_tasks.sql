@@ -23,8 +23,9 @@ WITH input AS (
   SELECT submit_seq, id, submitter, message_id, type, state, priority, deadline, parameters,
          requirements, timeout_ms, max_attempts, created_at, 1, created_at, created_at
   FROM input
-  -- In key order: two processes inserting overlapping keys wait on each other, never in a circle.
-  ORDER BY submitter, message_id
+  -- In key order: two processes inserting overlapping keys wait on each other, never in a circle;
+  -- of twins in one batch, the first is the one created.
+  ORDER BY submitter, message_id, ord
   ON CONFLICT (submitter, message_id) DO NOTHING
   RETURNING id
 ), events AS (
