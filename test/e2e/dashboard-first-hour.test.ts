@@ -136,6 +136,21 @@ describe.skipIf(!browserAvailable())("dashboard, as a newcomer meets it", () => 
     await page.context().close();
   });
 
+  it("fills in the example of the type chosen before the descriptions arrived", async () => {
+    // Seen in CI on a busy machine: a type chosen while /v1/types was still on its way got the
+    // first type's example when the descriptions came.
+    const page = await signIn(DESKTOP);
+    await page.route("**/v1/types", async (route) => {
+      await new Promise((r) => setTimeout(r, 1_500));
+      await route.continue();
+    });
+    await page.goto(`${harness.url}/#/submit`);
+    await page.getByLabel("Type").selectOption("sleep");
+    const box = page.getByLabel("Parameters (JSON object)");
+    await eventually(async () => JSON.parse(await box.inputValue()) as unknown).toEqual({ ms: 3000 });
+    await page.context().close();
+  });
+
   it("lists the audit trail newest first, with a reason and a rejected row's code", async () => {
     const cancelled = await submit("sleep", { ms: 60_000 });
     await harness.call("POST", `/v1/tasks/${cancelled}/cancel`, {

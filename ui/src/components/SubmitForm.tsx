@@ -1,4 +1,4 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { parameterFields } from "../../../src/handlers/parameter-fields.js";
 import { ApiError, type HandlerTypeInfo } from "../api.js";
 import { href } from "../route.js";
@@ -42,18 +42,24 @@ export function SubmitForm() {
   const [type, setType] = useState(session.task_types[0] ?? "");
   const [parameters, setParameters] = useState("{}");
   const info = types.find((t) => t.type === type);
+  // The type chosen now, and whether the box still holds the example filled in (not the user's
+  // text): the descriptions may arrive after a type was chosen, and then fill in its example.
+  const chosen = useRef(type);
+  const untouched = useRef(true);
 
   useEffect(() => {
     api.types().then(
       (loaded) => {
         setTypes(loaded);
-        setParameters(exampleText(loaded.find((t) => t.type === type)));
+        if (untouched.current) setParameters(exampleText(loaded.find((t) => t.type === chosen.current)));
       },
       () => undefined, // the form still works without descriptions
     );
   }, [api]);
 
   const chooseType = (next: string) => {
+    chosen.current = next;
+    untouched.current = true;
     setType(next);
     setParameters(exampleText(types.find((t) => t.type === next)));
     setProblem(null);
@@ -139,7 +145,10 @@ export function SubmitForm() {
             value={parameters}
             aria-invalid={problem !== null && problem.issues.length > 0}
             aria-describedby={problem !== null ? "submit-problem" : "submit-schema"}
-            onInput={(e) => setParameters(e.currentTarget.value)}
+            onInput={(e) => {
+              untouched.current = false;
+              setParameters(e.currentTarget.value);
+            }}
           />
           {problem !== null ? (
             <div class="problem" role="alert" id="submit-problem">
