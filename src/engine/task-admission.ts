@@ -1,0 +1,228 @@
+import type { AuditRecord, NewTask, TaskRecord } from "../domain/records.js";
+import { MalformedMessageError, TaskexecError, TaskRejectedError } from "../protocol/errors.js";
+import type { TaskStatus } from "../protocol/task-status.js";
+import type { InsertOutcome, SubmissionQuota } from "../store/task-store.js";
+import type { EngineContext } from "./engine-context.js";
+import { rejectionStatus } from "./status-changes.js";
+import { TaskValidator } from "./task-validator.js";
+
+/** Who is asking, for ownership checks: a submitter sees only its own tasks, an admin all. */
+export interface Principal {
+  id: string;
+  admin?: boolean;
+}
+
+export type SubmitOutcome =
+  | { kind: "accepted" | "duplicate"; status: TaskStatus; task: TaskRecord }
+  | { kind: "rejected"; status: TaskStatus; error: TaskRejectedError }
+  | { kind: "malformed"; error: MalformedMessageError }
+  /**
+   * Not stored: over the submitter's quota (`quota_exceeded`: `limits.max_active_tasks`,
+   * `limits.max_resources`), or struck by a fault of ours (`internal_error`, that message alone).
+   */
+  | { kind: "refused"; error: TaskexecError };
+
+/**
+ * What admission tells the worker side of this process about the tasks it writes (wired by calls
+ * in process): a new task is offered as soon as its insert is queued, so that its start can join
+ * the insert's write; then its insert committed, or it was never written.
+ */
+export interface NewWork {
+  offerQueued(task: TaskRecord): void;
+  committed(taskIds: readonly string[]): void;
+  forget(taskId: string): void;
+}
+
+/**
+ * The admission side of the executor: validates `submit_task` messages, holds them to the
+ * principal's quota, and stores each batch with its audit records in one write, with one clock
+ * reading for the lot; then announces the acceptances. Running them is the worker side's
+ * (Scheduler, TaskAttempt, Housekeeping), told of new work through {@link NewWork}.
+ */
+export class TaskAdmission {
+  readonly #ctx: EngineContext;
+  readonly #work: NewWork;
+  readonly #validator: TaskValidator;
+  /** The per-principal quota every submission is held to, when `limits` sets one. */
+  readonly #quota: SubmissionQuota | undefined;
+
+  constructor(ctx: EngineContext, work: NewWork) {
+    this.#ctx = ctx;
+    this.#work = work;
+    const { max_active_tasks: maxTasks, max_resources: maxResources } = ctx.options.limits;
+    this.#quota =
+      maxTasks === undefined && maxResources === undefined ? undefined : { maxTasks, maxResources };
+    this.#validator = new TaskValidator({
+      registry: ctx.registry,
+      capacity: () => ctx.resources.capacity,
+      defaultMaxAttempts: ctx.options.retry.max_attempts,
+      node: ctx.node,
+    });
+  }
+
+  /** Submits many messages in one transaction; one bad message never spoils the others. */
+  async submitMany(principal: Principal, messages: readonly unknown[]): Promise<SubmitOutcome[]> {
+    const ctx = this.#ctx;
+    const now = ctx.clock.now();
+    const outcomes: (SubmitOutcome | undefined)[] = [];
+    /** Audit records of the messages refused before the store (malformed, rejected). */
+    const refusals: AuditRecord[] = [];
+    const toInsert: { index: number; task: NewTask }[] = [];
+    for (const [index, message] of messages.entries()) {
+      let validation: ReturnType<TaskValidator["validate"]>;
+      try {
+        validation = this.#validator.validate(principal.id, message, now);
+      } catch (error) {
+        if (!(error instanceof MalformedMessageError)) {
+          // Our fault, not the message's: it fails alone, and its neighbours go on.
+          ctx.log.error({ err: error, principal: principal.id }, "validating a submission failed");
+          outcomes[index] = {
+            kind: "refused",
+            error: new TaskexecError("internal_error", "internal error while validating this message", {
+              cause: error,
+            }),
+          };
+          continue;
+        }
+        outcomes[index] = { kind: "malformed", error };
+        refusals.push({
+          at: now,
+          principal: principal.id,
+          action: "submit_task",
+          messageId: null,
+          taskId: null,
+          decision: "malformed",
+          payload: { errors: error.issues },
+        });
+        continue;
+      }
+      if (validation.ok) {
+        toInsert.push({ index, task: validation.task });
+        continue;
+      }
+      const error = new TaskRejectedError(validation.code, validation.issues);
+      outcomes[index] = {
+        kind: "rejected",
+        error,
+        status: rejectionStatus(validation.messageId, validation.code, validation.issues, error.message, now),
+      };
+      refusals.push({
+        at: now,
+        principal: principal.id,
+        action: "submit_task",
+        messageId: validation.messageId,
+        taskId: null,
+        decision: "rejected",
+        payload: { code: validation.code, errors: validation.issues },
+      });
+    }
+    // One transaction for everything (group commit: both writes are queued in this turn): the
+    // tasks with their audit records, and the refusals' audit records.
+    const refusalsAudited = refusals.length > 0 ? ctx.store.appendAudit(refusals) : Promise.resolve();
+    const inserted: Promise<InsertOutcome[]> =
+      toInsert.length > 0
+        ? ctx.store.insertTasks(
+            toInsert.map((t) => t.task),
+            { principal: principal.id, at: now },
+            { onQueued: (tasks) => this.#schedule(tasks), quota: this.#quota },
+          )
+        : Promise.resolve([]);
+    // Awaited directly (not through Promise.all): the acceptances must be announced before the
+    // starts that joined their transaction, which settle right after them. The refusals' audit
+    // is marked handled first: when the commit fails, `inserted` throws before it is awaited.
+    refusalsAudited.catch(() => {});
+    let results: InsertOutcome[];
+    try {
+      results = await inserted;
+    } catch (error) {
+      // Never written: the scheduler must not look for them.
+      for (const { task } of toInsert) this.#work.forget(task.id);
+      throw error;
+    }
+    const overQuota: { index: number; task: NewTask; message: string }[] = [];
+    for (const [i, result] of results.entries()) {
+      const { index, task } = toInsert[i]!;
+      if (result.refused !== undefined) {
+        this.#work.forget(task.id); // in case it was offered: it was not written
+        overQuota.push({ index, task, message: result.refused.message });
+        continue;
+      }
+      const kind = result.created ? "accepted" : "duplicate";
+      outcomes[index] = { kind, status: result.status, task: result.task };
+      // Offered when queued, but its message id was taken: that task was never written.
+      if (!result.created) this.#work.forget(task.id);
+    }
+    this.#work.committed(results.flatMap((r) => (r.created ? [r.task.id] : [])));
+    const created = results.flatMap((r) => (r.created ? [r] : []));
+    ctx.announce(created.map((r) => r.status));
+    for (const { task, status } of created) ctx.observe(task, status);
+    // Only now: awaiting first would let the starts announce themselves before their acceptance.
+    await refusalsAudited;
+    if (overQuota.length > 0) await this.#answerOverQuota(principal, overQuota, outcomes, now);
+    for (const o of outcomes)
+      if (o?.kind === "rejected") for (const obs of ctx.observers) obs.onRejected(o.error.code);
+    return outcomes as SubmitOutcome[];
+  }
+
+  /**
+   * Answers the submissions the store refused for quota: a message id the principal already used
+   * is a duplicate (a resubmission costs no quota), any other is refused and audited.
+   */
+  async #answerOverQuota(
+    principal: Principal,
+    refused: readonly { index: number; task: NewTask; message: string }[],
+    outcomes: (SubmitOutcome | undefined)[],
+    now: number,
+  ): Promise<void> {
+    const store = this.#ctx.store;
+    const audit: AuditRecord[] = [];
+    await Promise.all(
+      refused.map(async ({ index, task, message }) => {
+        const stored = await store.getTaskByMessageId(task.submitter, task.messageId);
+        if (stored !== undefined) {
+          const [status] = await store.getStatuses(stored.id, stored.lastSequence - 1);
+          outcomes[index] = { kind: "duplicate", status: status!, task: stored };
+          audit.push({
+            at: now,
+            principal: principal.id,
+            action: "submit_task",
+            messageId: task.messageId,
+            taskId: stored.id,
+            decision: "duplicate",
+          });
+          return;
+        }
+        outcomes[index] = { kind: "refused", error: new TaskexecError("quota_exceeded", message) };
+        audit.push({
+          at: now,
+          principal: principal.id,
+          action: "submit_task",
+          messageId: task.messageId,
+          taskId: null,
+          decision: "quota_exceeded",
+        });
+      }),
+    );
+    if (audit.length > 0) await store.appendAudit(audit);
+    for (const record of audit)
+      if (record.decision === "quota_exceeded")
+        for (const obs of this.#ctx.observers) obs.onRejected("quota_exceeded");
+  }
+
+  /**
+   * Offers new tasks to the scheduler as their insert is queued, so the start of one that gets a
+   * free slot is written in the insert's transaction: one commit from submit to handler instead
+   * of two. A task that turns out to be a duplicate was never written: its start is refused as
+   * stale, and submitMany forgets it. Nothing is announced here (see submitMany).
+   */
+  #schedule(tasks: readonly TaskRecord[]): void {
+    try {
+      for (const task of tasks) {
+        if (task.deadline !== null) this.#ctx.wake(task.deadline);
+        this.#work.offerQueued(task);
+      }
+    } catch (error) {
+      this.#ctx.log.error({ err: error }, "scheduling submitted tasks failed");
+    }
+  }
+}
