@@ -17,6 +17,8 @@ import { ResourceManager, type ResourceSnapshot } from "./resources/resource-man
 import { StoreConfigError } from "./store/errors.js";
 import { openStore } from "./store/open-store.js";
 import { MemoryStatusBus } from "./transport/memory/memory-status-bus.js";
+import { openWorkSignal } from "./transport/open-work-signal.js";
+import type { WorkSignal } from "./transport/work-signal.js";
 
 /** A running (or ready to run) task executor. Make one with {@link createExecutor}. */
 export class Executor {
@@ -101,14 +103,20 @@ export async function createExecutorFromCompiled(compiled: CompiledOptions, log?
   log ??= compiled.logger ?? createLogger({ level: compiled.logging.level ?? "warn" });
   const node = compiled.node_id ?? newNodeId();
   const storeLog = log;
+  const lostConnection = (error: Error) =>
+    storeLog.warn({ err: error }, "lost a database connection; reconnecting");
+  // The store announces new work on the signal, which is opened once the store is (and so
+  // before anything is submitted).
+  const announce: { to?: WorkSignal } = {};
   const store = await openStore(compiled.store, {
     node,
+    onReady: (ready) => announce.to?.ready(ready),
     onMigrated: ({ from, applied }) =>
       storeLog.info(
         { from: from ?? "empty", applied },
         from === undefined ? "created the store's schema" : "migrated the store's schema up",
       ),
-    onConnectionError: (error) => storeLog.warn({ err: error }, "lost a database connection; reconnecting"),
+    onConnectionError: lostConnection,
   }).catch((error: unknown) => {
     if (error instanceof StoreConfigError) {
       const [path, ...rest] = error.message.split(": ");
@@ -116,9 +124,27 @@ export async function createExecutorFromCompiled(compiled: CompiledOptions, log?
     }
     throw error;
   });
+  const work = await openWorkSignal(compiled.store.url, { node, onError: lostConnection }).catch(
+    async (error: unknown) => {
+      await store.close().catch(() => {});
+      throw error;
+    },
+  );
+  announce.to = work;
   const timers = new TimerQueue(realClock);
   const resources = new ResourceManager({ node, capacity: compiled.resources, timers });
   const bus = new MemoryStatusBus((error) => log.error({ err: error }, "a status listener threw"));
-  const ctx = new EngineContext(compiled, node, store, bus, resources, registry, timers, realClock, log);
+  const ctx = new EngineContext(
+    compiled,
+    node,
+    store,
+    bus,
+    work,
+    resources,
+    registry,
+    timers,
+    realClock,
+    log,
+  );
   return new Executor(new TaskExecutor(ctx, { ownsStore: true }), compiled);
 }

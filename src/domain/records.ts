@@ -95,9 +95,9 @@ export interface TaskChange {
   taskId: string;
   /**
    * The task as the caller last saw it: a record this store returned (read, or the outcome of
-   * its previous change). A hint: while the stored task is still at that record's sequence and
-   * state the store need not read it; if it has moved on, the change is checked against the
-   * stored task as usual.
+   * its previous change): the version the change was made from. While the stored task is still at
+   * that record's sequence and state the store need not read it; if it has moved on, the change
+   * is checked against the stored task as usual.
    */
   known?: TaskRecord | undefined;
   from: readonly TaskState[];
@@ -110,6 +110,26 @@ export interface TaskChange {
    * given to another (or taken back by recovery) can write nothing more about the task.
    */
   holder?: LeaseHolder | undefined;
+}
+
+/**
+ * Tasks that became ready to run (submitted, retry due, handed back), as the work signal carries
+ * them. They may be announced before they are written, so that a start recorded for one is
+ * ordered right behind its submission; `written` says which were written after all.
+ */
+export interface ReadyWork {
+  tasks: readonly TaskRecord[];
+  /**
+   * Settles, once a claim or read of the store would find them, with the ids of the tasks that
+   * were written: one left out was never created (its submission was a duplicate). Rejects when
+   * none was written.
+   */
+  written: Promise<readonly string[]>;
+}
+
+/** Work already written, as {@link ReadyWork}. */
+export function writtenWork(tasks: readonly TaskRecord[]): ReadyWork {
+  return { tasks, written: Promise.resolve(tasks.map((t) => t.id)) };
 }
 
 /** Who holds a task's lease, and for which attempt. */

@@ -10,6 +10,7 @@ import type { TaskChange, TaskRecord } from "../domain/records.js";
 import type { EngineObserver } from "./engine-observer.js";
 import type { ChangeOptions, ChangeOutcome, TaskStore } from "../store/task-store.js";
 import type { StatusBus } from "../transport/status-bus.js";
+import type { WorkSignal } from "../transport/work-signal.js";
 
 /** What every part of the engine shares: its ports, settings and the one way to change a task. */
 export class EngineContext {
@@ -22,6 +23,7 @@ export class EngineContext {
     readonly node: string,
     readonly store: TaskStore,
     readonly bus: StatusBus,
+    readonly work: WorkSignal,
     readonly resources: ResourceManager,
     readonly registry: HandlerRegistry,
     readonly timers: TimerQueue,
@@ -32,7 +34,7 @@ export class EngineContext {
   /**
    * Makes a change durable, then announces it. Resolves to undefined when the task was no
    * longer in an expected state (another path got there first: a cancel, a deadline, recovery).
-   * `options.onCommitted` runs once it is committed, perhaps before it is durable (see
+   * `options.onRecorded` runs once it is recorded, perhaps before it is durable (see
    * {@link ChangeOptions}).
    */
   async apply(change: TaskChange, options?: ChangeOptions): Promise<ChangeOutcome | undefined> {

@@ -1,9 +1,9 @@
 import type { TimerHandle } from "../clock/timer-queue.js";
-import type { TaskRecord } from "../domain/records.js";
+import { type TaskRecord, writtenWork } from "../domain/records.js";
 import type { EngineContext } from "./engine-context.js";
 import { isDeadLocalOwner } from "./node-identity.js";
 import { retryDelayMs } from "./retry-policy.js";
-import type { Scheduler } from "./scheduler.js";
+import type { TaskWorker } from "./task-worker.js";
 import { backToAllocation, completed, deadlinePassedInQueue, errorInfo, failure } from "./status-changes.js";
 
 const BATCH = 500;
@@ -17,7 +17,7 @@ const RETENTION_EVERY_MS = 3_600_000;
  */
 export class Housekeeping {
   readonly #ctx: EngineContext;
-  readonly #scheduler: Scheduler;
+  readonly #worker: TaskWorker;
   #sweepTimer: TimerHandle | undefined;
   #sweepAt = Number.POSITIVE_INFINITY;
   #sweeping: Promise<void> | undefined;
@@ -28,9 +28,9 @@ export class Housekeeping {
   #heartbeatTimer: TimerHandle | undefined;
   #stopped = false;
 
-  constructor(ctx: EngineContext, scheduler: Scheduler) {
+  constructor(ctx: EngineContext, worker: TaskWorker) {
     this.#ctx = ctx;
-    this.#scheduler = scheduler;
+    this.#worker = worker;
     ctx.wake = (at) => this.#wakeAt(at);
   }
 
@@ -94,7 +94,7 @@ export class Housekeeping {
       const lost = await store.fetchLostLeases(now, dead, BATCH);
       const due = await store.fetchDueRetries(now, BATCH);
       const overdue = await store.fetchOverdue(now, BATCH);
-      const mine = (t: TaskRecord) => t.leaseOwner === this.#ctx.node && this.#scheduler.isActive(t.id);
+      const mine = (t: TaskRecord) => t.leaseOwner === this.#ctx.node && this.#worker.isActive(t.id);
       await Promise.all([
         ...lost.filter((t) => !mine(t)).map((t) => this.#recover(t, now)),
         ...due.map((t) => this.#requeue(t, now, { reason: "retry_due" })),
@@ -132,11 +132,12 @@ export class Housekeeping {
 
   async #requeue(task: TaskRecord, now: number, details: Record<string, unknown>): Promise<void> {
     const outcome = await this.#ctx.apply(backToAllocation(task, now, details));
-    if (outcome) this.#scheduler.offer(outcome.task);
+    // Through the work signal: in process a call to this worker; a broker would hand it to any.
+    if (outcome) this.#ctx.work.ready(writtenWork([outcome.task]));
   }
 
   async #expire(task: TaskRecord, now: number): Promise<void> {
-    this.#scheduler.forget(task.id);
+    this.#worker.forget(task.id);
     await this.#ctx.applySequence(deadlinePassedInQueue(task, now));
   }
 
@@ -160,7 +161,7 @@ export class Housekeeping {
     const { options, timers, clock } = this.#ctx;
     const delay = options.poll_ms * (0.75 + Math.random() / 2);
     this.#pollTimer = timers.at(clock.now() + delay, () => {
-      this.#scheduler.workMayBeReady();
+      this.#worker.workMayBeReady();
       this.#ctx.background(
         "housekeeping",
         this.sweep().finally(() => !this.#stopped && this.#pollLater()),
@@ -171,7 +172,7 @@ export class Housekeeping {
   #renewLeasesLater(): void {
     const { options, timers, clock } = this.#ctx;
     this.#leaseTimer = timers.at(clock.now() + options.lease_ms / 3, () => {
-      const ids = this.#scheduler.leasedTaskIds();
+      const ids = this.#worker.leasedTaskIds();
       const renew =
         ids.length === 0
           ? Promise.resolve(0)

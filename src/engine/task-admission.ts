@@ -23,32 +23,20 @@ export type SubmitOutcome =
   | { kind: "refused"; error: TaskexecError };
 
 /**
- * What admission tells the worker side of this process about the tasks it writes (wired by calls
- * in process): a new task is offered as soon as its insert is queued, so that its start can join
- * the insert's write; then its insert committed, or it was never written.
- */
-export interface NewWork {
-  offerQueued(task: TaskRecord): void;
-  committed(taskIds: readonly string[]): void;
-  forget(taskId: string): void;
-}
-
-/**
  * The admission side of the executor: validates `submit_task` messages, holds them to the
  * principal's quota, and stores each batch with its audit records in one write, with one clock
  * reading for the lot; then announces the acceptances. Running them is the worker side's
- * (Scheduler, TaskAttempt, Housekeeping), told of new work through {@link NewWork}.
+ * (TaskWorker, TaskAttempt, Housekeeping), which the store tells of new work through the work
+ * signal, as soon as a start may be recorded with the submission (see ReadyWorkSink).
  */
 export class TaskAdmission {
   readonly #ctx: EngineContext;
-  readonly #work: NewWork;
   readonly #validator: TaskValidator;
   /** The per-principal quota every submission is held to, when `limits` sets one. */
   readonly #quota: SubmissionQuota | undefined;
 
-  constructor(ctx: EngineContext, work: NewWork) {
+  constructor(ctx: EngineContext) {
     this.#ctx = ctx;
-    this.#work = work;
     const { max_active_tasks: maxTasks, max_resources: maxResources } = ctx.options.limits;
     this.#quota =
       maxTasks === undefined && maxResources === undefined ? undefined : { maxTasks, maxResources };
@@ -124,36 +112,26 @@ export class TaskAdmission {
         ? ctx.store.insertTasks(
             toInsert.map((t) => t.task),
             { principal: principal.id, at: now },
-            { onQueued: (tasks) => this.#schedule(tasks), quota: this.#quota },
+            { quota: this.#quota },
           )
         : Promise.resolve([]);
     // Awaited directly (not through Promise.all): the acceptances must be announced before the
     // starts that joined their transaction, which settle right after them. The refusals' audit
     // is marked handled first: when the commit fails, `inserted` throws before it is awaited.
     refusalsAudited.catch(() => {});
-    let results: InsertOutcome[];
-    try {
-      results = await inserted;
-    } catch (error) {
-      // Never written: the scheduler must not look for them.
-      for (const { task } of toInsert) this.#work.forget(task.id);
-      throw error;
-    }
+    const results = await inserted;
     const overQuota: { index: number; task: NewTask; message: string }[] = [];
     for (const [i, result] of results.entries()) {
       const { index, task } = toInsert[i]!;
       if (result.refused !== undefined) {
-        this.#work.forget(task.id); // in case it was offered: it was not written
         overQuota.push({ index, task, message: result.refused.message });
         continue;
       }
       const kind = result.created ? "accepted" : "duplicate";
       outcomes[index] = { kind, status: result.status, task: result.task };
-      // Offered when queued, but its message id was taken: that task was never written.
-      if (!result.created) this.#work.forget(task.id);
     }
-    this.#work.committed(results.flatMap((r) => (r.created ? [r.task.id] : [])));
     const created = results.flatMap((r) => (r.created ? [r] : []));
+    for (const { task } of created) if (task.deadline !== null) ctx.wake(task.deadline);
     ctx.announce(created.map((r) => r.status));
     for (const { task, status } of created) ctx.observe(task, status);
     // Only now: awaiting first would let the starts announce themselves before their acceptance.
@@ -207,22 +185,5 @@ export class TaskAdmission {
     for (const record of audit)
       if (record.decision === "quota_exceeded")
         for (const obs of this.#ctx.observers) obs.onRejected("quota_exceeded");
-  }
-
-  /**
-   * Offers new tasks to the scheduler as their insert is queued, so the start of one that gets a
-   * free slot is written in the insert's transaction: one commit from submit to handler instead
-   * of two. A task that turns out to be a duplicate was never written: its start is refused as
-   * stale, and submitMany forgets it. Nothing is announced here (see submitMany).
-   */
-  #schedule(tasks: readonly TaskRecord[]): void {
-    try {
-      for (const task of tasks) {
-        if (task.deadline !== null) this.#ctx.wake(task.deadline);
-        this.#work.offerQueued(task);
-      }
-    } catch (error) {
-      this.#ctx.log.error({ err: error }, "scheduling submitted tasks failed");
-    }
   }
 }

@@ -10,7 +10,7 @@ import { readIdAbbreviation } from "./task-id-abbreviation.js";
 import type { EngineContext } from "./engine-context.js";
 import type { EngineObserver } from "./engine-observer.js";
 import { Housekeeping } from "./housekeeping.js";
-import { Scheduler } from "./scheduler.js";
+import { TaskWorker } from "./task-worker.js";
 import { cancelled } from "./status-changes.js";
 import { decodeCursor, encodeCursor } from "./list-cursor.js";
 import { type TaskSummary, toSummary } from "./task-snapshot.js";
@@ -49,11 +49,11 @@ export interface TaskListPage {
 
 /**
  * The lifecycle driver: accepts `submit_task` messages, keeps them durable, runs them through
- * the scheduler and handlers, and announces every change as a `task_status`.
+ * the worker side and handlers, and announces every change as a `task_status`.
  */
 export class TaskExecutor {
   readonly #ctx: EngineContext;
-  readonly #scheduler: Scheduler;
+  readonly #worker: TaskWorker;
   readonly #housekeeping: Housekeeping;
   readonly #admission: TaskAdmission;
   readonly #ownsStore: boolean;
@@ -64,9 +64,9 @@ export class TaskExecutor {
   constructor(ctx: EngineContext, options: { ownsStore: boolean }) {
     this.#ctx = ctx;
     this.#ownsStore = options.ownsStore;
-    this.#scheduler = new Scheduler(ctx);
-    this.#housekeeping = new Housekeeping(ctx, this.#scheduler);
-    this.#admission = new TaskAdmission(ctx, this.#scheduler);
+    this.#worker = new TaskWorker(ctx);
+    this.#housekeeping = new Housekeeping(ctx, this.#worker);
+    this.#admission = new TaskAdmission(ctx);
   }
 
   get state(): ExecutorLifecycle {
@@ -95,13 +95,13 @@ export class TaskExecutor {
   async start(): Promise<void> {
     if (this.#state !== "created" && this.#state !== "stopped") return;
     this.#state = "starting";
+    await this.#worker.listen();
     this.#stopWatching = await this.#ctx.store.watchOthers?.({
       statuses: (statuses) => this.#heardFromOthers(statuses),
-      workReady: () => this.#scheduler.workMayBeReady(),
     });
     await this.#housekeeping.start();
     this.#state = "running";
-    await this.#scheduler.start();
+    await this.#worker.start();
     this.#ctx.log.info({ node: this.node, handlers: this.handlerTypes() }, "executor started");
   }
 
@@ -112,20 +112,23 @@ export class TaskExecutor {
   async stop(options: { graceMs?: number } = {}): Promise<void> {
     if (this.#state === "stopped" || this.#state === "stopping") return;
     this.#state = "stopping";
-    this.#scheduler.pause();
+    this.#worker.pause();
     // Let start transitions already queued commit, so their attempts exist and are drained too.
     await new Promise((resolve) => setImmediate(resolve));
-    await this.#scheduler.releaseClaims().catch((error: unknown) => {
+    await this.#worker.stopTaking().catch((error: unknown) => {
       this.#ctx.log.warn({ err: error }, "could not give back claims (they lapse by themselves)");
     });
-    const left = await this.#scheduler.drain(options.graceMs ?? this.#ctx.options.shutdown_grace_ms);
+    const left = await this.#worker.drain(options.graceMs ?? this.#ctx.options.shutdown_grace_ms);
     await Promise.all(left.map((id) => this.#requeueOnShutdown(id)));
     this.#housekeeping.stop();
     await this.#ctx.store.recordNode?.(this.node, undefined, this.#ctx.clock.now()).catch(() => {});
     await this.#stopWatching?.();
     this.#stopWatching = undefined;
     this.#ctx.timers.clear();
-    if (this.#ownsStore) await this.#ctx.store.close();
+    if (this.#ownsStore) {
+      await this.#ctx.work.close();
+      await this.#ctx.store.close();
+    }
     this.#state = "stopped";
     this.#ctx.log.info({ node: this.node, requeued: left.length }, "executor stopped");
   }
@@ -149,15 +152,15 @@ export class TaskExecutor {
     for (const status of statuses) {
       const taskId = status.header.task_id;
       if (taskId === null || !isTerminal(status.body.status)) continue;
-      this.#scheduler.forget(taskId);
-      if (this.#scheduler.isActive(taskId)) this.#scheduler.abort(taskId, "cancelled");
+      this.#worker.forget(taskId);
+      if (this.#worker.isActive(taskId)) this.#worker.abort(taskId, "cancelled");
     }
   }
 
   async #requeueOnShutdown(taskId: string): Promise<void> {
     const ctx = this.#ctx;
-    this.#scheduler.abort(taskId, "shutdown");
-    this.#scheduler.forget(taskId);
+    this.#worker.abort(taskId, "shutdown");
+    this.#worker.forget(taskId);
     const task = await ctx.store.getTask(taskId);
     if (task === undefined || (task.state !== "executing" && task.state !== "waiting")) return;
     const now = ctx.clock.now();
@@ -230,8 +233,8 @@ export class TaskExecutor {
       );
       return { status: statuses[statuses.length - 1]!, changed: false };
     }
-    this.#scheduler.forget(taskId);
-    this.#scheduler.abort(taskId, "cancelled");
+    this.#worker.forget(taskId);
+    this.#worker.abort(taskId, "cancelled");
     return { status: outcome.status, changed: true };
   }
 

@@ -48,11 +48,11 @@ export class ChangePlanner {
   apply<T>(
     changes: readonly TaskChange[],
     pick: (outcomes: ChangeOutcome[]) => T,
-    onCommitted?: (outcome: ChangeOutcome) => void,
+    onRecorded?: (outcome: ChangeOutcome) => void,
   ): Promise<T> {
     try {
-      if (this.#chains.mustRead(changes[0]!.taskId)) return this.#fromStored(changes, pick, onCommitted);
-      return this.#from(changes, pick, onCommitted, changes[0]!.known, false);
+      if (this.#chains.mustRead(changes[0]!.taskId)) return this.#fromStored(changes, pick, onRecorded);
+      return this.#from(changes, pick, onRecorded, changes[0]!.known, false);
     } catch (error) {
       return Promise.reject(coerceError(error));
     }
@@ -65,14 +65,14 @@ export class ChangePlanner {
   #from<T>(
     changes: readonly TaskChange[],
     pick: (outcomes: ChangeOutcome[]) => T,
-    onCommitted: ((outcome: ChangeOutcome) => void) | undefined,
+    onRecorded: ((outcome: ChangeOutcome) => void) | undefined,
     base: TaskRecord | undefined,
     stored: boolean,
   ): Promise<T> {
     const tip = this.#chains.tip(changes[0]!.taskId);
     const from = tip ?? base;
     const steps = from && planSteps({ ...from }, changes, stored || tip !== undefined);
-    if (from === undefined || steps === undefined) return this.#fromStored(changes, pick, onCommitted);
+    if (from === undefined || steps === undefined) return this.#fromStored(changes, pick, onRecorded);
     const chain = this.#chains.extend(steps[steps.length - 1]!.snapshot);
     let answered = false;
     const written = this.#writer.write({ from, steps, changes }, (answer) => {
@@ -80,12 +80,12 @@ export class ChangePlanner {
       if (!answer.written) {
         this.#chains.answered(chain, false);
         if (answer.stored === undefined) throw new StaleStateError(from.id, changes[0]!.from, undefined);
-        return this.#from(changes, pick, onCommitted, answer.stored, true);
+        return this.#from(changes, pick, onRecorded, answer.stored, true);
       }
       this.#chains.answered(chain, true);
       const outcomes = steps.map(outcomeOf);
       this.#writer.committed(from, outcomes);
-      onCommitted?.(outcomes[0]!);
+      onRecorded?.(outcomes[0]!);
       return pick(outcomes);
     });
     // A write that failed outright (the disk, the connection) breaks its chain like a refusal.
@@ -97,7 +97,7 @@ export class ChangePlanner {
   async #fromStored<T>(
     changes: readonly TaskChange[],
     pick: (outcomes: ChangeOutcome[]) => T,
-    onCommitted?: (outcome: ChangeOutcome) => void,
+    onRecorded?: (outcome: ChangeOutcome) => void,
   ): Promise<T> {
     const first = changes[0]!;
     this.#chains.reading(first.taskId);
@@ -109,7 +109,7 @@ export class ChangePlanner {
     }
     if (stored === undefined && this.#chains.tip(first.taskId) === undefined)
       throw new StaleStateError(first.taskId, first.from, undefined);
-    return this.#from(changes, pick, onCommitted, stored, true);
+    return this.#from(changes, pick, onRecorded, stored, true);
   }
 }
 

@@ -3,7 +3,7 @@ import { StoreConfigError } from "./errors.js";
 import type { MigrationProgress } from "./migration-status.js";
 import { openPostgresTaskStore } from "./postgres/open-postgres-store.js";
 import { openSqliteTaskStore } from "./sqlite/sqlite-task-store.js";
-import type { TaskStore } from "./task-store.js";
+import type { ReadyWorkSink, TaskStore } from "./task-store.js";
 
 /** The `store` options (config.yaml's `store` key, compiled). */
 export interface StoreOptions {
@@ -20,6 +20,8 @@ export interface OpenStoreContext {
   onMigrated?: (progress: MigrationProgress) => void;
   /** Told of connection errors the store recovers from (a database server restart). */
   onConnectionError?: (error: Error) => void;
+  /** Where the store announces the tasks each submission creates (the work signal's `ready`). */
+  onReady?: ReadyWorkSink;
 }
 
 /**
@@ -36,6 +38,7 @@ export async function openStore(options: StoreOptions, context: OpenStoreContext
       path: resolve(context.baseDir ?? process.cwd(), path),
       synchronous: options.synchronous,
       onMigrated: context.onMigrated,
+      onReady: context.onReady,
     });
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
@@ -45,6 +48,7 @@ export async function openStore(options: StoreOptions, context: OpenStoreContext
       maxConnections: options.max_connections,
       onMigrated: context.onMigrated,
       onConnectionError: context.onConnectionError,
+      onReady: context.onReady,
     });
   }
   throw new StoreConfigError(`store.url: unsupported store "${url}" (use sqlite:<path> or postgres://…)`);

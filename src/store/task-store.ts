@@ -7,6 +7,7 @@ import type {
   NewTask,
   NodeRecord,
   NodeResources,
+  ReadyWork,
   TaskChange,
   TaskListFilter,
   TaskListing,
@@ -67,28 +68,27 @@ export interface InsertOptions {
    * claim on the quota are one atomic step with the insert: racing submissions never share room.
    */
   quota?: SubmissionQuota | undefined;
-  /**
-   * Called with the records of the tasks this insert expects to create (those whose (submitter,
-   * message_id) no earlier queued insert holds), once it is queued and before its transaction
-   * commits: a write this call queues, such as a new task's start, goes into that transaction
-   * after the inserts, so the task can start one commit sooner. A task whose (submitter,
-   * message_id) turns out to be taken already in the store is not created after all: a change
-   * queued for it is refused with `StaleStateError`, and the outcomes say it was a duplicate.
-   * Must not throw, and must announce nothing: the tasks are not durable yet.
-   */
-  onQueued?: (tasks: readonly TaskRecord[]) => void;
 }
+
+/**
+ * Where a store announces the tasks each submission creates, as ready work (the work signal's
+ * `ready`, wired by whoever opens the store). A store announces them as early as a change
+ * recorded for them is sure to be ordered after their submission, which may be before the
+ * submission is written: a start can then be recorded with it. `written` says which were created:
+ * a change recorded for one that was not (its message id was taken) is refused as stale.
+ * Must not throw.
+ */
+export type ReadyWorkSink = (work: ReadyWork) => void;
 
 export interface ChangeOptions {
   /**
-   * Called with the outcome as soon as the change is committed, which may be before it is
-   * durable: it then survives a crash of this process but not yet a power loss, and the
-   * returned promise resolves once it is durable. Lets a task's handler start without waiting
-   * for the disk while its start is still counted if the handler brings the process down. Must
-   * not throw, and must announce nothing. Stores whose commits are durable call it just before
-   * resolving.
+   * Called with the outcome once the change is *recorded*: it survives a crash of this process.
+   * The returned promise resolves once it is *durable*: it survives a power loss too, and may be
+   * announced. Lets a task's handler start while its start is made durable, still counted if the
+   * handler brings the process down. Must not throw, and must announce nothing. A store whose
+   * records are durable at once calls it just before resolving.
    */
-  onCommitted?: ((outcome: ChangeOutcome) => void) | undefined;
+  onRecorded?: ((outcome: ChangeOutcome) => void) | undefined;
 }
 
 /** An abbreviated task id: its start, and perhaps its end (`01a23b62…15ba`, as the dashboard shows ids). */
@@ -99,12 +99,13 @@ export interface IdAbbreviation {
   submitter?: string | undefined;
 }
 
-/** Told what other processes write to a store they share with this one. */
+/**
+ * Told what other processes write to a store they share with this one (the work they make ready
+ * comes by the work signal).
+ */
 export interface OtherWriters {
   /** Statuses another process wrote, each task's in sequence order (a task's may repeat). */
   statuses(statuses: readonly TaskStatus[]): void;
-  /** Another process made a task ready, or some news may have been missed: look for work. */
-  workReady(): void;
 }
 
 /** What a backend can do; the engine asks these instead of checking which backend it has. */
@@ -120,8 +121,8 @@ export interface StoreCapabilities {
  * The TaskStore port: tasks, the per-task status log, idempotency keys, leases and the audit trail.
  *
  * Writes are durable when their promise resolves, and not before: callers announce a change only
- * after that. Implementations group the writes of one event-loop turn into one transaction.
- * `test/contract/task-store.contract.ts` is the definition of this port.
+ * after that. How a backend gets there (one transaction per event-loop turn, a statement per
+ * batch) is its own business. `test/contract/task-store.contract.ts` is the definition of this port.
  */
 export interface TaskStore {
   readonly capabilities: StoreCapabilities;

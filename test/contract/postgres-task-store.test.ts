@@ -8,9 +8,9 @@ import { describeTaskStoreContract } from "./task-store.contract.js";
 const available = await postgresForTests();
 
 describe.runIf(available)("PostgreSQL", () => {
-  describeTaskStoreContract("postgres", async () => {
+  describeTaskStoreContract("postgres", async ({ onReady }) => {
     const db = await createTestDatabase();
-    const store = await openPostgresTaskStore({ url: db.url, node: "test-node" });
+    const store = await openPostgresTaskStore({ url: db.url, node: "test-node", onReady });
     const pool = createPool({ url: db.url, max: 1 });
     return {
       store,

@@ -4,10 +4,10 @@ import { openSqliteTaskStore } from "../../src/store/sqlite/sqlite-task-store.js
 import { tempDir } from "../helpers/temp.js";
 import { describeTaskStoreContract } from "./task-store.contract.js";
 
-describeTaskStoreContract("sqlite", async () => {
+describeTaskStoreContract("sqlite", async ({ onReady }) => {
   const tmp = tempDir();
   const path = join(tmp.dir, "tasks.db");
-  const store = await openSqliteTaskStore({ path });
+  const store = await openSqliteTaskStore({ path, onReady });
   return {
     store,
     migrate: async (direction) => {

@@ -4,6 +4,7 @@ import { appliedPostgresMigrations, migratePostgres, postgresMigrationNames } fr
 import { createPool, describeUrl } from "./postgres-pool.js";
 import { readPostgresQueries } from "./postgres-queries.js";
 import { PostgresTaskStore } from "./postgres-task-store.js";
+import type { ReadyWorkSink } from "../task-store.js";
 
 export interface PostgresStoreOptions {
   /** `postgres://…` */
@@ -17,6 +18,8 @@ export interface PostgresStoreOptions {
   /** Told of migrations run on open, and of errors of idle connections. */
   onMigrated?: (progress: MigrationProgress) => void;
   onConnectionError?: (error: Error) => void;
+  /** Where new tasks are announced as ready work (see ReadyWorkSink). */
+  onReady?: ReadyWorkSink | undefined;
 }
 
 /** Opens a PostgreSQL task store, migrating an empty or older schema to this version's. */
@@ -47,6 +50,7 @@ export async function openPostgresTaskStore(options: PostgresStoreOptions): Prom
       url: options.url,
       node: options.node,
       onError: options.onConnectionError,
+      onReady: options.onReady,
     });
   } catch (error) {
     await pool.end().catch(() => {});

@@ -2,38 +2,35 @@ import pg from "pg";
 import type { TaskStatus } from "../../protocol/task-status.js";
 import type { OtherWriters } from "../task-store.js";
 
-/** The channel insert_tasks.sql and update_tasks.sql notify: "<node> ready|- <task>:<seq>,…". */
+/** The channel insert_tasks.sql and update_tasks.sql notify: "<node> <task>:<seq>,…". */
 const CHANNEL = "taskexec_status";
 /** Statuses read per query. */
 const READ_BATCH = 1_000;
 const RECONNECT_MIN_MS = 100;
 const RECONNECT_MAX_MS = 5_000;
 
-interface Notice {
-  ready: boolean;
-  keys: [string, number][];
-}
-
-/** Reads a notification's payload; undefined for one this node wrote (or one it cannot read). */
-export function readNotice(payload: string, ownNode: string): Notice | undefined {
-  const first = payload.indexOf(" ");
-  const second = payload.indexOf(" ", first + 1);
-  if (first < 0 || second < 0 || payload.slice(0, first) === ownNode) return undefined;
+/**
+ * Reads a notification's payload into the (task, sequence) keys it names; undefined for one this
+ * node wrote (or one it cannot read).
+ */
+export function readNotice(payload: string, ownNode: string): [string, number][] | undefined {
+  const space = payload.indexOf(" ");
+  if (space < 0 || payload.slice(0, space) === ownNode) return undefined;
   const keys: [string, number][] = [];
-  for (const item of payload.slice(second + 1).split(",")) {
+  for (const item of payload.slice(space + 1).split(",")) {
     const colon = item.lastIndexOf(":");
     const sequence = Number(item.slice(colon + 1));
     if (colon > 0 && Number.isInteger(sequence)) keys.push([item.slice(0, colon), sequence]);
   }
-  return { ready: payload.slice(first + 1, second) === "ready", keys };
+  return keys;
 }
 
 /**
  * What the other processes on one database write, as this process hears it: a session that
  * LISTENs (a connection of its own, outside the pool), and reads the statuses each notification
  * names, in the order the notifications came (each task's statuses in sequence order).
- * NOTIFY is a hint: a notification lost while the session was down is made up for by a "work may
- * be ready" after reconnecting, the executors' polling and the watchers' re-reads.
+ * NOTIFY is a hint: a notification lost while the session was down is made up for by the
+ * watchers' re-reads (and work that became ready meanwhile, by the work signal's own session).
  */
 export class PostgresChangeFeed {
   readonly #url: string;
@@ -107,8 +104,8 @@ export class PostgresChangeFeed {
     this.#retryMs = Math.min(this.#retryMs * 2, RECONNECT_MAX_MS);
     this.#retryTimer = setTimeout(() => {
       this.#connect().then(
-        // Notifications sent while no session listened are lost: look for work now.
-        () => this.#listener.workReady(),
+        // Statuses notified while no session listened are not heard: watchers re-read the store.
+        () => {},
         (error: unknown) => {
           this.#onError(error as Error);
           this.#reconnectLater();
@@ -118,10 +115,9 @@ export class PostgresChangeFeed {
   }
 
   #heard(payload: string): void {
-    const notice = readNotice(payload, this.#node);
-    if (notice === undefined) return;
-    if (notice.ready) this.#listener.workReady();
-    for (const key of notice.keys) this.#pending.push(key);
+    const keys = readNotice(payload, this.#node);
+    if (keys === undefined) return;
+    for (const key of keys) this.#pending.push(key);
     this.#drain();
   }
 

@@ -24,6 +24,7 @@ import {
   type TaskRow,
   taskFromRow,
 } from "../stored-rows.js";
+import { submittedWork } from "../ready-work.js";
 import { toStatusMessage } from "../status-message.js";
 import type {
   ActiveUsage,
@@ -38,6 +39,7 @@ import type {
   SubmissionAudit,
   SubmissionQuota,
   TaskStore,
+  ReadyWorkSink,
 } from "../task-store.js";
 import { PostgresChangeFeed } from "./postgres-change-feed.js";
 import type { InsertRow } from "./postgres-params.js";
@@ -76,13 +78,21 @@ export class PostgresTaskStore implements TaskStore {
 
   readonly #url: string;
   readonly #onError: (error: Error) => void;
+  /** Told of new tasks as soon as their insert is queued: a start queued then goes in the next statement. */
+  readonly #onReady: ReadyWorkSink | undefined;
 
   /** @internal use openPostgresTaskStore. */
   constructor(
     pool: pg.Pool,
     queries: PostgresQueries,
-    options: { url: string; node: string; onError?: ((error: Error) => void) | undefined },
+    options: {
+      url: string;
+      node: string;
+      onError?: ((error: Error) => void) | undefined;
+      onReady?: ReadyWorkSink | undefined;
+    },
   ) {
+    this.#onReady = options.onReady;
     // The node names its notifications, whose payload is space-separated (see readNotice).
     const node = options.node.replace(/\s/g, "_");
     this.#url = options.url;
@@ -118,10 +128,10 @@ export class PostgresTaskStore implements TaskStore {
     options: InsertOptions = {},
   ): Promise<InsertOutcome[]> {
     if (tasks.length === 0) return [];
-    if (options.quota !== undefined) return this.#insertWithinQuota(tasks, audit, options.quota, options);
+    if (options.quota !== undefined) return this.#insertWithinQuota(tasks, audit, options.quota);
     const numbers = await this.#submitNumbers(tasks.length);
     const rows = tasks.map((task, i): InsertRow => ({ task, submitSeq: numbers[i]!, audit }));
-    // Queued in this turn, with onQueued's changes right behind it in the same write round.
+    // Queued in this turn: the starts its announcement queues go right behind it, in the same round.
     const keys: string[] = [];
     const expected: TaskRecord[] = [];
     for (const row of rows) {
@@ -132,7 +142,7 @@ export class PostgresTaskStore implements TaskStore {
       expected.push(newRecord(row.task, row.submitSeq));
     }
     const written = this.#lane.insert(rows);
-    if (expected.length > 0) options.onQueued?.(expected);
+    if (expected.length > 0) this.#onReady?.(submittedWork(expected, written));
     let created: ReadonlySet<string>;
     try {
       created = await written;
@@ -145,14 +155,13 @@ export class PostgresTaskStore implements TaskStore {
   /**
    * An insert held to a quota: in one transaction that holds each submitter's quota lock, reads
    * what their unfinished tasks use, refuses the tasks that would go past it, and inserts the
-   * rest. Inserts racing for a submitter's room, from any process, take turns. `onQueued` is told
-   * of the created tasks once they are committed.
+   * rest. Inserts racing for a submitter's room, from any process, take turns. The created tasks
+   * are announced as ready work once they are committed.
    */
   async #insertWithinQuota(
     tasks: readonly NewTask[],
     audit: SubmissionAudit | undefined,
     quota: SubmissionQuota,
-    options: InsertOptions,
   ): Promise<InsertOutcome[]> {
     // Numbered before the transaction: it holds a connection, and the numbers need one too.
     const numbers = await this.#submitNumbers(tasks.length);
@@ -200,7 +209,7 @@ export class PostgresTaskStore implements TaskStore {
       client.release();
     }
     const news = rows.filter((r) => created.has(r.task.id)).map((r) => newRecord(r.task, r.submitSeq));
-    if (news.length > 0) options.onQueued?.(news);
+    if (news.length > 0) this.#onReady?.(submittedWork(news, Promise.resolve(news.map((t) => t.id))));
     const outcomes = await this.#outcomes(rows, created, this.#pool);
     let next = 0;
     return tasks.map((_, i) => refused.get(i) ?? outcomes[next++]!);
@@ -256,7 +265,7 @@ export class PostgresTaskStore implements TaskStore {
   }
 
   applyChange(change: TaskChange, options: ChangeOptions = {}): Promise<ChangeOutcome> {
-    return this.#planner.apply([change], (outcomes) => outcomes[0]!, options.onCommitted);
+    return this.#planner.apply([change], (outcomes) => outcomes[0]!, options.onRecorded);
   }
 
   applyChanges(changes: readonly TaskChange[]): Promise<ChangeOutcome[]> {

@@ -31,8 +31,10 @@ import type {
   InsertOutcome,
   StoreCapabilities,
   SubmissionAudit,
+  ReadyWorkSink,
   TaskStore,
 } from "../task-store.js";
+import { submittedWork } from "../ready-work.js";
 import { SqliteConnection } from "./sqlite-connection.js";
 import { makePrivateDatabaseFile } from "./private-files.js";
 import { lockSqliteFile, type SqliteFileLock } from "./sqlite-file-lock.js";
@@ -125,6 +127,8 @@ export interface SqliteStoreOptions {
   migrate?: boolean;
   /** Told of the migrations run on open. */
   onMigrated?: ((progress: MigrationProgress) => void) | undefined;
+  /** Where new tasks are announced as ready work, as soon as a start may join their write. */
+  onReady?: ReadyWorkSink | undefined;
 }
 
 /** Opens (creating if needed) a SQLite task store, migrated to the latest schema. */
@@ -186,7 +190,7 @@ async function openLocked(options: SqliteStoreOptions, lock: SqliteFileLock): Pr
   const usage = new ActiveUsageLedger();
   for (const row of active)
     usage.load(row.submitter, row.tasks, JSON.parse(row.resources ?? "{}") as Record<string, number>);
-  return new SqliteTaskStore(connection, counted, seq, usage, lock);
+  return new SqliteTaskStore(connection, counted, seq, usage, lock, options.onReady);
 }
 
 /**
@@ -216,6 +220,11 @@ export class SqliteTaskStore implements TaskStore {
   readonly #usage: ActiveUsageLedger;
   /** This process's claim to the file, released when the store closes. */
   readonly #lock: SqliteFileLock;
+  /**
+   * Told of new tasks as soon as their insert is queued, before it commits: a start queued then
+   * goes into the insert's transaction, one commit from submit to handler instead of two.
+   */
+  readonly #onReady: ReadyWorkSink | undefined;
 
   /** @internal use {@link openSqliteTaskStore}. */
   constructor(
@@ -224,7 +233,9 @@ export class SqliteTaskStore implements TaskStore {
     lastSeq: number,
     usage: ActiveUsageLedger,
     lock: SqliteFileLock,
+    onReady: ReadyWorkSink | undefined,
   ) {
+    this.#onReady = onReady;
     this.#db = connection;
     this.#usage = usage;
     this.#lock = lock;
@@ -309,7 +320,13 @@ export class SqliteTaskStore implements TaskStore {
       for (const [i, task] of admitted.entries())
         if (reserved[i]) this.#usage.abandoned(task.submitter, task.requirements);
     });
-    if (expected.length > 0) options.onQueued?.(expected);
+    if (expected.length > 0 && this.#onReady !== undefined)
+      this.#onReady(
+        submittedWork(
+          expected,
+          written.then((os) => os.flatMap((o) => (o.created ? [o.task.id] : []))),
+        ),
+      );
     if (refusals.size === 0) return written;
     return written.then((outcomes) => {
       let next = 0;
@@ -318,7 +335,7 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   applyChange(change: TaskChange, options: ChangeOptions = {}): Promise<ChangeOutcome> {
-    return this.#planner.apply([change], first, options.onCommitted);
+    return this.#planner.apply([change], first, options.onRecorded);
   }
 
   applyChanges(changes: readonly TaskChange[]): Promise<ChangeOutcome[]> {

@@ -44,10 +44,13 @@ WITH input AS (
   WINDOW twins AS (PARTITION BY input.submitter, input.message_id ORDER BY ord)
   ORDER BY ord
 ), notified AS (
-  -- One notification per 150 statuses (a payload holds 8,000 bytes): "<node> ready <id>:1,…".
-  SELECT pg_notify('taskexec_status', $20::text || ' ready ' || string_agg(id || ':1', ','))
+  -- One notification per 150 statuses (a payload holds 8,000 bytes): "<node> <id>:1,…".
+  SELECT pg_notify('taskexec_status', $20::text || ' ' || string_agg(id || ':1', ','))
   FROM (SELECT id, (row_number() OVER ()) / 150 AS chunk FROM inserted) c
   GROUP BY chunk
+), signalled AS (
+  -- New tasks are ready to run: the other executors look for work (postgres-work-signal.ts).
+  SELECT pg_notify('taskexec_work', $20::text) FROM inserted LIMIT 1
 )
--- The subquery runs once, and only when a row was inserted: nothing written, nothing announced.
-SELECT id FROM inserted WHERE (SELECT count(*) FROM notified) >= 0
+-- The subqueries run once, and only when a row was inserted: nothing written, nothing announced.
+SELECT id FROM inserted WHERE (SELECT count(*) FROM notified) + (SELECT count(*) FROM signalled) >= 0

@@ -38,13 +38,13 @@ WITH v AS (
     JOIN updated ON updated.id = e.task_id
   RETURNING task_id, sequence, status
 ), notified AS (
-  -- One notification per 150 statuses: "<node> ready|- <id>:<sequence>,…" (ready: a task became
-  -- ready to run, so other executors look for work).
-  SELECT pg_notify('taskexec_status', $25::text
-           || CASE WHEN bool_or(status = 'resource_allocation') THEN ' ready ' ELSE ' - ' END
-           || string_agg(task_id || ':' || sequence, ','))
-  FROM (SELECT task_id, sequence, status, (row_number() OVER ()) / 150 AS chunk FROM events) c
+  -- One notification per 150 statuses: "<node> <id>:<sequence>,…" (postgres-change-feed.ts).
+  SELECT pg_notify('taskexec_status', $25::text || ' ' || string_agg(task_id || ':' || sequence, ','))
+  FROM (SELECT task_id, sequence, (row_number() OVER ()) / 150 AS chunk FROM events) c
   GROUP BY chunk
+), signalled AS (
+  -- A task became ready to run: the other executors look for work (postgres-work-signal.ts).
+  SELECT pg_notify('taskexec_work', $25::text) FROM events WHERE status = 'resource_allocation' LIMIT 1
 )
--- The subquery runs once, and only when a row was written: nothing written, nothing announced.
-SELECT id FROM updated WHERE (SELECT count(*) FROM notified) >= 0
+-- The subqueries run once, and only when a row was written: nothing written, nothing announced.
+SELECT id FROM updated WHERE (SELECT count(*) FROM notified) + (SELECT count(*) FROM signalled) >= 0

@@ -1,0 +1,33 @@
+import type { ReadyWork } from "../domain/records.js";
+
+/** Told that work is ready: this process's workers listen. Must not throw. */
+export interface WorkListener {
+  /** Tasks became ready in this process (see {@link ReadyWork} for when they are written). */
+  ready(work: ReadyWork): void;
+  /** Work may be ready that no `ready` named: another process made it, or news was lost. Look for it. */
+  mayBeReady(): void;
+}
+
+/** Ends listening. */
+export type StopListening = () => Promise<void>;
+
+/**
+ * The work side of the Transport port: tells executors that work may be ready, so that they claim
+ * it at once instead of at their next poll. In process it is a call; on a shared PostgreSQL store,
+ * LISTEN/NOTIFY; with a broker, a queue. It is a hint, never the only way work is found: executors
+ * also poll the store, so a signal lost (a connection down) delays work and loses none.
+ *
+ * `ready` reaches this process's listeners at once, with the tasks; the other processes hear of
+ * work by the backend's own means (a store sharing one database notifies them in the statement
+ * that writes it) or through `mayBeReady`, which reaches every listener of every process.
+ * `test/contract/work-signal.contract.ts` is the definition of this port.
+ */
+export interface WorkSignal {
+  /** Whether `mayBeReady` reaches other processes (false: this process is the only executor). */
+  readonly reachesOthers: boolean;
+  ready(work: ReadyWork): void;
+  mayBeReady(): Promise<void>;
+  /** Resolves once `listener` listens, to the function that ends it. */
+  listen(listener: WorkListener): Promise<StopListening>;
+  close(): Promise<void>;
+}
