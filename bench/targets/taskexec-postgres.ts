@@ -76,7 +76,7 @@ export class TaskexecPostgresTarget implements BenchTarget {
     this.#service!.executor.engine.observe({
       onStatus: (_task, status) => seen(status, false),
       onRejected: () => {},
-      onOtherStatus: (status) => seen(status, true),
+      onOtherStatus: ({ status }) => seen(status, true),
     });
   }
 

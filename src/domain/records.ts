@@ -1,5 +1,5 @@
 import type { TaskState } from "../protocol/states.js";
-import type { StatusDetails, TaskErrorInfo } from "../protocol/task-status.js";
+import type { StatusDetails, TaskErrorInfo, TaskStatus } from "../protocol/task-status.js";
 
 /** Amounts per resource kind (`cpu`, `memory_mb`, `gpu`, custom). */
 export type ResourceAmounts = Record<string, number>;
@@ -130,6 +130,18 @@ export interface ReadyWork {
 /** Work already written, as {@link ReadyWork}. */
 export function writtenWork(tasks: readonly TaskRecord[]): ReadyWork {
   return { tasks, written: Promise.resolve(tasks.map((t) => t.id)) };
+}
+
+/**
+ * A status another process wrote, with what observers (the dashboard's charts) need to know of
+ * its task: who submitted it, of which type, when it was created and first started.
+ */
+export interface ObservedStatus {
+  status: TaskStatus;
+  submitter: string;
+  type: string;
+  createdAt: number;
+  startedAt: number | null;
 }
 
 /** Who holds a task's lease, and for which attempt. */

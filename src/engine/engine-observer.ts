@@ -1,6 +1,6 @@
 import type { ErrorCode } from "../protocol/error-codes.js";
 import type { TaskStatus } from "../protocol/task-status.js";
-import type { TaskRecord } from "../domain/records.js";
+import type { ObservedStatus, TaskRecord } from "../domain/records.js";
 
 /** Sees every durable change with the task it changed (metrics, tracing). Must not throw or block. */
 export interface EngineObserver {
@@ -8,8 +8,9 @@ export interface EngineObserver {
   onStatus(task: TaskRecord, status: TaskStatus): void;
   onRejected(code: ErrorCode): void;
   /**
-   * A status another process wrote to the store this one shares (heard, not made here: no record
-   * comes with it, and it may repeat). Per-process figures (metrics) leave these to their writer.
+   * A status another process wrote to the store this one shares (heard, not made here: its task's
+   * facts come with it, not its record, and it may repeat). Per-process figures (metrics) leave
+   * these to their writer; cluster-wide ones (the dashboard's charts) count them.
    */
-  onOtherStatus?(status: TaskStatus): void;
+  onOtherStatus?(observed: ObservedStatus): void;
 }

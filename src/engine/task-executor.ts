@@ -4,7 +4,7 @@ import { AmbiguousTaskIdError, TaskNotFoundError } from "../protocol/errors.js";
 import { isTerminal, type TaskState } from "../protocol/states.js";
 import type { TaskStatus } from "../protocol/task-status.js";
 import type { ResourceSnapshot } from "../resources/resource-manager.js";
-import type { AuditEntry, AuditFilter, AuditRecord, TaskRecord } from "../domain/records.js";
+import type { AuditEntry, AuditFilter, AuditRecord, ObservedStatus, TaskRecord } from "../domain/records.js";
 import { type Principal, type SubmitOutcome, TaskAdmission } from "./task-admission.js";
 import { readIdAbbreviation } from "./task-id-abbreviation.js";
 import type { EngineContext } from "./engine-context.js";
@@ -137,13 +137,14 @@ export class TaskExecutor {
    * Statuses another process wrote (shared store): watchers here hear them too, and a task this
    * process holds that another one ended (a cancel that came in there) stops here.
    */
-  #heardFromOthers(statuses: readonly TaskStatus[]): void {
+  #heardFromOthers(observed: readonly ObservedStatus[]): void {
+    const statuses = observed.map((o) => o.status);
     this.#ctx.announce(statuses);
     for (const observer of this.#ctx.observers) {
       if (observer.onOtherStatus === undefined) continue;
-      for (const status of statuses) {
+      for (const one of observed) {
         try {
-          observer.onOtherStatus(status);
+          observer.onOtherStatus(one);
         } catch (error) {
           this.#ctx.log.error({ err: error }, "an engine observer threw");
         }

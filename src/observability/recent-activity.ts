@@ -2,7 +2,7 @@ import type { EngineObserver } from "../engine/engine-observer.js";
 import type { ErrorCode } from "../protocol/error-codes.js";
 import { isTerminal } from "../protocol/states.js";
 import type { TaskStatus } from "../protocol/task-status.js";
-import type { TaskRecord } from "../domain/records.js";
+import type { ObservedStatus, TaskRecord } from "../domain/records.js";
 
 /** How far back the dashboard's charts reach. */
 export const ACTIVITY_WINDOW_S = 15 * 60;
@@ -89,22 +89,31 @@ export class RecentActivity implements EngineObserver {
   constructor(private readonly now: () => number = Date.now) {}
 
   onStatus(task: TaskRecord, status: TaskStatus): void {
+    this.#count(status, task);
+  }
+
+  /** The charts are the cluster's: what the processes sharing this one's store did counts too. */
+  onOtherStatus(observed: ObservedStatus): void {
+    this.#count(observed.status, observed);
+  }
+
+  #count(status: TaskStatus, task: { submitter: string; createdAt: number; startedAt: number | null }): void {
     const details = status.body.details;
     const event = details?.event;
+    const state = status.body.status;
+    const at = Date.parse(status.header.timestamp);
     const second = Math.floor(this.now() / 1000);
     const rings = [this.#all, this.#ring(task.submitter)];
     for (const ring of rings) {
       const slot = ring.at(second);
       if (event === "task_accepted") slot.submitted += 1;
       else if (event === "execution_started" && details?.attempt === 1) {
-        slot.wait.add(Date.parse(status.header.timestamp) - task.createdAt);
-      } else if (isTerminal(task.state)) {
-        if (task.state === "completed") slot.completed += 1;
-        else if (task.state === "failed") slot.failed += 1;
+        slot.wait.add(at - task.createdAt);
+      } else if (isTerminal(state)) {
+        if (state === "completed") slot.completed += 1;
+        else if (state === "failed") slot.failed += 1;
         else slot.cancelled += 1;
-        if (task.startedAt !== null && task.finishedAt !== null) {
-          slot.execution.add(task.finishedAt - task.startedAt);
-        }
+        if (task.startedAt !== null) slot.execution.add(at - task.startedAt);
       }
     }
   }

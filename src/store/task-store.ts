@@ -7,6 +7,7 @@ import type {
   NewTask,
   NodeRecord,
   NodeResources,
+  ObservedStatus,
   ReadyWork,
   TaskChange,
   TaskListFilter,
@@ -105,7 +106,7 @@ export interface IdAbbreviation {
  */
 export interface OtherWriters {
   /** Statuses another process wrote, each task's in sequence order (a task's may repeat). */
-  statuses(statuses: readonly TaskStatus[]): void;
+  statuses(statuses: readonly ObservedStatus[]): void;
 }
 
 /** What a backend can do; the engine asks these instead of checking which backend it has. */

@@ -124,6 +124,37 @@ describe.runIf(available)("several serve processes on one PostgreSQL database", 
     expect((await nodes(a)).filter((n) => n.alive)).toHaveLength(1);
   }, 60_000);
 
+  it("show the whole cluster's activity in /v1/stats of either process, whichever ran what", async () => {
+    const few = { TASKEXEC_MAX_CONCURRENT_TASKS: "4" }; // so that neither can take it all
+    const [a, b] = await Promise.all([member("a", few), member("b", few)]);
+    const headers = await adminHeaders();
+    const messages = Array.from({ length: 200 }, (_, i) => submitMessage("logged", { ms: 50 }, `s-${i}`));
+    const response = await fetch(`${a.url}/v1/tasks/batch`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ messages }),
+    });
+    expect(response.status).toBe(207);
+    await waitFor("every task to complete", async () => (await countStates()).completed === 200);
+    const ranOn = new Set(runs().map((r) => r.pid));
+    expect(ranOn).toEqual(new Set([a.process.child.pid, b.process.child.pid]));
+    const totals = async (m: Member) => {
+      const stats = (await (await fetch(`${m.url}/v1/stats`, { headers })).json()) as {
+        window: { submitted_per_s: number; completed_per_s: number; execution_ms: unknown };
+      };
+      const seconds = 15 * 60;
+      return {
+        submitted: Math.round(stats.window.submitted_per_s * seconds),
+        completed: Math.round(stats.window.completed_per_s * seconds),
+        timed: stats.window.execution_ms !== null,
+      };
+    };
+    // b accepted nothing and ran only part of the work, yet its charts count it all.
+    await waitFor("b's charts to count every task", async () => (await totals(b)).completed === 200, 20_000);
+    expect(await totals(b)).toEqual({ submitted: 200, completed: 200, timed: true });
+    expect(await totals(a)).toEqual({ submitted: 200, completed: 200, timed: true });
+  }, 60_000);
+
   it("create one task for concurrent submits of the same message_id to both processes", async () => {
     const [a, b] = await Promise.all([member("a"), member("b")]);
     const headers = await adminHeaders();

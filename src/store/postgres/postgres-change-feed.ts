@@ -1,5 +1,5 @@
 import pg from "pg";
-import type { TaskStatus } from "../../protocol/task-status.js";
+import type { ObservedStatus } from "../../domain/records.js";
 import type { OtherWriters } from "../task-store.js";
 
 /** The channel insert_tasks.sql and update_tasks.sql notify: "<node> <task>:<seq>,…". */
@@ -36,7 +36,7 @@ export class PostgresChangeFeed {
   readonly #url: string;
   readonly #node: string;
   readonly #listener: OtherWriters;
-  readonly #read: (keys: readonly [string, number][]) => Promise<TaskStatus[]>;
+  readonly #read: (keys: readonly [string, number][]) => Promise<ObservedStatus[]>;
   readonly #onError: (error: Error) => void;
   #client: pg.Client | undefined;
   #closed = false;
@@ -50,7 +50,7 @@ export class PostgresChangeFeed {
     url: string;
     node: string;
     listener: OtherWriters;
-    read: (keys: readonly [string, number][]) => Promise<TaskStatus[]>;
+    read: (keys: readonly [string, number][]) => Promise<ObservedStatus[]>;
     onError: (error: Error) => void;
   }) {
     this.#url = options.url;

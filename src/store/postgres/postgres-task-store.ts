@@ -14,6 +14,7 @@ import type {
   TaskChange,
   TaskListFilter,
   TaskListing,
+  ObservedStatus,
   TaskRecord,
 } from "../../domain/records.js";
 import {
@@ -326,12 +327,20 @@ export class PostgresTaskStore implements TaskStore {
   }
 
   /** Status messages by (task id, sequence), in the order asked (those that exist). */
-  async getStatusesByKey(keys: readonly (readonly [string, number])[]): Promise<TaskStatus[]> {
-    const rows = await this.#rows<EventRow>("select_events_by_key", [
+  /** These statuses (task id, sequence), with their tasks' facts, in the order asked. */
+  async observeStatuses(keys: readonly (readonly [string, number])[]): Promise<ObservedStatus[]> {
+    type Row = EventRow & { submitter: string; type: string; created_at: number; started_at: number | null };
+    const rows = await this.#rows<Row>("select_events_by_key", [
       keys.map((k) => k[0]),
       keys.map((k) => k[1]),
     ]);
-    return rows.map((row) => toStatusMessage(statusFromRow(row)));
+    return rows.map((row) => ({
+      status: toStatusMessage(statusFromRow(row)),
+      submitter: row.submitter,
+      type: row.type,
+      createdAt: row.created_at,
+      startedAt: row.started_at,
+    }));
   }
 
   fetchReady(limit: number, after?: SchedulingKey): Promise<TaskRecord[]> {
@@ -457,7 +466,7 @@ export class PostgresTaskStore implements TaskStore {
       url: this.#url,
       node: this.#node,
       listener,
-      read: (keys) => this.getStatusesByKey(keys),
+      read: (keys) => this.observeStatuses(keys),
       onError: this.#onError,
     });
     await feed.start();

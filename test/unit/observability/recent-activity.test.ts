@@ -143,6 +143,34 @@ describe("RecentActivity", () => {
     expect(sum("carol")).toEqual({ submitted: 0, error_rate: null });
   });
 
+  it("counts what other processes on a shared store did as well (the charts are the cluster's)", () => {
+    const clock = { now: T0 };
+    const activity = new RecentActivity(() => clock.now);
+    run(activity, clock, "alice", 10, 100, "completed");
+    // Another process ran bob's task: its statuses come with the task's facts, not its record.
+    const created = clock.now;
+    const facts = { submitter: "bob", type: "noop", createdAt: created, startedAt: null };
+    activity.onOtherStatus({ ...facts, status: status("resource_allocation", "task_accepted", created) });
+    clock.now += 30;
+    const started = clock.now;
+    activity.onOtherStatus({
+      ...facts,
+      startedAt: started,
+      status: status("executing", "execution_started", started, 1),
+    });
+    clock.now += 300;
+    activity.onOtherStatus({
+      ...facts,
+      startedAt: started,
+      status: status("failed", "task_failed", clock.now, 1),
+    });
+    expect(totals(activity)).toEqual({ submitted: 2, completed: 1, failed: 1 });
+    expect(totals(activity, "bob")).toEqual({ submitted: 1, completed: 0, failed: 1 });
+    expect(lastStep(activity, "bob").wait_ms).toEqual({ p50: 30, p95: 30, p99: 30 });
+    expect(lastStep(activity, "bob").execution_ms).toEqual({ p50: 300, p95: 300, p99: 300 });
+    expect(lastStep(activity).execution_ms).toEqual({ p50: 100, p95: 300, p99: 300 });
+  });
+
   it("samples a busy second down to a fixed number of durations", () => {
     const clock = { now: T0 };
     const activity = new RecentActivity(() => clock.now);
