@@ -26,6 +26,8 @@ export class Housekeeping {
   #retentionTimer: TimerHandle | undefined;
   #pollTimer: TimerHandle | undefined;
   #heartbeatTimer: TimerHandle | undefined;
+  /** Heartbeats in a row that could not be recorded (the store is away). */
+  #heartbeatsMissed = 0;
   #stopped = false;
 
   constructor(ctx: EngineContext, worker: TaskWorker) {
@@ -49,8 +51,17 @@ export class Housekeeping {
     const { store, node, resources, clock, timers, options } = this.#ctx;
     try {
       await store.recordNode!(node, resources.snapshot(), clock.now());
+      if (this.#heartbeatsMissed > 0)
+        this.#ctx.log.info({ missed: this.#heartbeatsMissed }, "recording this node's heartbeat again");
+      this.#heartbeatsMissed = 0;
     } catch (error) {
-      this.#ctx.log.warn({ err: error }, "could not record this node's heartbeat");
+      // Once per outage, not every beat: the store's own errors say the rest.
+      if (this.#heartbeatsMissed === 0)
+        this.#ctx.log.warn(
+          { err: error },
+          "could not record this node's heartbeat; trying every heartbeat_ms",
+        );
+      this.#heartbeatsMissed += 1;
     }
     if (this.#stopped) return;
     this.#heartbeatTimer = timers.at(clock.now() + options.heartbeat_ms, () => {

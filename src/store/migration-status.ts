@@ -4,6 +4,12 @@ export interface MigrationStatus {
   executedAt: Date | undefined;
 }
 
+/** A migration recorded as applied in a store (perhaps one this version does not know). */
+export interface AppliedMigration {
+  name: string;
+  appliedAt: Date;
+}
+
 /** Where to take a schema: one step up or down, all the way up, or to a named migration (undefined: none). */
 export type MigrationTarget = "latest" | "up" | "down" | { to: string | undefined };
 

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import type { MigrationResultSet } from "kysely";
 import { StoreConfigError } from "./errors.js";
-import type { MigrationTarget } from "./migration-status.js";
+import type { AppliedMigration, MigrationTarget } from "./migration-status.js";
 import {
   appliedPostgresMigrations,
   migratePostgres,
@@ -9,8 +9,7 @@ import {
 } from "./postgres/postgres-migrator.js";
 import { createPool, describeUrl } from "./postgres/postgres-pool.js";
 import { lockSqliteFile } from "./sqlite/sqlite-file-lock.js";
-import { migrateSqlite, sqliteMigrationNames, unknownSqliteMigrations } from "./sqlite/sqlite-migrator.js";
-import { sqliteMigrationStatus } from "./sqlite/sqlite-migrator.js";
+import { appliedSqliteMigrations, migrateSqlite, sqliteMigrationNames } from "./sqlite/sqlite-migrator.js";
 
 /** One migration as `migrate status` shows it. */
 export interface MigrationRow {
@@ -47,11 +46,7 @@ export function openStoreMigrations(url: string, baseDir = process.cwd()): Store
     return {
       where: path,
       known,
-      status: async () =>
-        withUnknown(
-          (await sqliteMigrationStatus(path)).map((m) => ({ name: m.name, appliedAt: m.executedAt })),
-          await unknownSqliteMigrations(path, known),
-        ),
+      status: () => Promise.resolve(statusRows(known, appliedSqliteMigrations(path))),
       run: async (target) => outcome(await migrateSqlite(path, target)),
       close: () => Promise.resolve(lock.release()),
     };
@@ -62,20 +57,7 @@ export function openStoreMigrations(url: string, baseDir = process.cwd()): Store
     return {
       where: describeUrl(url),
       known,
-      status: async () => {
-        // Kysely keeps the time as ISO text; no table yet means nothing applied.
-        const applied = await pool
-          .query<{ name: string; timestamp: string }>(
-            "SELECT name, timestamp FROM kysely_migration ORDER BY name",
-          )
-          .catch(() => ({ rows: [] as { name: string; timestamp: string }[] }));
-        const at = new Map(applied.rows.map((r) => [r.name, new Date(r.timestamp)]));
-        const unknown = (await appliedPostgresMigrations(pool)).filter((n) => !known.includes(n));
-        return withUnknown(
-          known.map((name) => ({ name, appliedAt: at.get(name) })),
-          unknown,
-        );
-      },
+      status: async () => statusRows(known, await appliedPostgresMigrations(pool)),
       run: async (target) => outcome(await migratePostgres(pool, target)),
       close: () => pool.end(),
     };
@@ -83,8 +65,13 @@ export function openStoreMigrations(url: string, baseDir = process.cwd()): Store
   throw new StoreConfigError(`store.url: unsupported store "${url}" (use sqlite:<path> or postgres://…)`);
 }
 
-function withUnknown(rows: MigrationRow[], unknown: readonly string[]): MigrationRow[] {
-  return [...rows, ...unknown.map((name) => ({ name, appliedAt: undefined, unknown: true }))];
+/** Every migration this version knows, applied or not, then those applied that it does not know. */
+function statusRows(known: readonly string[], applied: readonly AppliedMigration[]): MigrationRow[] {
+  const at = new Map(applied.map((m) => [m.name, m.appliedAt]));
+  return [
+    ...known.map((name) => ({ name, appliedAt: at.get(name) })),
+    ...applied.filter((m) => !known.includes(m.name)).map((m) => ({ ...m, unknown: true })),
+  ];
 }
 
 function outcome({ error, results }: MigrationResultSet): MigrationRun {

@@ -31,12 +31,15 @@ export async function openPostgresTaskStore(options: PostgresStoreOptions): Prom
   });
   try {
     const known = postgresMigrationNames();
-    const applied = await appliedPostgresMigrations(pool).catch((error: unknown) => {
-      throw new StoreConfigError(
-        `store.url: cannot reach PostgreSQL at ${describeUrl(options.url)}: ${(error as Error).message}`,
-        { cause: error },
-      );
-    });
+    const applied = await appliedPostgresMigrations(pool).then(
+      (rows) => rows.map((r) => r.name),
+      (error: unknown) => {
+        throw new StoreConfigError(
+          `store.url: cannot reach PostgreSQL at ${describeUrl(options.url)}: ${(error as Error).message}`,
+          { cause: error },
+        );
+      },
+    );
     const unknown = applied.filter((name) => !known.includes(name));
     if (unknown.length > 0) throw new StoreSchemaError(describeUrl(options.url), unknown);
     const pending = known.filter((name) => !applied.includes(name));

@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { Kysely, Migrator, PostgresDialect } from "kysely";
 import type pg from "pg";
-import type { MigrationStatus, MigrationTarget } from "../migration-status.js";
+import type { AppliedMigration, MigrationStatus, MigrationTarget } from "../migration-status.js";
 import { migrateTo, sqlMigrationNames, sqlMigrations } from "../sql-migrations.js";
 
 const MIGRATIONS_DIR = fileURLToPath(new URL("./migrations", import.meta.url));
@@ -25,12 +25,15 @@ export async function postgresMigrationStatus(pool: pg.Pool): Promise<MigrationS
   );
 }
 
-/** Names of migrations recorded as applied, including ones this version does not know. */
-export async function appliedPostgresMigrations(pool: pg.Pool): Promise<string[]> {
+/** Migrations recorded as applied, in order, including ones this version does not know. */
+export async function appliedPostgresMigrations(pool: pg.Pool): Promise<AppliedMigration[]> {
   const exists = await pool.query<{ t: string | null }>("SELECT to_regclass('kysely_migration')::text AS t");
   if (exists.rows[0]?.t == null) return [];
-  const rows = await pool.query<{ name: string }>("SELECT name FROM kysely_migration ORDER BY name");
-  return rows.rows.map((r) => r.name);
+  // Kysely keeps the time as ISO text.
+  const rows = await pool.query<{ name: string; timestamp: string }>(
+    "SELECT name, timestamp FROM kysely_migration ORDER BY name",
+  );
+  return rows.rows.map((r) => ({ name: r.name, appliedAt: new Date(r.timestamp) }));
 }
 
 async function withMigrator<T>(pool: pg.Pool, use: (migrator: Migrator) => Promise<T>): Promise<T> {

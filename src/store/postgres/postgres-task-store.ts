@@ -123,13 +123,23 @@ export class PostgresTaskStore implements TaskStore {
     audit: SubmissionAudit | undefined,
     options: InsertOptions,
   ): Promise<InsertOutcome[]>;
-  async insertTasks(
+  insertTasks(
     tasks: readonly NewTask[],
     audit?: SubmissionAudit,
     options: InsertOptions = {},
   ): Promise<InsertOutcome[]> {
+    return this.#insert(tasks, audit, options, true);
+  }
+
+  /** `again`: whether submissions whose message id's holder vanished may be submitted once more. */
+  async #insert(
+    tasks: readonly NewTask[],
+    audit: SubmissionAudit | undefined,
+    options: InsertOptions,
+    again: boolean,
+  ): Promise<InsertOutcome[]> {
     if (tasks.length === 0) return [];
-    if (options.quota !== undefined) return this.#insertWithinQuota(tasks, audit, options.quota);
+    if (options.quota !== undefined) return this.#insertWithinQuota(tasks, audit, options.quota, again);
     const numbers = await this.#submitNumbers(tasks.length);
     const rows = tasks.map((task, i): InsertRow => ({ task, submitSeq: numbers[i]!, audit }));
     // Queued in this turn: the starts its announcement queues go right behind it, in the same round.
@@ -150,7 +160,7 @@ export class PostgresTaskStore implements TaskStore {
     } finally {
       for (const key of keys) this.#queuedKeys.delete(key);
     }
-    return this.#outcomes(rows, created, this.#pool);
+    return this.#answer(rows, created, audit, options, again);
   }
 
   /**
@@ -163,6 +173,7 @@ export class PostgresTaskStore implements TaskStore {
     tasks: readonly NewTask[],
     audit: SubmissionAudit | undefined,
     quota: SubmissionQuota,
+    again: boolean,
   ): Promise<InsertOutcome[]> {
     // Numbered before the transaction: it holds a connection, and the numbers need one too.
     const numbers = await this.#submitNumbers(tasks.length);
@@ -211,7 +222,7 @@ export class PostgresTaskStore implements TaskStore {
     }
     const news = rows.filter((r) => created.has(r.task.id)).map((r) => newRecord(r.task, r.submitSeq));
     if (news.length > 0) this.#onReady?.(submittedWork(news, Promise.resolve(news.map((t) => t.id))));
-    const outcomes = await this.#outcomes(rows, created, this.#pool);
+    const outcomes = await this.#answer(rows, created, audit, { quota }, again);
     let next = 0;
     return tasks.map((_, i) => refused.get(i) ?? outcomes[next++]!);
   }
@@ -222,11 +233,31 @@ export class PostgresTaskStore implements TaskStore {
   }
 
   /** What each task of an insert became: created, or a duplicate answered with the stored task. */
+  async #answer(
+    rows: readonly InsertRow[],
+    created: ReadonlySet<string>,
+    audit: SubmissionAudit | undefined,
+    options: InsertOptions,
+    again: boolean,
+  ): Promise<InsertOutcome[]> {
+    const outcomes = await this.#outcomes(rows, created);
+    const vanished = rows.filter((_, i) => outcomes[i] === undefined).map((r) => r.task);
+    if (vanished.length === 0) return outcomes as InsertOutcome[];
+    // Their message id was taken, and the task that held it was removed by retention before it
+    // could be read: the id is free again, so they are submitted once more (they would have been
+    // created a moment later). Twice in a row is not a race any more: a fault.
+    if (!again) throw new Error(`task ${vanished[0]!.id}: its message id is taken, but no task holds it`);
+    const retried = await this.#insert(vanished, audit, options, false);
+    let next = 0;
+    return outcomes.map((o) => o ?? retried[next++]!);
+  }
+
+  /** Each task of an insert: created, a duplicate answered with the task that holds its key, or undefined (none does now). */
   async #outcomes(
     rows: readonly InsertRow[],
     created: ReadonlySet<string>,
-    db: pg.Pool | pg.PoolClient,
-  ): Promise<InsertedOutcome[]> {
+  ): Promise<(InsertedOutcome | undefined)[]> {
+    const db = this.#pool;
     const duplicates = rows.filter((r) => !created.has(r.task.id)).map((r) => r.task);
     const holders = new Map<string, { task: TaskRecord; status: TaskStatus }>();
     if (duplicates.length > 0) {
@@ -240,14 +271,11 @@ export class PostgresTaskStore implements TaskStore {
       const statuses = new Map(latest.rows.map((row) => [row.task_id, toStatusMessage(statusFromRow(row))]));
       for (const task of tasks) holders.set(keyOf(task), { task, status: statuses.get(task.id)! });
     }
-    return rows.map(({ task, submitSeq }): InsertedOutcome => {
+    return rows.map(({ task, submitSeq }): InsertedOutcome | undefined => {
       if (created.has(task.id))
         return { task: newRecord(task, submitSeq), created: true, status: acceptedStatus(task) };
       const holder = holders.get(keyOf(task));
-      // Taken, then removed by retention before we read it: rare enough to be a fault.
-      if (holder === undefined)
-        throw new Error(`task ${task.id}: its message id is taken, but no task holds it`);
-      return { task: holder.task, created: false, status: holder.status };
+      return holder && { task: holder.task, created: false, status: holder.status };
     });
   }
 

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { Kysely, type MigrationResultSet, Migrator, SqliteDialect } from "kysely";
-import type { MigrationStatus, MigrationTarget } from "../migration-status.js";
+import type { AppliedMigration, MigrationStatus, MigrationTarget } from "../migration-status.js";
 import { migrateTo, sqlMigrationNames, sqlMigrations } from "../sql-migrations.js";
 
 const MIGRATIONS_DIR = fileURLToPath(new URL("./migrations", import.meta.url));
@@ -23,8 +23,8 @@ export async function sqliteMigrationStatus(path: string): Promise<MigrationStat
   );
 }
 
-/** Migrations recorded as applied in the file that this version does not know (a newer schema). */
-export async function unknownSqliteMigrations(path: string, known: readonly string[]): Promise<string[]> {
+/** Migrations recorded as applied in the file, in order, including ones this version does not know. */
+export function appliedSqliteMigrations(path: string): AppliedMigration[] {
   if (!existsSync(path)) return [];
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
@@ -32,8 +32,11 @@ export async function unknownSqliteMigrations(path: string, known: readonly stri
       .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kysely_migration'")
       .get();
     if (table === undefined) return [];
-    const rows = db.prepare("SELECT name FROM kysely_migration ORDER BY name").all() as { name: string }[];
-    return rows.map((r) => r.name).filter((name) => !known.includes(name));
+    const rows = db.prepare("SELECT name, timestamp FROM kysely_migration ORDER BY name").all() as {
+      name: string;
+      timestamp: string;
+    }[];
+    return rows.map((r) => ({ name: r.name, appliedAt: new Date(r.timestamp) }));
   } finally {
     db.close();
   }

@@ -38,12 +38,7 @@ import { submittedWork } from "../ready-work.js";
 import { SqliteConnection } from "./sqlite-connection.js";
 import { makePrivateDatabaseFile } from "./private-files.js";
 import { lockSqliteFile, type SqliteFileLock } from "./sqlite-file-lock.js";
-import {
-  migrateSqlite,
-  sqliteMigrationNames,
-  sqliteMigrationStatus,
-  unknownSqliteMigrations,
-} from "./sqlite-migrator.js";
+import { migrateSqlite, sqliteMigrationNames, appliedSqliteMigrations } from "./sqlite-migrator.js";
 import {
   type AuditRow,
   auditFromRow,
@@ -146,10 +141,8 @@ export async function openSqliteTaskStore(options: SqliteStoreOptions): Promise<
 
 async function openLocked(options: SqliteStoreOptions, lock: SqliteFileLock): Promise<SqliteTaskStore> {
   const known = sqliteMigrationNames();
-  const applied = (await sqliteMigrationStatus(options.path))
-    .filter((m) => m.executedAt !== undefined)
-    .map((m) => m.name);
-  const unknown = await unknownSqliteMigrations(options.path, known);
+  const applied = appliedSqliteMigrations(options.path).map((m) => m.name);
+  const unknown = applied.filter((name) => !known.includes(name));
   if (unknown.length > 0) throw new StoreSchemaError(options.path, unknown);
   if (options.migrate !== false && applied.length < known.length) {
     const { error, results } = await migrateSqlite(options.path, "latest");
