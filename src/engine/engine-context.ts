@@ -39,7 +39,7 @@ export class EngineContext {
    */
   async apply(change: TaskChange, options?: ChangeOptions): Promise<ChangeOutcome | undefined> {
     try {
-      const outcome = await this.store.applyChange(change, options);
+      const outcome = await this.store.recordChange(change, options);
       this.announce([outcome.status]);
       this.observe(outcome.task, outcome.status);
       const task = outcome.task;
@@ -79,7 +79,7 @@ export class EngineContext {
   async applySequence(changes: readonly TaskChange[]): Promise<ChangeOutcome[] | undefined> {
     let outcomes: ChangeOutcome[];
     try {
-      outcomes = await this.store.applyChanges(changes);
+      outcomes = await this.store.recordChanges(changes);
     } catch (error) {
       if (error instanceof StaleStateError) return undefined;
       throw error;

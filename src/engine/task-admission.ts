@@ -1,7 +1,7 @@
 import type { AuditRecord, NewTask, TaskRecord } from "../domain/records.js";
 import { MalformedMessageError, TaskexecError, TaskRejectedError } from "../protocol/errors.js";
 import type { TaskStatus } from "../protocol/task-status.js";
-import type { InsertOutcome, SubmissionQuota } from "../store/task-store.js";
+import type { SubmissionOutcome, SubmissionQuota } from "../store/task-store.js";
 import type { EngineContext } from "./engine-context.js";
 import { rejectionStatus } from "./status-changes.js";
 import { TaskValidator } from "./task-validator.js";
@@ -107,9 +107,9 @@ export class TaskAdmission {
     // One transaction for everything (group commit: both writes are queued in this turn): the
     // tasks with their audit records, and the refusals' audit records.
     const refusalsAudited = refusals.length > 0 ? ctx.store.appendAudit(refusals) : Promise.resolve();
-    const inserted: Promise<InsertOutcome[]> =
+    const inserted: Promise<SubmissionOutcome[]> =
       toInsert.length > 0
-        ? ctx.store.insertTasks(
+        ? ctx.store.submitTasks(
             toInsert.map((t) => t.task),
             { principal: principal.id, at: now },
             { quota: this.#quota },

@@ -7,7 +7,7 @@ export type Admission = { ok: true } | { ok: false; error: TaskexecError; retryA
 /**
  * Admission before the engine sees a submission: the per-principal rate limit
  * (`limits.submit_per_minute`). Quotas (`limits.max_active_tasks`, `limits.max_resources`) are
- * not judged here but by the store, atomically with the insert (see `InsertOptions.quota`):
+ * not judged here but by the store, atomically with the insert (see `SubmissionOptions.quota`):
  * a check here and an insert there let parallel requests share the same room.
  */
 export class SubmissionGuard {

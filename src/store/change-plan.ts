@@ -26,7 +26,7 @@ export function planSteps(
 ): Step[] | undefined {
   const steps: Step[] = [];
   for (const change of changes) {
-    if (change.taskId !== task.id) throw new Error("applyChanges: all changes must name the same task");
+    if (change.taskId !== task.id) throw new Error("recordChanges: all changes must name the same task");
     if (!change.from.includes(task.state)) {
       if (!strict) return undefined;
       throw new StaleStateError(change.taskId, change.from, task.state);

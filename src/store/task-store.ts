@@ -15,16 +15,16 @@ import type {
   TaskRecord,
 } from "../domain/records.js";
 
-/** Who submitted and when, for the audit records `insertTasks` writes. */
+/** Who submitted and when, for the audit records `submitTasks` writes. */
 export interface SubmissionAudit {
   principal: string;
   at: number;
 }
 
-/** What became of one task of an insert: created, a duplicate of a stored one, or refused for quota. */
-export type InsertOutcome = InsertedOutcome | QuotaRefusedOutcome;
+/** What became of one submitted task: created, a duplicate of a stored one, or refused for quota. */
+export type SubmissionOutcome = StoredSubmission | QuotaRefusedOutcome;
 
-export interface InsertedOutcome {
+export interface StoredSubmission {
   task: TaskRecord;
   /** False when the (submitter, message_id) pair already named a task: nothing was written. */
   created: boolean;
@@ -34,7 +34,7 @@ export interface InsertedOutcome {
 }
 
 /**
- * The task would take its submitter past {@link InsertOptions.quota}: nothing was written. (A
+ * The task would take its submitter past {@link SubmissionOptions.quota}: nothing was written. (A
  * stored task with the same message id is not looked for: the caller may, to answer a duplicate.)
  */
 export interface QuotaRefusedOutcome {
@@ -62,11 +62,11 @@ export interface ActiveUsage {
   resources: Record<string, number>;
 }
 
-export interface InsertOptions {
+export interface SubmissionOptions {
   /**
-   * Refuses each task that would take its submitter's unfinished tasks (counting the inserts
+   * Refuses each task that would take its submitter's unfinished tasks (counting the submissions
    * still in flight, in this process or any other) past the quota. The check and the task's
-   * claim on the quota are one atomic step with the insert: racing submissions never share room.
+   * claim on the quota are one atomic step with storing it: racing submissions never share room.
    */
   quota?: SubmissionQuota | undefined;
 }
@@ -129,33 +129,33 @@ export interface TaskStore {
   readonly capabilities: StoreCapabilities;
 
   /**
-   * Inserts each task unless its (submitter, message_id) exists; all in one transaction. With
-   * `audit`, that transaction also records each submission's decision (`accepted` or
-   * `duplicate`) with its task, so that no acceptance is announced without its audit record and
-   * no extra write is needed.
+   * Stores each task unless its (submitter, message_id) names one already, all or none. With
+   * `audit`, the same write records each submission's decision (`accepted` or `duplicate`) with
+   * its task, so that no acceptance is announced without its audit record. The created tasks are
+   * announced as ready work (see {@link ReadyWorkSink}).
    */
-  insertTasks(
+  submitTasks(
     tasks: readonly NewTask[],
     audit?: SubmissionAudit,
-    options?: InsertOptions & { quota?: undefined },
-  ): Promise<InsertedOutcome[]>;
-  insertTasks(
+    options?: SubmissionOptions & { quota?: undefined },
+  ): Promise<StoredSubmission[]>;
+  submitTasks(
     tasks: readonly NewTask[],
     audit: SubmissionAudit | undefined,
-    options: InsertOptions,
-  ): Promise<InsertOutcome[]>;
+    options: SubmissionOptions,
+  ): Promise<SubmissionOutcome[]>;
 
   /**
-   * Applies one change. Rejects with `StaleStateError` when the task is not in `change.from`,
+   * Records one change (a state change, a progress update, an outcome). Rejects with `StaleStateError` when the task is not in `change.from`,
    * with `InvalidTransitionError` when the protocol forbids the transition.
    */
-  applyChange(change: TaskChange, options?: ChangeOptions): Promise<ChangeOutcome>;
+  recordChange(change: TaskChange, options?: ChangeOptions): Promise<ChangeOutcome>;
 
   /**
-   * Applies several changes to one task, in order, atomically: all or none (a refused
+   * Records several changes to one task, in order, atomically: all or none (a refused
    * compare-and-set anywhere refuses the lot). Each gets its own status and sequence.
    */
-  applyChanges(changes: readonly TaskChange[]): Promise<ChangeOutcome[]>;
+  recordChanges(changes: readonly TaskChange[]): Promise<ChangeOutcome[]>;
 
   getTask(id: string): Promise<TaskRecord | undefined>;
   getTaskByMessageId(submitter: string, messageId: string): Promise<TaskRecord | undefined>;

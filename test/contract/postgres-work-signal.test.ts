@@ -38,22 +38,22 @@ describe.runIf(available)("PostgresWorkSignal on a shared database", () => {
       const heard: string[] = [];
       await signal.listen({ ready: () => heard.push("ready"), mayBeReady: () => heard.push("may be ready") });
       const task = newTask();
-      await store.insertTasks([task]);
+      await store.submitTasks([task]);
       await vi.waitFor(() => expect(heard).toEqual(["may be ready"]));
-      const started = await store.applyChange({
+      const started = await store.recordChange({
         taskId: task.id,
         from: ["resource_allocation"],
         to: "executing",
         status: draft({ event: "execution_started" }),
       });
-      await store.applyChange({
+      await store.recordChange({
         taskId: task.id,
         known: started.task,
         from: ["executing"],
         to: "executing",
         status: draft({ event: "progress_update" }),
       });
-      await store.applyChange({
+      await store.recordChange({
         taskId: task.id,
         from: ["executing"],
         to: "waiting",
@@ -61,7 +61,7 @@ describe.runIf(available)("PostgresWorkSignal on a shared database", () => {
       });
       await new Promise((r) => setTimeout(r, 100));
       expect(heard).toEqual(["may be ready"]);
-      await store.applyChange({
+      await store.recordChange({
         taskId: task.id,
         from: ["waiting"],
         to: "resource_allocation",

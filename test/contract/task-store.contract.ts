@@ -34,7 +34,7 @@ export function describeTaskStoreContract(
 
     it("inserts a task with its acceptance as status 1", async () => {
       const t = newTask({ priority: 7, parameters: { x: [1, 2] }, requirements: { cpu: 1 } });
-      const [outcome] = await store.insertTasks([t]);
+      const [outcome] = await store.submitTasks([t]);
       expect(outcome!.created).toBe(true);
       expect(outcome!.task).toMatchObject({
         id: t.id,
@@ -54,23 +54,23 @@ export function describeTaskStoreContract(
 
     it("is idempotent on (submitter, message_id), and only on that pair", async () => {
       const first = newTask();
-      await store.insertTasks([first]);
+      await store.submitTasks([first]);
       const again = newTask({ messageId: first.messageId });
-      const [dup] = await store.insertTasks([again]);
+      const [dup] = await store.submitTasks([again]);
       expect(dup!.created).toBe(false);
       expect(dup!.task.id).toBe(first.id);
       expect(dup!.status.header.sequence).toBe(1);
-      const [other] = await store.insertTasks([newTask({ messageId: first.messageId, submitter: "bob" })]);
+      const [other] = await store.submitTasks([newTask({ messageId: first.messageId, submitter: "bob" })]);
       expect(other!.created).toBe(true);
       expect(other!.task.id).not.toBe(first.id);
     });
 
     it("records each submission's decision with its task in the same write, when asked", async () => {
       const first = newTask();
-      await store.insertTasks([first], { principal: "alice", at: 1_000 });
+      await store.submitTasks([first], { principal: "alice", at: 1_000 });
       const again = newTask({ messageId: first.messageId });
-      await store.insertTasks([again, newTask({ submitter: "bob" })], { principal: "alice", at: 2_000 });
-      await store.insertTasks([newTask()]); // no audit asked: none written
+      await store.submitTasks([again, newTask({ submitter: "bob" })], { principal: "alice", at: 2_000 });
+      await store.submitTasks([newTask()]); // no audit asked: none written
       const entries = await store.queryAudit({ limit: 10 });
       expect(entries.map((e) => [e.action, e.decision, e.taskId, e.at])).toEqual([
         ["submit_task", "accepted", first.id, 1_000],
@@ -82,7 +82,7 @@ export function describeTaskStoreContract(
 
     it("announces the tasks a submission creates as ready work, with which were written; a start recorded on the announcement is kept, and one for a task found taken is refused", async () => {
       const stored = newTask();
-      await store.insertTasks([stored]);
+      await store.submitTasks([stored]);
       const a = newTask();
       const takenInStore = newTask({ messageId: stored.messageId });
       const seen: string[][] = [];
@@ -93,7 +93,7 @@ export function describeTaskStoreContract(
         written.push(work.written);
         for (const task of work.tasks) {
           started.push(
-            store.applyChange({
+            store.recordChange({
               taskId: task.id,
               known: task,
               from: ["resource_allocation"],
@@ -103,7 +103,7 @@ export function describeTaskStoreContract(
           );
         }
       };
-      const outcomes = await store.insertTasks([a, newTask({ messageId: a.messageId }), takenInStore]);
+      const outcomes = await store.submitTasks([a, newTask({ messageId: a.messageId }), takenInStore]);
       onReady = undefined;
       // Not a's twin in the same insert. A backend may announce before it knows of the stored
       // duplicate (then `written` leaves it out), or after.
@@ -125,9 +125,9 @@ export function describeTaskStoreContract(
 
     it("tells onRecorded the outcome of a change before the change's promise resolves, and not for a refused one", async () => {
       const t = newTask();
-      await store.insertTasks([t]);
+      await store.submitTasks([t]);
       const seen: string[] = [];
-      const started = store.applyChange(
+      const started = store.recordChange(
         {
           taskId: t.id,
           from: ["resource_allocation"],
@@ -146,7 +146,7 @@ export function describeTaskStoreContract(
       expect(outcome.task.lastSequence).toBe(2);
       const refused: string[] = [];
       await expect(
-        store.applyChange(
+        store.recordChange(
           { taskId: t.id, from: ["resource_allocation"], to: "executing", status: draft() },
           { onRecorded: () => refused.push("recorded") },
         ),
@@ -158,15 +158,15 @@ export function describeTaskStoreContract(
       const a = newTask();
       const b = newTask({ messageId: a.messageId });
       const c = newTask();
-      const outcomes = await store.insertTasks([a, b, c]);
+      const outcomes = await store.submitTasks([a, b, c]);
       expect(outcomes.map((o) => o.created)).toEqual([true, false, true]);
       expect(outcomes[1]!.task.id).toBe(a.id);
     });
 
     it("applies a change only from the expected state, and only a legal one", async () => {
       const t = newTask();
-      await store.insertTasks([t]);
-      const { task, status } = await store.applyChange({
+      await store.submitTasks([t]);
+      const { task, status } = await store.recordChange({
         taskId: t.id,
         from: ["resource_allocation"],
         to: "executing",
@@ -181,13 +181,13 @@ export function describeTaskStoreContract(
       expect(task).toMatchObject({ state: "executing", attempts: 1, leaseOwner: "node-a", lastSequence: 2 });
       expect(status.header.sequence).toBe(2);
       await expect(
-        store.applyChange({ taskId: t.id, from: ["resource_allocation"], to: "executing", status: draft() }),
+        store.recordChange({ taskId: t.id, from: ["resource_allocation"], to: "executing", status: draft() }),
       ).rejects.toBeInstanceOf(StaleStateError);
       await expect(
-        store.applyChange({ taskId: t.id, from: ["executing"], to: "completed", status: draft() }),
+        store.recordChange({ taskId: t.id, from: ["executing"], to: "completed", status: draft() }),
       ).rejects.toBeInstanceOf(InvalidTransitionError);
       await expect(
-        store.applyChange({ taskId: "no-such-task", from: ["executing"], to: "failed", status: draft() }),
+        store.recordChange({ taskId: "no-such-task", from: ["executing"], to: "failed", status: draft() }),
       ).rejects.toBeInstanceOf(StaleStateError);
       // The failed attempts wrote nothing.
       expect((await store.getStatuses(t.id)).map((s) => s.header.sequence)).toEqual([1, 2]);
@@ -195,14 +195,14 @@ export function describeTaskStoreContract(
 
     it("applies a sequence of changes atomically: all, each with its own status, or none", async () => {
       const t = newTask();
-      await store.insertTasks([t]);
-      await store.applyChange({
+      await store.submitTasks([t]);
+      await store.recordChange({
         taskId: t.id,
         from: ["resource_allocation"],
         to: "executing",
         status: draft(),
       });
-      const outcomes = await store.applyChanges([
+      const outcomes = await store.recordChanges([
         { taskId: t.id, from: ["executing"], to: "completing", patch: { result: { n: 1 } }, status: draft() },
         {
           taskId: t.id,
@@ -223,9 +223,9 @@ export function describeTaskStoreContract(
         lastSequence: 4,
       });
       const other = newTask();
-      await store.insertTasks([other]);
+      await store.submitTasks([other]);
       await expect(
-        store.applyChanges([
+        store.recordChanges([
           { taskId: other.id, from: ["resource_allocation"], to: "waiting", status: draft() },
           { taskId: other.id, from: ["executing"], to: "failed", status: draft() },
         ]),
@@ -235,8 +235,8 @@ export function describeTaskStoreContract(
 
     it("treats a change's known record as a hint: a stale one is checked against the stored task", async () => {
       const t = newTask();
-      const inserted: TaskRecord = (await store.insertTasks([t]))[0]!.task;
-      const started = await store.applyChange({
+      const inserted: TaskRecord = (await store.submitTasks([t]))[0]!.task;
+      const started = await store.recordChange({
         taskId: t.id,
         known: inserted,
         from: ["resource_allocation"],
@@ -246,7 +246,7 @@ export function describeTaskStoreContract(
       });
       expect(started.task).toMatchObject({ state: "executing", lastSequence: 2, attempts: 1 });
       // Out of date (sequence 1) but the change is legal from the stored state: it applies there.
-      const progressed = await store.applyChange({
+      const progressed = await store.recordChange({
         taskId: t.id,
         known: inserted,
         from: ["executing"],
@@ -261,7 +261,7 @@ export function describeTaskStoreContract(
       });
       // Out of date and the stored state refuses it: refused, nothing written.
       await expect(
-        store.applyChange({
+        store.recordChange({
           taskId: t.id,
           known: inserted,
           from: ["resource_allocation"],
@@ -271,7 +271,7 @@ export function describeTaskStoreContract(
       ).rejects.toBeInstanceOf(StaleStateError);
       // A hint that claims a state the task is not in does not make the change legal.
       await expect(
-        store.applyChange({
+        store.recordChange({
           taskId: t.id,
           known: { ...progressed.task, state: "completing" },
           from: ["completing"],
@@ -281,7 +281,7 @@ export function describeTaskStoreContract(
       ).rejects.toBeInstanceOf(StaleStateError);
       // A lease renewed since the hint was taken survives a change that does not set the lease.
       await store.renewLeases("node-a", [t.id], 9_000);
-      const again = await store.applyChange({
+      const again = await store.recordChange({
         taskId: t.id,
         known: progressed.task,
         from: ["executing"],
@@ -292,14 +292,14 @@ export function describeTaskStoreContract(
       expect((await store.getTask(t.id))!.leaseExpiresAt).toBe(9_000);
       // Two changes queued together from the same hint: the second sees the first.
       const [a, b] = await Promise.all([
-        store.applyChange({
+        store.recordChange({
           taskId: t.id,
           known: again.task,
           from: ["executing"],
           to: "executing",
           status: draft({ event: "progress_update" }, 0.8),
         }),
-        store.applyChanges([
+        store.recordChanges([
           { taskId: t.id, known: again.task, from: ["executing"], to: "completing", status: draft() },
           { taskId: t.id, from: ["completing"], to: "completed", patch: { finishedAt: 7 }, status: draft() },
         ]),
@@ -312,15 +312,15 @@ export function describeTaskStoreContract(
 
     it("clears a field with null and keeps it with undefined", async () => {
       const t = newTask();
-      await store.insertTasks([t]);
-      await store.applyChange({
+      await store.submitTasks([t]);
+      await store.recordChange({
         taskId: t.id,
         from: ["resource_allocation"],
         to: "executing",
         patch: { leaseOwner: "n", leaseExpiresAt: 5 },
         status: draft(),
       });
-      const { task } = await store.applyChange({
+      const { task } = await store.recordChange({
         taskId: t.id,
         from: ["executing"],
         to: "waiting",
@@ -332,9 +332,9 @@ export function describeTaskStoreContract(
 
     it("numbers statuses without gaps under concurrent writers", async () => {
       const tasks = [newTask(), newTask(), newTask()];
-      await store.insertTasks(tasks);
+      await store.submitTasks(tasks);
       for (const t of tasks) {
-        await store.applyChange({
+        await store.recordChange({
           taskId: t.id,
           from: ["resource_allocation"],
           to: "executing",
@@ -345,7 +345,7 @@ export function describeTaskStoreContract(
       for (let i = 0; i < 100; i++) {
         for (const t of tasks) {
           writes.push(
-            store.applyChange({
+            store.recordChange({
               taskId: t.id,
               from: ["executing"],
               to: "executing",
@@ -366,8 +366,8 @@ export function describeTaskStoreContract(
 
     // A handler that reports progress without awaiting it: every change carries the same hint.
     it("commits changes made on one hint without waiting in the order they were made", async () => {
-      const [inserted] = await store.insertTasks([newTask()]);
-      const executing = await store.applyChange({
+      const [inserted] = await store.submitTasks([newTask()]);
+      const executing = await store.recordChange({
         taskId: inserted!.task.id,
         known: inserted!.task,
         from: ["resource_allocation"],
@@ -378,7 +378,7 @@ export function describeTaskStoreContract(
         const writes: Promise<ChangeOutcome>[] = [];
         for (let i = 0; i < n; i++) {
           writes.push(
-            store.applyChange({
+            store.recordChange({
               taskId: known.id,
               known,
               from: ["executing"],
@@ -402,14 +402,14 @@ export function describeTaskStoreContract(
 
     it("returns statuses after a given sequence", async () => {
       const t = newTask();
-      await store.insertTasks([t]);
-      await store.applyChange({
+      await store.submitTasks([t]);
+      await store.recordChange({
         taskId: t.id,
         from: ["resource_allocation"],
         to: "waiting",
         status: draft(),
       });
-      await store.applyChange({ taskId: t.id, from: ["waiting"], to: "cancelled", status: draft() });
+      await store.recordChange({ taskId: t.id, from: ["waiting"], to: "cancelled", status: draft() });
       const after1 = await store.getStatuses(t.id, 1);
       expect(after1.map((s) => s.body.status)).toEqual(["waiting", "cancelled"]);
       expect(await store.getStatuses(t.id, 3)).toEqual([]);
@@ -423,7 +423,7 @@ export function describeTaskStoreContract(
       const highEarly = newTask({ priority: 9, deadline: now + 1_000 });
       const mid1 = newTask({ priority: 5 });
       const mid2 = newTask({ priority: 5 });
-      await store.insertTasks([low, highLate, highNoDeadline, highEarly, mid1, mid2]);
+      await store.submitTasks([low, highLate, highNoDeadline, highEarly, mid1, mid2]);
       const ready = await store.fetchReady(10);
       expect(ready.map((t) => t.id)).toEqual([
         highEarly.id,
@@ -450,9 +450,9 @@ export function describeTaskStoreContract(
     it("tracks leases: renewal, expiry and dead owners", async () => {
       const now = Date.now();
       const [a, b, c] = [newTask(), newTask(), newTask()];
-      await store.insertTasks([a, b, c]);
+      await store.submitTasks([a, b, c]);
       const lease = (id: string, owner: string, expires: number) =>
-        store.applyChange({
+        store.recordChange({
           taskId: id,
           from: ["resource_allocation"],
           to: "executing",
@@ -474,9 +474,9 @@ export function describeTaskStoreContract(
     });
 
     it("fences a lease holder's changes: once its lease went to another owner or attempt, it writes nothing", async () => {
-      const [inserted] = await store.insertTasks([newTask()]);
+      const [inserted] = await store.submitTasks([newTask()]);
       const start = (known: TaskRecord, owner: string, attempt: number) =>
-        store.applyChange({
+        store.recordChange({
           taskId: known.id,
           known,
           from: ["resource_allocation"],
@@ -485,7 +485,7 @@ export function describeTaskStoreContract(
           status: draft({ event: "execution_started", attempt }),
         });
       const progress = (known: TaskRecord, owner: string, attempt: number) =>
-        store.applyChange({
+        store.recordChange({
           taskId: known.id,
           known,
           from: ["executing"],
@@ -496,14 +496,14 @@ export function describeTaskStoreContract(
       const first = await start(inserted!.task, "node-a", 1);
       await progress(first.task, "node-a", 1);
       // Recovered (node-a was lost), retried, and started again by node-b.
-      const lost = await store.applyChange({
+      const lost = await store.recordChange({
         taskId: first.task.id,
         from: ["executing"],
         to: "waiting",
         patch: { leaseOwner: null, leaseExpiresAt: null },
         status: draft({ event: "retry_scheduled" }),
       });
-      const back = await store.applyChange({
+      const back = await store.recordChange({
         taskId: lost.task.id,
         known: lost.task,
         from: ["waiting"],
@@ -525,7 +525,7 @@ export function describeTaskStoreContract(
       expect(store.capabilities.concurrentClaims).toBe(true);
       const now = Date.now();
       const [low, high, mid] = [newTask({ priority: 1 }), newTask({ priority: 9 }), newTask({ priority: 5 })];
-      await store.insertTasks([low, high, mid]);
+      await store.submitTasks([low, high, mid]);
       const a = await store.claimReady("node-a", 2, now, now + 10_000);
       expect(a.map((t) => t.id)).toEqual([high.id, mid.id]);
       expect(a[0]!.leaseOwner).toBe("node-a");
@@ -542,7 +542,7 @@ export function describeTaskStoreContract(
       ]);
       // A claim is not a lease: recovery does not see it, and a started task is never claimed.
       expect(await store.fetchLostLeases(now + 60_000, ["node-c"], 10)).toEqual([]);
-      await store.applyChange({
+      await store.recordChange({
         taskId: high.id,
         from: ["resource_allocation"],
         to: "executing",
@@ -561,9 +561,9 @@ export function describeTaskStoreContract(
       const now = Date.now();
       expect(await store.nextWakeAt()).toBeNull();
       const [due, later, overdue] = [newTask(), newTask(), newTask({ deadline: now - 5 })];
-      await store.insertTasks([due, later, overdue]);
+      await store.submitTasks([due, later, overdue]);
       const retry = (id: string, runAt: number) =>
-        store.applyChange({
+        store.recordChange({
           taskId: id,
           from: ["resource_allocation"],
           to: "waiting",
@@ -579,8 +579,8 @@ export function describeTaskStoreContract(
 
     it("lists a submitter's tasks newest first, filtered, a page at a time", async () => {
       const mine = [newTask({ type: "a" }), newTask({ type: "beta" }), newTask({ type: "a" })];
-      await store.insertTasks(mine);
-      await store.insertTasks([newTask({ submitter: "bob", type: "a" })]);
+      await store.submitTasks(mine);
+      await store.submitTasks([newTask({ submitter: "bob", type: "a" })]);
       const page1 = await store.listTasks({ submitter: "alice", limit: 2 });
       expect(page1.map((t) => t.id)).toEqual([mine[2]!.id, mine[1]!.id]);
       const page2 = await store.listTasks({ submitter: "alice", limit: 2, beforeSeq: page1[1]!.submitSeq });
@@ -610,8 +610,8 @@ export function describeTaskStoreContract(
         "01aa0001-0000-7000-8000-00000000cafe",
         "01ab0000-0000-7000-8000-00000000cafe",
       ];
-      await store.insertTasks(ids.slice(0, 3).map((id) => newTask({ id })));
-      await store.insertTasks([newTask({ id: ids[3], submitter: "bob" })]);
+      await store.submitTasks(ids.slice(0, 3).map((id) => newTask({ id })));
+      await store.submitTasks([newTask({ id: ids[3], submitter: "bob" })]);
       expect(await store.findTaskIds({ prefix: "01aa0000" }, 10)).toEqual(ids.slice(0, 2));
       expect(await store.findTaskIds({ prefix: "01aa" }, 2)).toEqual(ids.slice(0, 2));
       expect(await store.findTaskIds({ prefix: "01aa0000", suffix: "cafe" }, 10)).toEqual([ids[1]]);
@@ -629,8 +629,8 @@ export function describeTaskStoreContract(
         newTask({ requirements: { cpu: 8 } }),
         newTask({ submitter: "bob", requirements: { cpu: 3 } }),
       ];
-      await store.insertTasks([a, b, done, other]);
-      await store.applyChange({
+      await store.submitTasks([a, b, done, other]);
+      await store.recordChange({
         taskId: done.id,
         from: ["resource_allocation"],
         to: "cancelled",
@@ -643,7 +643,7 @@ export function describeTaskStoreContract(
     it("holds inserts to a quota atomically: racing inserts never share room; finishing frees it", async () => {
       const quota = { maxTasks: 3 };
       const racing = await Promise.all(
-        Array.from({ length: 10 }, () => store.insertTasks([newTask()], undefined, { quota })),
+        Array.from({ length: 10 }, () => store.submitTasks([newTask()], undefined, { quota })),
       );
       const outcomes = racing.flat();
       expect(outcomes.filter((o) => o.created)).toHaveLength(3);
@@ -652,7 +652,7 @@ export function describeTaskStoreContract(
 
       // Resources, judged message by message within one batch; another submitter has its own room.
       const cpuQuota = { maxResources: { cpu: 2 } };
-      const batch = await store.insertTasks(
+      const batch = await store.submitTasks(
         [1, 2, 3].map(() => newTask({ submitter: "bob", requirements: { cpu: 1 } })),
         undefined,
         { quota: cpuQuota },
@@ -660,22 +660,22 @@ export function describeTaskStoreContract(
       expect(batch.map((o) => o.created)).toEqual([true, true, false]);
       expect(batch[2]!.refused?.message).toMatch(/cpu/);
       // A kind named like a member of Object.prototype is a kind like any other.
-      const odd = await store.insertTasks(
+      const odd = await store.submitTasks(
         [newTask({ submitter: "carol", requirements: { constructor: 1 } })],
         undefined,
         { quota: { maxResources: { cpu: 1 } } },
       );
       expect(odd[0]!.created).toBe(true);
 
-      await store.applyChange({
+      await store.recordChange({
         taskId: outcomes.find((o) => o.created)!.task!.id,
         from: ["resource_allocation"],
         to: "cancelled",
         status: draft(),
       });
-      const [after] = await store.insertTasks([newTask()], undefined, { quota });
+      const [after] = await store.submitTasks([newTask()], undefined, { quota });
       expect(after!.created).toBe(true);
-      const [full] = await store.insertTasks([newTask()], undefined, { quota });
+      const [full] = await store.submitTasks([newTask()], undefined, { quota });
       expect(full!.refused?.code).toBe("quota_exceeded");
     });
 
@@ -731,9 +731,9 @@ export function describeTaskStoreContract(
 
     it("removes finished tasks past retention with their statuses, and keeps the rest", async () => {
       const [old, fresh, running] = [newTask(), newTask(), newTask()];
-      await store.insertTasks([old, fresh, running]);
+      await store.submitTasks([old, fresh, running]);
       const finish = (id: string, at: number) =>
-        store.applyChange({
+        store.recordChange({
           taskId: id,
           from: ["resource_allocation"],
           to: "cancelled",
@@ -751,21 +751,21 @@ export function describeTaskStoreContract(
 
     it("counts tasks per state as they are inserted, change state (one by one and in sequences), are refused and are removed", async () => {
       const [a, b, c] = [newTask(), newTask(), newTask({ submitter: "bob" })];
-      await store.insertTasks([a, b, c, newTask({ messageId: a.messageId })]);
+      await store.submitTasks([a, b, c, newTask({ messageId: a.messageId })]);
       expect(await store.countByState()).toEqual({ resource_allocation: 3 });
-      await store.applyChange({
+      await store.recordChange({
         taskId: a.id,
         from: ["resource_allocation"],
         to: "executing",
         status: draft(),
       });
-      await store.applyChanges([
+      await store.recordChanges([
         { taskId: c.id, from: ["resource_allocation"], to: "waiting", status: draft() },
         { taskId: c.id, from: ["waiting"], to: "failed", patch: { finishedAt: 1000 }, status: draft() },
       ]);
       // Refused changes move nothing.
       await expect(
-        store.applyChange({ taskId: b.id, from: ["executing"], to: "completing", status: draft() }),
+        store.recordChange({ taskId: b.id, from: ["executing"], to: "completing", status: draft() }),
       ).rejects.toBeInstanceOf(StaleStateError);
       expect(await store.countByState()).toEqual({ resource_allocation: 1, executing: 1, failed: 1 });
       expect(await store.countByState("alice")).toEqual({ resource_allocation: 1, executing: 1 });

@@ -32,9 +32,9 @@ import type {
   ChangeOptions,
   ChangeOutcome,
   IdAbbreviation,
-  InsertedOutcome,
-  InsertOptions,
-  InsertOutcome,
+  StoredSubmission,
+  SubmissionOptions,
+  SubmissionOutcome,
   OtherWriters,
   StoreCapabilities,
   SubmissionAudit,
@@ -113,21 +113,21 @@ export class PostgresTaskStore implements TaskStore {
     return this.#pool;
   }
 
-  insertTasks(
+  submitTasks(
     tasks: readonly NewTask[],
     audit?: SubmissionAudit,
-    options?: InsertOptions & { quota?: undefined },
-  ): Promise<InsertedOutcome[]>;
-  insertTasks(
+    options?: SubmissionOptions & { quota?: undefined },
+  ): Promise<StoredSubmission[]>;
+  submitTasks(
     tasks: readonly NewTask[],
     audit: SubmissionAudit | undefined,
-    options: InsertOptions,
-  ): Promise<InsertOutcome[]>;
-  insertTasks(
+    options: SubmissionOptions,
+  ): Promise<SubmissionOutcome[]>;
+  submitTasks(
     tasks: readonly NewTask[],
     audit?: SubmissionAudit,
-    options: InsertOptions = {},
-  ): Promise<InsertOutcome[]> {
+    options: SubmissionOptions = {},
+  ): Promise<SubmissionOutcome[]> {
     return this.#insert(tasks, audit, options, true);
   }
 
@@ -135,9 +135,9 @@ export class PostgresTaskStore implements TaskStore {
   async #insert(
     tasks: readonly NewTask[],
     audit: SubmissionAudit | undefined,
-    options: InsertOptions,
+    options: SubmissionOptions,
     again: boolean,
-  ): Promise<InsertOutcome[]> {
+  ): Promise<SubmissionOutcome[]> {
     if (tasks.length === 0) return [];
     if (options.quota !== undefined) return this.#insertWithinQuota(tasks, audit, options.quota, again);
     const numbers = await this.#submitNumbers(tasks.length);
@@ -174,11 +174,11 @@ export class PostgresTaskStore implements TaskStore {
     audit: SubmissionAudit | undefined,
     quota: SubmissionQuota,
     again: boolean,
-  ): Promise<InsertOutcome[]> {
+  ): Promise<SubmissionOutcome[]> {
     // Numbered before the transaction: it holds a connection, and the numbers need one too.
     const numbers = await this.#submitNumbers(tasks.length);
     const client = await this.#pool.connect();
-    const refused = new Map<number, InsertOutcome>();
+    const refused = new Map<number, SubmissionOutcome>();
     let rows: InsertRow[] = [];
     let created: ReadonlySet<string> = new Set();
     try {
@@ -237,12 +237,12 @@ export class PostgresTaskStore implements TaskStore {
     rows: readonly InsertRow[],
     created: ReadonlySet<string>,
     audit: SubmissionAudit | undefined,
-    options: InsertOptions,
+    options: SubmissionOptions,
     again: boolean,
-  ): Promise<InsertOutcome[]> {
+  ): Promise<SubmissionOutcome[]> {
     const outcomes = await this.#outcomes(rows, created);
     const vanished = rows.filter((_, i) => outcomes[i] === undefined).map((r) => r.task);
-    if (vanished.length === 0) return outcomes as InsertOutcome[];
+    if (vanished.length === 0) return outcomes as SubmissionOutcome[];
     // Their message id was taken, and the task that held it was removed by retention before it
     // could be read: the id is free again, so they are submitted once more (they would have been
     // created a moment later). Twice in a row is not a race any more: a fault.
@@ -256,7 +256,7 @@ export class PostgresTaskStore implements TaskStore {
   async #outcomes(
     rows: readonly InsertRow[],
     created: ReadonlySet<string>,
-  ): Promise<(InsertedOutcome | undefined)[]> {
+  ): Promise<(StoredSubmission | undefined)[]> {
     const db = this.#pool;
     const duplicates = rows.filter((r) => !created.has(r.task.id)).map((r) => r.task);
     const holders = new Map<string, { task: TaskRecord; status: TaskStatus }>();
@@ -271,7 +271,7 @@ export class PostgresTaskStore implements TaskStore {
       const statuses = new Map(latest.rows.map((row) => [row.task_id, toStatusMessage(statusFromRow(row))]));
       for (const task of tasks) holders.set(keyOf(task), { task, status: statuses.get(task.id)! });
     }
-    return rows.map(({ task, submitSeq }): InsertedOutcome | undefined => {
+    return rows.map(({ task, submitSeq }): StoredSubmission | undefined => {
       if (created.has(task.id))
         return { task: newRecord(task, submitSeq), created: true, status: acceptedStatus(task) };
       const holder = holders.get(keyOf(task));
@@ -293,11 +293,11 @@ export class PostgresTaskStore implements TaskStore {
     return ledger;
   }
 
-  applyChange(change: TaskChange, options: ChangeOptions = {}): Promise<ChangeOutcome> {
+  recordChange(change: TaskChange, options: ChangeOptions = {}): Promise<ChangeOutcome> {
     return this.#planner.apply([change], (outcomes) => outcomes[0]!, options.onRecorded);
   }
 
-  applyChanges(changes: readonly TaskChange[]): Promise<ChangeOutcome[]> {
+  recordChanges(changes: readonly TaskChange[]): Promise<ChangeOutcome[]> {
     return this.#planner.apply(changes, (outcomes) => outcomes);
   }
 

@@ -25,10 +25,10 @@ import type {
   ActiveUsage,
   ChangeOptions,
   ChangeOutcome,
-  InsertedOutcome,
+  StoredSubmission,
   IdAbbreviation,
-  InsertOptions,
-  InsertOutcome,
+  SubmissionOptions,
+  SubmissionOutcome,
   StoreCapabilities,
   SubmissionAudit,
   ReadyWorkSink,
@@ -236,27 +236,27 @@ export class SqliteTaskStore implements TaskStore {
     this.#lastSeq = lastSeq;
   }
 
-  insertTasks(
+  submitTasks(
     tasks: readonly NewTask[],
     audit?: SubmissionAudit,
-    options?: InsertOptions & { quota?: undefined },
-  ): Promise<InsertedOutcome[]>;
-  insertTasks(
+    options?: SubmissionOptions & { quota?: undefined },
+  ): Promise<StoredSubmission[]>;
+  submitTasks(
     tasks: readonly NewTask[],
     audit: SubmissionAudit | undefined,
-    options: InsertOptions,
-  ): Promise<InsertOutcome[]>;
-  insertTasks(
+    options: SubmissionOptions,
+  ): Promise<SubmissionOutcome[]>;
+  submitTasks(
     tasks: readonly NewTask[],
     audit?: SubmissionAudit,
-    options: InsertOptions = {},
-  ): Promise<InsertOutcome[]> {
+    options: SubmissionOptions = {},
+  ): Promise<SubmissionOutcome[]> {
     /** The tasks to write; a task over its submitter's quota is answered here and never written. */
     const admitted: NewTask[] = [];
     /** Whether each admitted task holds a quota reservation (a queued duplicate does not). */
     const reserved: boolean[] = [];
     /** The outcome of each task refused for quota, by its index in `tasks`. */
-    const refusals = new Map<number, InsertOutcome>();
+    const refusals = new Map<number, SubmissionOutcome>();
     /** The tasks this insert expects to create: those whose key no insert before it holds. */
     const expected: TaskRecord[] = [];
     const keys: string[] = [];
@@ -285,7 +285,7 @@ export class SqliteTaskStore implements TaskStore {
     };
     const written =
       admitted.length === 0
-        ? Promise.resolve<InsertOutcome[]>([])
+        ? Promise.resolve<SubmissionOutcome[]>([])
         : this.#db.write(
             (tape) => {
               tape.push(admitted.length);
@@ -294,7 +294,7 @@ export class SqliteTaskStore implements TaskStore {
             },
             (results, at) => {
               forget();
-              return admitted.map((task, i): InsertOutcome => {
+              return admitted.map((task, i): SubmissionOutcome => {
                 const created = results[at++] === 1;
                 this.#usage.inserted(task.submitter, task.requirements, reserved[i]!, created);
                 if (created) {
@@ -327,11 +327,11 @@ export class SqliteTaskStore implements TaskStore {
     });
   }
 
-  applyChange(change: TaskChange, options: ChangeOptions = {}): Promise<ChangeOutcome> {
+  recordChange(change: TaskChange, options: ChangeOptions = {}): Promise<ChangeOutcome> {
     return this.#planner.apply([change], first, options.onRecorded);
   }
 
-  applyChanges(changes: readonly TaskChange[]): Promise<ChangeOutcome[]> {
+  recordChanges(changes: readonly TaskChange[]): Promise<ChangeOutcome[]> {
     return this.#planner.apply(changes, all);
   }
 

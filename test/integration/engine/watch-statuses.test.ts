@@ -22,7 +22,7 @@ describe("watchStatuses", () => {
   });
 
   const change = (taskId: string, from: "resource_allocation" | "executing", to: "executing" | "cancelled") =>
-    store.applyChange({
+    store.recordChange({
       taskId,
       from: [from],
       to,
@@ -31,7 +31,7 @@ describe("watchStatuses", () => {
 
   it("gives history then live statuses, each once and in order, whatever the bus repeats or loses", async () => {
     const bus = new MemoryStatusBus();
-    const [inserted] = await store.insertTasks([newTask()]);
+    const [inserted] = await store.submitTasks([newTask()]);
     const id = inserted!.task.id;
     const second = await change(id, "resource_allocation", "executing");
     const seen: number[] = [];
@@ -54,7 +54,7 @@ describe("watchStatuses", () => {
 
   it("with rereadMs, ends even when the bus never says a word (news lost on a shared store)", async () => {
     const bus = new MemoryStatusBus();
-    const [inserted] = await store.insertTasks([newTask()]);
+    const [inserted] = await store.submitTasks([newTask()]);
     const id = inserted!.task.id;
     const seen: TaskStatus[] = [];
     const watching = (async () => {

@@ -12,8 +12,8 @@ describe("SQLite store", () => {
     try {
       const first = await openSqliteTaskStore({ path });
       const [done] = [newTask({ requirements: { cpu: 1 } })];
-      await first.insertTasks([done, newTask({ requirements: { cpu: 1.5, licence: 1 } }), newTask()]);
-      await first.applyChange({
+      await first.submitTasks([done, newTask({ requirements: { cpu: 1.5, licence: 1 } }), newTask()]);
+      await first.recordChange({
         taskId: done.id,
         from: ["resource_allocation"],
         to: "cancelled",
@@ -22,7 +22,7 @@ describe("SQLite store", () => {
       await first.close();
       const again = await openSqliteTaskStore({ path });
       expect(await again.activeUsage("alice")).toEqual({ tasks: 2, resources: { cpu: 1.5, licence: 1 } });
-      const [refused] = await again.insertTasks([newTask({ requirements: { cpu: 1 } })], undefined, {
+      const [refused] = await again.submitTasks([newTask({ requirements: { cpu: 1 } })], undefined, {
         quota: { maxTasks: 5, maxResources: { cpu: 2 } },
       });
       expect(refused!.refused?.code).toBe("quota_exceeded");
@@ -40,10 +40,10 @@ describe("SQLite store", () => {
     const rows = (sql: string) => (reader.prepare(sql).get() as { n: number }).n;
     try {
       const tasks = Array.from({ length: 5 }, () => newTask());
-      await store.insertTasks(tasks);
+      await store.submitTasks(tasks);
       // Three finished long ago (two statuses each), two still queued (one status each).
       for (const [i, task] of tasks.slice(0, 3).entries()) {
-        await store.applyChange({
+        await store.recordChange({
           taskId: task.id,
           from: ["resource_allocation"],
           to: "cancelled",
@@ -73,8 +73,8 @@ describe("SQLite store", () => {
     try {
       const first = await openSqliteTaskStore({ path });
       const a = newTask();
-      await first.insertTasks([a, newTask({ submitter: "bob" })]);
-      await first.applyChange({
+      await first.submitTasks([a, newTask({ submitter: "bob" })]);
+      await first.recordChange({
         taskId: a.id,
         from: ["resource_allocation"],
         to: "cancelled",
