@@ -17,7 +17,7 @@ import { ResourceManager, type ResourceSnapshot } from "./resources/resource-man
 import { StoreConfigError } from "./store/errors.js";
 import { openStore } from "./store/open-store.js";
 import { MemoryStatusBus } from "./transport/memory/memory-status-bus.js";
-import { openWorkSignal } from "./transport/open-work-signal.js";
+import { openStoreTransports } from "./transport/open-transport.js";
 import type { WorkSignal } from "./transport/work-signal.js";
 
 /** A running (or ready to run) task executor. Make one with {@link createExecutor}. */
@@ -124,12 +124,14 @@ export async function createExecutorFromCompiled(compiled: CompiledOptions, log?
     }
     throw error;
   });
-  const work = await openWorkSignal(compiled.store.url, { node, onError: lostConnection }).catch(
-    async (error: unknown) => {
-      await store.close().catch(() => {});
-      throw error;
-    },
-  );
+  const { work, others } = await openStoreTransports(compiled.store.url, {
+    node,
+    read: store.observeStatuses?.bind(store),
+    onError: lostConnection,
+  }).catch(async (error: unknown) => {
+    await store.close().catch(() => {});
+    throw error;
+  });
   announce.to = work;
   const timers = new TimerQueue(realClock);
   const resources = new ResourceManager({ node, capacity: compiled.resources, timers });
@@ -140,6 +142,7 @@ export async function createExecutorFromCompiled(compiled: CompiledOptions, log?
     store,
     bus,
     work,
+    others,
     resources,
     registry,
     timers,

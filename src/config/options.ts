@@ -40,8 +40,11 @@ export const ExecutorOptionsSchema = z.strictObject({
   ...ServiceOptionsShape,
   /** `embedded`: this process runs the API and the executor on store.url. @default "embedded" */
   mode: z.enum(["embedded", "distributed"]).default("embedded"),
-  /** This executor's node name in statuses and resource views. @default host:pid:random */
-  node_id: z.string().min(1).max(200).optional(),
+  /**
+   * This executor's node name in statuses and resource views (no spaces: processes sharing a
+   * database name themselves in their notifications with it). @default host:pid:random
+   */
+  node_id: z.string().min(1).max(200).regex(/^\S+$/, "must not contain spaces").optional(),
   store: z
     .strictObject({
       /** Where state lives: `sqlite:<file>` (one process per file) or `postgres://…` (any number of processes). @default "sqlite:data/taskexec.db" */

@@ -10,6 +10,7 @@ import type { TaskChange, TaskRecord } from "../domain/records.js";
 import type { EngineObserver } from "./engine-observer.js";
 import type { ChangeOptions, ChangeOutcome, TaskStore } from "../store/task-store.js";
 import type { StatusBus } from "../transport/status-bus.js";
+import type { StatusFeed } from "../transport/status-feed.js";
 import type { WorkSignal } from "../transport/work-signal.js";
 
 /** What every part of the engine shares: its ports, settings and the one way to change a task. */
@@ -24,6 +25,8 @@ export class EngineContext {
     readonly store: TaskStore,
     readonly bus: StatusBus,
     readonly work: WorkSignal,
+    /** What other processes sharing the store write (undefined in embedded mode). */
+    readonly others: StatusFeed | undefined,
     readonly resources: ResourceManager,
     readonly registry: HandlerRegistry,
     readonly timers: TimerQueue,

@@ -96,9 +96,7 @@ export class TaskExecutor {
     if (this.#state !== "created" && this.#state !== "stopped") return;
     this.#state = "starting";
     await this.#worker.listen();
-    this.#stopWatching = await this.#ctx.store.watchOthers?.({
-      statuses: (statuses) => this.#heardFromOthers(statuses),
-    });
+    this.#stopWatching = await this.#ctx.others?.listen((observed) => this.#heardFromOthers(observed));
     await this.#housekeeping.start();
     this.#state = "running";
     await this.#worker.start();
@@ -126,6 +124,7 @@ export class TaskExecutor {
     this.#stopWatching = undefined;
     this.#ctx.timers.clear();
     if (this.#ownsStore) {
+      await this.#ctx.others?.close();
       await this.#ctx.work.close();
       await this.#ctx.store.close();
     }

@@ -100,20 +100,11 @@ export interface IdAbbreviation {
   submitter?: string | undefined;
 }
 
-/**
- * Told what other processes write to a store they share with this one (the work they make ready
- * comes by the work signal).
- */
-export interface OtherWriters {
-  /** Statuses another process wrote, each task's in sequence order (a task's may repeat). */
-  statuses(statuses: readonly ObservedStatus[]): void;
-}
-
 /** What a backend can do; the engine asks these instead of checking which backend it has. */
 export interface StoreCapabilities {
   /**
-   * Several processes may write this store at once: their writes reach this one only through
-   * {@link TaskStore.watchOthers}, and may be missed, so the engine also looks for them by polling.
+   * Several processes may write this store at once: their writes reach this one only through the
+   * work signal and the status feed, and may be missed, so the engine also looks for them by polling.
    */
   readonly concurrentClaims: boolean;
 }
@@ -216,10 +207,10 @@ export interface TaskStore {
   listNodes?(): Promise<NodeRecord[]>;
 
   /**
-   * Tells `listener` what other processes write to this store, until the returned function is
-   * called. Absent from a store no other process writes (embedded mode).
+   * These statuses (task id, sequence), in the order asked, each with its task's facts (for the
+   * processes that hear of them through a status feed). Only stores with `concurrentClaims` have it.
    */
-  watchOthers?(listener: OtherWriters): Promise<() => Promise<void>>;
+  observeStatuses?(keys: readonly (readonly [string, number])[]): Promise<ObservedStatus[]>;
 
   close(): Promise<void>;
 }

@@ -1,8 +1,7 @@
-import pg from "pg";
 import { describe, expect, it, vi } from "vitest";
 import { openPostgresTaskStore } from "../../src/store/postgres/open-postgres-store.js";
 import { PostgresWorkSignal } from "../../src/transport/postgres/postgres-work-signal.js";
-import { createTestDatabase, postgresForTests } from "../helpers/postgres.js";
+import { createTestDatabase, postgresForTests, terminateSessions } from "../helpers/postgres.js";
 import { draft, newTask } from "../helpers/tasks.js";
 import { describeWorkSignalContract } from "./work-signal.contract.js";
 
@@ -87,12 +86,7 @@ describe.runIf(available)("PostgresWorkSignal on a shared database", () => {
     try {
       const heard: string[] = [];
       await signal.listen({ ready: () => heard.push("ready"), mayBeReady: () => heard.push("may be ready") });
-      const admin = new pg.Client({ connectionString: db.url });
-      await admin.connect();
-      await admin.query(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'taskexec-work' AND pid <> pg_backend_pid() AND datname = current_database()",
-      );
-      await admin.end();
+      await terminateSessions(db.url, "taskexec-work");
       // The other signal's session was killed too: it reconnects the same way.
       await vi.waitFor(() => expect(heard).toEqual(["may be ready"]), { timeout: 5_000 });
       expect(errors.length).toBeGreaterThan(0);

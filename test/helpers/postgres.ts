@@ -58,3 +58,17 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => {}),
   };
 }
+
+/** Ends the sessions of `database` that `applicationName` opened, as a database restart would. */
+export async function terminateSessions(url: string, applicationName: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database() AND pid <> pg_backend_pid()",
+      [applicationName],
+    );
+  } finally {
+    await client.end();
+  }
+}

@@ -50,9 +50,7 @@ export async function openPostgresTaskStore(options: PostgresStoreOptions): Prom
       options.onMigrated?.({ from: applied[applied.length - 1], applied: done });
     }
     return new PostgresTaskStore(pool, readPostgresQueries(), {
-      url: options.url,
       node: options.node,
-      onError: options.onConnectionError,
       onReady: options.onReady,
     });
   } catch (error) {

@@ -35,14 +35,12 @@ import type {
   StoredSubmission,
   SubmissionOptions,
   SubmissionOutcome,
-  OtherWriters,
   StoreCapabilities,
   SubmissionAudit,
   SubmissionQuota,
   TaskStore,
   ReadyWorkSink,
 } from "../task-store.js";
-import { PostgresChangeFeed } from "./postgres-change-feed.js";
 import type { InsertRow } from "./postgres-params.js";
 import { insertParams } from "./postgres-params.js";
 import type { PostgresQueries } from "./postgres-queries.js";
@@ -77,8 +75,6 @@ export class PostgresTaskStore implements TaskStore {
     committed: () => {},
   });
 
-  readonly #url: string;
-  readonly #onError: (error: Error) => void;
   /** Told of new tasks as soon as their insert is queued: a start queued then goes in the next statement. */
   readonly #onReady: ReadyWorkSink | undefined;
 
@@ -86,18 +82,12 @@ export class PostgresTaskStore implements TaskStore {
   constructor(
     pool: pg.Pool,
     queries: PostgresQueries,
-    options: {
-      url: string;
-      node: string;
-      onError?: ((error: Error) => void) | undefined;
-      onReady?: ReadyWorkSink | undefined;
-    },
+    options: { node: string; onReady?: ReadyWorkSink | undefined },
   ) {
     this.#onReady = options.onReady;
-    // The node names its notifications, whose payload is space-separated (see readNotice).
-    const node = options.node.replace(/\s/g, "_");
-    this.#url = options.url;
-    this.#onError = options.onError ?? (() => {});
+    // The node names its notifications, whose payload is space-separated (see readNotice): the
+    // configuration allows no spaces in node_id.
+    const node = options.node;
     this.#pool = pool;
     this.#q = queries;
     this.#node = node;
@@ -108,7 +98,7 @@ export class PostgresTaskStore implements TaskStore {
     });
   }
 
-  /** The pool, for the change feed and migrations of this store's database. */
+  /** The pool, for migrations of this store's database. */
   get pool(): pg.Pool {
     return this.#pool;
   }
@@ -487,18 +477,6 @@ export class PostgresTaskStore implements TaskStore {
       node: r.node,
       heartbeatAt: r.heartbeat_at,
     }));
-  }
-
-  async watchOthers(listener: OtherWriters): Promise<() => Promise<void>> {
-    const feed = new PostgresChangeFeed({
-      url: this.#url,
-      node: this.#node,
-      listener,
-      read: (keys) => this.observeStatuses(keys),
-      onError: this.#onError,
-    });
-    await feed.start();
-    return () => feed.close();
   }
 
   async close(): Promise<void> {

@@ -38,7 +38,7 @@ export class PostgresWriteLane {
   #changes: ChangeJob[] = [];
   #scheduled = false;
   #running: Promise<void> | undefined;
-  /** This process's node: the statements name it in their notifications (see postgres-change-feed.ts). */
+  /** This process's node: the statements name it in their notifications (see transport/postgres/postgres-status-feed.ts). */
   readonly #node: string;
 
   constructor(pool: pg.Pool, queries: PostgresQueries, node: string) {

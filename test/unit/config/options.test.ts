@@ -42,6 +42,7 @@ describe("executor options", () => {
         retention: "soon",
         resources: { CPU: 2 },
         handlers: [42 as unknown as string],
+        node_id: "my node",
       });
     } catch (e) {
       error = e;
@@ -55,6 +56,7 @@ describe("executor options", () => {
         "retention",
         "resources.CPU",
         "handlers[0]",
+        "node_id",
       ]),
     );
     expect((error as ConfigError).message).not.toMatch(/\bat .*\.ts:\d+/);

@@ -3,7 +3,7 @@
 -- $13 created_at[] $14 status_message_id[] $15 status_progress[] $16 status_details[]
 -- $17 status_at[] $18 audit_principal[] $19 audit_at[] (NULL: no audit record for that task),
 -- $20 the writing node (other processes hear of the new statuses through NOTIFY; see
--- postgres-change-feed.ts).
+-- transport/postgres/postgres-status-feed.ts).
 -- Inserts each task unless its (submitter, message_id) is taken, with its acceptance as status 1
 -- and, where asked, its audit record ("accepted", or "duplicate" naming the task that holds the
 -- key), all in one statement; returns the ids it created.
@@ -49,7 +49,7 @@ WITH input AS (
   FROM (SELECT id, (row_number() OVER ()) / 150 AS chunk FROM inserted) c
   GROUP BY chunk
 ), signalled AS (
-  -- New tasks are ready to run: the other executors look for work (postgres-work-signal.ts).
+  -- New tasks are ready to run: the other executors look for work (transport/postgres/postgres-work-signal.ts).
   SELECT pg_notify('taskexec_work', $20::text) FROM inserted LIMIT 1
 )
 -- The subqueries run once, and only when a row was inserted: nothing written, nothing announced.

@@ -38,12 +38,12 @@ WITH v AS (
     JOIN updated ON updated.id = e.task_id
   RETURNING task_id, sequence, status
 ), notified AS (
-  -- One notification per 150 statuses: "<node> <id>:<sequence>,…" (postgres-change-feed.ts).
+  -- One notification per 150 statuses: "<node> <id>:<sequence>,…" (transport/postgres/postgres-status-feed.ts).
   SELECT pg_notify('taskexec_status', $25::text || ' ' || string_agg(task_id || ':' || sequence, ','))
   FROM (SELECT task_id, sequence, (row_number() OVER ()) / 150 AS chunk FROM events) c
   GROUP BY chunk
 ), signalled AS (
-  -- A task became ready to run: the other executors look for work (postgres-work-signal.ts).
+  -- A task became ready to run: the other executors look for work (transport/postgres/postgres-work-signal.ts).
   SELECT pg_notify('taskexec_work', $25::text) FROM events WHERE status = 'resource_allocation' LIMIT 1
 )
 -- The subqueries run once, and only when a row was written: nothing written, nothing announced.

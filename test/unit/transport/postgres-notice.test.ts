@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readNotice } from "../../../src/store/postgres/postgres-change-feed.js";
+import { readNotice } from "../../../src/transport/postgres/postgres-status-feed.js";
 
 describe("readNotice (the payload update_tasks.sql and insert_tasks.sql notify)", () => {
   it("reads the statuses another node wrote", () => {
