@@ -1,4 +1,5 @@
-// Copies the non-TypeScript files the build needs (SQL migrations and queries) into dist/.
+// Copies the non-TypeScript files the build needs into dist/: SQL migrations and queries (beside
+// their modules), and proto/ (to dist/proto, where the compiled codec finds it as in the source tree).
 import { cpSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 
@@ -14,3 +15,4 @@ function walk(dir) {
   }
 }
 walk(src);
+cpSync(join(root, "proto"), join(root, "dist", "proto"), { recursive: true });
