@@ -9,7 +9,7 @@ import type { TaskStatus } from "../protocol/task-status.js";
 import type { TaskChange, TaskRecord } from "../domain/records.js";
 import type { EngineObserver } from "./engine-observer.js";
 import type { ChangeOptions, ChangeOutcome, TaskStore } from "../store/task-store.js";
-import type { StatusBus } from "../transport/status-bus.js";
+import type { RoutedStatus, StatusBus } from "../transport/status-bus.js";
 import type { StatusFeed } from "../transport/status-feed.js";
 import type { WorkSignal } from "../transport/work-signal.js";
 
@@ -43,7 +43,7 @@ export class EngineContext {
   async apply(change: TaskChange, options?: ChangeOptions): Promise<ChangeOutcome | undefined> {
     try {
       const outcome = await this.store.recordChange(change, options);
-      this.announce([outcome.status]);
+      this.announce([{ submitter: outcome.task.submitter, status: outcome.status }]);
       this.observe(outcome.task, outcome.status);
       const task = outcome.task;
       if (task.state === "waiting" && task.leaseOwner === null) this.wake(task.runAt);
@@ -58,7 +58,7 @@ export class EngineContext {
    * Publishes durable statuses on the bus without waiting for it: they are in the store already,
    * and a watcher that misses one reads it there. A bus that fails is logged.
    */
-  announce(statuses: readonly TaskStatus[]): void {
+  announce(statuses: readonly RoutedStatus[]): void {
     this.bus
       .publish(statuses)
       .catch((error: unknown) => this.log.error({ err: error }, "publishing statuses failed"));
@@ -87,7 +87,7 @@ export class EngineContext {
       if (error instanceof StaleStateError) return undefined;
       throw error;
     }
-    this.announce(outcomes.map((o) => o.status));
+    this.announce(outcomes.map((o) => ({ submitter: o.task.submitter, status: o.status })));
     for (const outcome of outcomes) this.observe(outcome.task, outcome.status);
     const task = outcomes[outcomes.length - 1]?.task;
     if (task?.state === "waiting" && task.leaseOwner === null) this.wake(task.runAt);

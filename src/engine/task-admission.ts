@@ -132,7 +132,7 @@ export class TaskAdmission {
     }
     const created = results.flatMap((r) => (r.created ? [r] : []));
     for (const { task } of created) if (task.deadline !== null) ctx.wake(task.deadline);
-    ctx.announce(created.map((r) => r.status));
+    ctx.announce(created.map((r) => ({ submitter: r.task.submitter, status: r.status })));
     for (const { task, status } of created) ctx.observe(task, status);
     // Only now: awaiting first would let the starts announce themselves before their acceptance.
     await refusalsAudited;

@@ -137,8 +137,7 @@ export class TaskExecutor {
    * process holds that another one ended (a cancel that came in there) stops here.
    */
   #heardFromOthers(observed: readonly ObservedStatus[]): void {
-    const statuses = observed.map((o) => o.status);
-    this.#ctx.announce(statuses);
+    this.#ctx.announce(observed);
     for (const observer of this.#ctx.observers) {
       if (observer.onOtherStatus === undefined) continue;
       for (const one of observed) {
@@ -149,7 +148,7 @@ export class TaskExecutor {
         }
       }
     }
-    for (const status of statuses) {
+    for (const { status } of observed) {
       const taskId = status.header.task_id;
       if (taskId === null || !isTerminal(status.body.status)) continue;
       this.#worker.forget(taskId);

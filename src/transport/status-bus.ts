@@ -2,6 +2,15 @@ import type { TaskStatus } from "../protocol/task-status.js";
 
 export type StatusListener = (status: TaskStatus) => void;
 
+/**
+ * A status with its task's submitter: a broker routes statuses by both (`<submitter>.<task_id>`,
+ * SPEC §4), so that a submitter's stream can bind to its own tasks alone.
+ */
+export interface RoutedStatus {
+  submitter: string;
+  status: TaskStatus;
+}
+
 /** Ends a subscription. */
 export type Unsubscribe = () => void;
 
@@ -17,7 +26,7 @@ export type Unsubscribe = () => void;
  * `test/contract/status-bus.contract.ts` is the definition of this port.
  */
 export interface StatusBus {
-  publish(statuses: readonly TaskStatus[]): Promise<void>;
+  publish(statuses: readonly RoutedStatus[]): Promise<void>;
   /** Listens to one task's statuses; resolves, once listening, to the unsubscribe. */
   subscribe(taskId: string, listener: StatusListener): Promise<Unsubscribe>;
   /** Listens to every task's statuses. */

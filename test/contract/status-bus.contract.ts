@@ -2,7 +2,7 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { TaskStatus } from "../../src/protocol/task-status.js";
-import type { StatusBus } from "../../src/transport/status-bus.js";
+import type { RoutedStatus, StatusBus } from "../../src/transport/status-bus.js";
 
 export interface BusHarness {
   bus: StatusBus;
@@ -30,6 +30,16 @@ export function status(
   };
 }
 
+/** A status of a task of `submitter`, as the bus takes it. */
+export function routed(
+  taskId: string,
+  sequence: number,
+  state: TaskStatus["body"]["status"] = "executing",
+  submitter = "alice",
+): RoutedStatus {
+  return { submitter, status: status(taskId, sequence, state) };
+}
+
 export function describeStatusBusContract(transport: string, open: () => Promise<BusHarness>): void {
   describe(`StatusBus contract: ${transport}`, () => {
     let h: BusHarness;
@@ -45,8 +55,8 @@ export function describeStatusBusContract(transport: string, open: () => Promise
       const other: number[] = [];
       await h.bus.subscribe("t1", (s) => seen.push(s.header.sequence));
       await h.bus.subscribe("t2", (s) => other.push(s.header.sequence));
-      await h.bus.publish([status("t1", 1), status("t1", 2)]);
-      await h.bus.publish([status("t1", 3), status("t3", 1)]);
+      await h.bus.publish([routed("t1", 1), routed("t1", 2)]);
+      await h.bus.publish([routed("t1", 3), routed("t3", 1)]);
       await h.settle();
       expect(seen).toEqual([1, 2, 3]);
       expect(other).toEqual([]);
@@ -55,7 +65,7 @@ export function describeStatusBusContract(transport: string, open: () => Promise
     it("delivers every task's statuses to subscribeAll, each task's in order", async () => {
       const seen: string[] = [];
       await h.bus.subscribeAll((s) => seen.push(`${s.header.task_id}:${s.header.sequence}`));
-      await h.bus.publish([status("a", 1), status("b", 1), status("a", 2)]);
+      await h.bus.publish([routed("a", 1), routed("b", 1), routed("a", 2)]);
       await h.settle();
       expect(seen.filter((k) => k.startsWith("a:"))).toEqual(["a:1", "a:2"]);
       expect(seen).toContain("b:1");
@@ -66,7 +76,7 @@ export function describeStatusBusContract(transport: string, open: () => Promise
       const seen: number[] = [];
       const subscribed = h.bus.subscribe("t1", (s) => seen.push(s.header.sequence));
       await subscribed;
-      await h.bus.publish([status("t1", 1)]);
+      await h.bus.publish([routed("t1", 1)]);
       await h.settle();
       expect(seen).toEqual([1]);
     });
@@ -78,11 +88,11 @@ export function describeStatusBusContract(transport: string, open: () => Promise
       const stop = await h.bus.subscribe("t1", (s) => first.push(s.header.sequence));
       await h.bus.subscribe("t1", (s) => second.push(s.header.sequence));
       const stopAll = await h.bus.subscribeAll((s) => all.push(s.header.sequence));
-      await h.bus.publish([status("t1", 1)]);
+      await h.bus.publish([routed("t1", 1)]);
       await h.settle();
       stop();
       stopAll();
-      await h.bus.publish([status("t1", 2)]);
+      await h.bus.publish([routed("t1", 2)]);
       await h.settle();
       expect(first).toEqual([1]);
       expect(all).toEqual([1]);
@@ -95,7 +105,7 @@ export function describeStatusBusContract(transport: string, open: () => Promise
         throw new Error("a broken listener");
       });
       await h.bus.subscribe("t1", (s) => seen.push(s.header.sequence));
-      await h.bus.publish([status("t1", 1), status("t1", 2)]);
+      await h.bus.publish([routed("t1", 1), routed("t1", 2)]);
       await h.settle();
       expect(seen).toEqual([1, 2]);
     });

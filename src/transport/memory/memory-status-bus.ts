@@ -1,5 +1,5 @@
 import type { TaskStatus } from "../../protocol/task-status.js";
-import type { StatusBus, StatusListener, Unsubscribe } from "../status-bus.js";
+import type { RoutedStatus, StatusBus, StatusListener, Unsubscribe } from "../status-bus.js";
 
 /** Settled once, shared: publishing in process allocates no promise per message. */
 const DONE = Promise.resolve();
@@ -17,8 +17,8 @@ export class MemoryStatusBus implements StatusBus {
     this.#onListenerError = onListenerError;
   }
 
-  publish(statuses: readonly TaskStatus[]): Promise<void> {
-    for (const status of statuses) {
+  publish(statuses: readonly RoutedStatus[]): Promise<void> {
+    for (const { status } of statuses) {
       const taskId = status.header.task_id;
       const listeners = taskId === null ? undefined : this.#byTask.get(taskId);
       if (listeners) for (const listener of listeners) this.#call(listener, status);

@@ -21,13 +21,20 @@ describe("watchStatuses", () => {
     tmp.remove();
   });
 
-  const change = (taskId: string, from: "resource_allocation" | "executing", to: "executing" | "cancelled") =>
-    store.recordChange({
+  /** A change, as the bus takes it (with its task's submitter). */
+  const change = async (
+    taskId: string,
+    from: "resource_allocation" | "executing",
+    to: "executing" | "cancelled",
+  ) => {
+    const outcome = await store.recordChange({
       taskId,
       from: [from],
       to,
       status: draft({ event: to === "executing" ? "progress_update" : "task_cancelled" }),
     });
+    return { submitter: outcome.task.submitter, status: outcome.status };
+  };
 
   it("gives history then live statuses, each once and in order, whatever the bus repeats or loses", async () => {
     const bus = new MemoryStatusBus();
@@ -40,13 +47,13 @@ describe("watchStatuses", () => {
     })();
     await new Promise((r) => setTimeout(r, 20));
     // Published again although it is history: not given twice.
-    await bus.publish([second.status]);
+    await bus.publish([second]);
     const third = await change(id, "executing", "executing");
     const fourth = await change(id, "executing", "executing");
     // The bus lost the third and repeats the fourth: the gap is read from the store.
-    await bus.publish([fourth.status, fourth.status]);
+    await bus.publish([fourth, fourth]);
     const last = await change(id, "executing", "cancelled");
-    await bus.publish([last.status]);
+    await bus.publish([last]);
     await watching;
     expect(seen).toEqual([1, 2, 3, 4, 5]);
     expect(third.status.header.sequence).toBe(3);
