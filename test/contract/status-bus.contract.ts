@@ -1,6 +1,6 @@
 // The StatusBus port's definition: every transport runs this same suite (see *-status-bus.test.ts).
 import { randomUUID } from "node:crypto";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { TaskStatus } from "../../src/protocol/task-status.js";
 import type { RoutedStatus, StatusBus } from "../../src/transport/status-bus.js";
 
@@ -8,6 +8,8 @@ export interface BusHarness {
   bus: StatusBus;
   /** Resolves once every status published so far has reached its listeners. */
   settle: () => Promise<void>;
+  /** Another process's bus on the same broker, for transports that reach other processes. */
+  peer?: () => Promise<StatusBus & { close(): Promise<void> }>;
   cleanup: () => Promise<void>;
 }
 
@@ -97,6 +99,29 @@ export function describeStatusBusContract(transport: string, open: () => Promise
       expect(first).toEqual([1]);
       expect(all).toEqual([1]);
       expect(second).toEqual([1, 2]);
+    });
+
+    it("reaches the subscribers of other processes, each task's statuses in order, when it has a peer", async () => {
+      if (h.peer === undefined) return;
+      const other = await h.peer();
+      try {
+        const one: number[] = [];
+        const all: string[] = [];
+        const here: string[] = [];
+        await other.subscribe("t1", (s) => one.push(s.header.sequence));
+        await other.subscribeAll((s) => all.push(`${s.header.task_id}:${s.header.sequence}`));
+        await h.bus.subscribeAll((s) => here.push(`${s.header.task_id}:${s.header.sequence}`));
+        // A submitter with dots in its name still routes to the task.
+        await h.bus.publish([routed("t1", 1, "executing", "team.alice"), routed("t2", 1), routed("t1", 2)]);
+        await vi.waitFor(() => expect(all).toHaveLength(3));
+        expect(one).toEqual([1, 2]);
+        expect(all.filter((k) => k.startsWith("t1:"))).toEqual(["t1:1", "t1:2"]);
+        // Its own statuses reach this process's listeners once, not again through the broker.
+        await new Promise((r) => setTimeout(r, 100));
+        expect(here).toEqual(["t1:1", "t2:1", "t1:2"]);
+      } finally {
+        await other.close();
+      }
     });
 
     it("keeps delivering to the others when a listener throws", async () => {

@@ -1,0 +1,170 @@
+import { randomUUID } from "node:crypto";
+import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from "amqplib";
+import { TaskStatus } from "../../protocol/task-status.js";
+import type { RoutedStatus, StatusBus, StatusListener, Unsubscribe } from "../status-bus.js";
+import type { AmqpConnection } from "./amqp-connection.js";
+import { EXCHANGES } from "./topology.js";
+
+/** Binds every status, whoever submitted the task. */
+const ALL = "#";
+/** Binds one task's statuses: routing keys are `<submitter>.<task_id>`, and a submitter may contain dots. */
+const taskKey = (taskId: string) => `#.${taskId}`;
+
+/**
+ * The StatusBus over RabbitMQ: statuses are published, persistent and confirmed, to the
+ * `taskexec.status` topic exchange with routing key `<submitter>.<task_id>`; this process's
+ * listeners hear them at once, and those of other processes through a queue of this bus's own
+ * (exclusive, gone with the connection), bound to the keys its listeners want: `#` for
+ * `subscribeAll`, `#.<task_id>` per task. Its own messages coming back through that queue are
+ * dropped (they were delivered at publish). After a reconnect the channels, the queue and its
+ * bindings are made again; what was published meanwhile to other processes is not heard, and
+ * watchers read it from the store.
+ */
+export class AmqpStatusBus implements StatusBus {
+  /** Names this bus in the messages it publishes (`appId`), to drop its own when they come back. */
+  readonly #id = randomUUID();
+  readonly #byTask = new Map<string, Set<StatusListener>>();
+  readonly #all = new Set<StatusListener>();
+  readonly #onError: (error: unknown) => void;
+  #publisher: ConfirmChannel | undefined;
+  #consumer: Channel | undefined;
+  #queue: string | undefined;
+  /** Settles once a channel to publish on is there again. */
+  #ready: Promise<void>;
+  #markReady: () => void = () => {};
+  #detach: (() => void) | undefined;
+
+  private constructor(onError: (error: unknown) => void) {
+    this.#onError = onError;
+    this.#ready = new Promise((resolve) => (this.#markReady = resolve));
+  }
+
+  /** Resolves once its channels and queue are there. */
+  static async open(
+    connection: AmqpConnection,
+    onError: (error: unknown) => void = () => {},
+  ): Promise<AmqpStatusBus> {
+    const bus = new AmqpStatusBus(onError);
+    bus.#detach = await connection.attach((model) => bus.#setup(model));
+    return bus;
+  }
+
+  async publish(statuses: readonly RoutedStatus[]): Promise<void> {
+    for (const { status } of statuses) this.#deliver(status);
+    if (statuses.length === 0) return;
+    await this.#ready;
+    const channel = this.#publisher!;
+    for (const { submitter, status } of statuses) {
+      channel.publish(
+        EXCHANGES.status,
+        `${submitter}.${status.header.task_id}`,
+        Buffer.from(JSON.stringify(status)),
+        {
+          persistent: true,
+          contentType: "application/json",
+          type: "task_status",
+          appId: this.#id,
+        },
+      );
+    }
+    await channel.waitForConfirms();
+  }
+
+  async subscribe(taskId: string, listener: StatusListener): Promise<Unsubscribe> {
+    let listeners = this.#byTask.get(taskId);
+    if (listeners === undefined) {
+      listeners = new Set();
+      this.#byTask.set(taskId, listeners);
+      await this.#bind(taskKey(taskId));
+    }
+    const set = listeners;
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size > 0 || this.#byTask.get(taskId) !== set) return;
+      this.#byTask.delete(taskId);
+      this.#unbind(taskKey(taskId));
+    };
+  }
+
+  async subscribeAll(listener: StatusListener): Promise<Unsubscribe> {
+    this.#all.add(listener);
+    if (this.#all.size === 1) await this.#bind(ALL);
+    return () => {
+      if (!this.#all.delete(listener) || this.#all.size > 0) return;
+      this.#unbind(ALL);
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#detach?.();
+    await this.#consumer?.close().catch(() => {});
+    await this.#publisher?.close().catch(() => {});
+    this.#consumer = this.#publisher = undefined;
+  }
+
+  /** On every (re)connect: the channels, this bus's queue, and the bindings its listeners want. */
+  async #setup(model: ChannelModel): Promise<void> {
+    const publisher = await model.createConfirmChannel();
+    const consumer = await model.createChannel();
+    const { queue } = await consumer.assertQueue("", { exclusive: true, autoDelete: true });
+    for (const key of this.#keys()) await consumer.bindQueue(queue, EXCHANGES.status, key);
+    await consumer.consume(queue, (message) => this.#heard(consumer, message));
+    const lost = () => {
+      if (this.#publisher !== publisher) return;
+      this.#publisher = this.#consumer = this.#queue = undefined;
+      this.#ready = new Promise((resolve) => (this.#markReady = resolve));
+    };
+    publisher.on("close", lost);
+    consumer.on("close", lost);
+    this.#publisher = publisher;
+    this.#consumer = consumer;
+    this.#queue = queue;
+    this.#markReady();
+  }
+
+  *#keys(): Generator<string> {
+    if (this.#all.size > 0) yield ALL;
+    for (const taskId of this.#byTask.keys()) yield taskKey(taskId);
+  }
+
+  async #bind(key: string): Promise<void> {
+    await this.#ready;
+    await this.#consumer!.bindQueue(this.#queue!, EXCHANGES.status, key);
+  }
+
+  #unbind(key: string): void {
+    const consumer = this.#consumer;
+    if (consumer === undefined) return; // gone with the connection; not bound again after it
+    consumer.unbindQueue(this.#queue!, EXCHANGES.status, key).catch((error: unknown) => this.#onError(error));
+  }
+
+  #heard(channel: Channel, message: ConsumeMessage | null): void {
+    if (message === null) return;
+    channel.ack(message);
+    if (message.properties.appId === this.#id) return;
+    let status: TaskStatus;
+    try {
+      status = TaskStatus.parse(JSON.parse(message.content.toString("utf8")));
+    } catch (error) {
+      this.#onError(error);
+      return;
+    }
+    this.#deliver(status);
+  }
+
+  #deliver(status: TaskStatus): void {
+    const taskId = status.header.task_id;
+    const listeners = taskId === null ? undefined : this.#byTask.get(taskId);
+    if (listeners) for (const listener of listeners) this.#call(listener, status);
+    for (const listener of this.#all) this.#call(listener, status);
+  }
+
+  #call(listener: StatusListener, status: TaskStatus): void {
+    try {
+      listener(status);
+    } catch (error) {
+      this.#onError(error);
+    }
+  }
+}
