@@ -43,7 +43,7 @@ export function encodeResourceStatus(status: Omit<ResourceStatus, "protocolVersi
     .finish();
 }
 
-/** Decodes one; throws (protobufjs's error, with what was wrong) on bytes that are not one. */
+/** Decodes one; throws (protobufjs's error, with what was wrong) on bytes that are not one, or one without a node id. */
 export function decodeResourceStatus(bytes: Uint8Array): ResourceStatus {
   const message = resourceStatusType();
   const object = message.toObject(message.decode(bytes), { longs: Number, defaults: true }) as {
@@ -56,6 +56,7 @@ export function decodeResourceStatus(bytes: Uint8Array): ResourceStatus {
     handlerTypes: string[];
     protocolVersion: string;
   };
+  if (object.nodeId === "") throw new Error("node_id is empty");
   return {
     nodeId: object.nodeId,
     at: object.atMs,

@@ -48,5 +48,7 @@ describe("ResourceStatus (proto/resource_status.proto)", () => {
 
   it("refuses bytes that are not a ResourceStatus", () => {
     expect(() => decodeResourceStatus(Uint8Array.from([0x0a, 0x10, 0x6e]))).toThrow();
+    // A valid message, but no node id: nothing to file it under.
+    expect(() => decodeResourceStatus(Uint8Array.from([0x10, 5]))).toThrow("node_id is empty");
   });
 });

@@ -1,0 +1,29 @@
+import type { ConfirmChannel, ConsumeMessage } from "amqplib";
+import { EXCHANGES } from "./topology.js";
+
+/** The header that says why a message was dead-lettered. */
+export const REASON_HEADER = "x-taskexec-reason";
+
+/**
+ * Moves a message that cannot be taken (not parseable, not authenticated, not valid) to
+ * `taskexec.dlx` with the reason in a header, then acks it: it never blocks its queue and is never
+ * redelivered, and an operator finds it, with why, in `taskexec.dead`.
+ */
+export async function deadLetter(
+  channel: ConfirmChannel,
+  message: ConsumeMessage,
+  from: string,
+  reason: string,
+): Promise<void> {
+  channel.publish(EXCHANGES.dead, message.fields.routingKey, message.content, {
+    ...message.properties,
+    persistent: true,
+    headers: {
+      ...message.properties.headers,
+      [REASON_HEADER]: reason.slice(0, 1_000),
+      "x-taskexec-from": from,
+    },
+  });
+  await channel.waitForConfirms();
+  channel.ack(message);
+}
