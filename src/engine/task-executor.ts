@@ -237,6 +237,13 @@ export class TaskExecutor {
     return { status: outcome.status, changed: true };
   }
 
+  /** The id of the principal's task submitted with `messageId` (a `cancel_task`'s `reference_id`). */
+  async taskIdByReference(principal: Principal, messageId: string): Promise<string> {
+    const task = await this.#ctx.store.getTaskByMessageId(principal.id, messageId);
+    if (task === undefined) throw new TaskNotFoundError(messageId);
+    return task.id;
+  }
+
   /**
    * A task the principal may see, by its id or an abbreviation of it (a unique prefix of 8 or more
    * characters, or `prefix…suffix`); {@link TaskNotFoundError} for any other (never "forbidden"),

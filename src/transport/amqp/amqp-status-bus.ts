@@ -5,6 +5,9 @@ import type { RoutedStatus, StatusBus, StatusListener, Unsubscribe } from "../st
 import type { AmqpConnection } from "./amqp-connection.js";
 import { EXCHANGES } from "./topology.js";
 
+/** `<submitter>.<task_id>`; a rejected submission, which never became a task, `<submitter>.rejected`. */
+const routingKey = (submitter: string, status: TaskStatus) =>
+  `${submitter}.${status.header.task_id ?? "rejected"}`;
 /** Binds every status, whoever submitted the task. */
 const ALL = "#";
 /** Binds one task's statuses: routing keys are `<submitter>.<task_id>`, and a submitter may contain dots. */
@@ -55,17 +58,12 @@ export class AmqpStatusBus implements StatusBus {
     await this.#ready;
     const channel = this.#publisher!;
     for (const { submitter, status } of statuses) {
-      channel.publish(
-        EXCHANGES.status,
-        `${submitter}.${status.header.task_id}`,
-        Buffer.from(JSON.stringify(status)),
-        {
-          persistent: true,
-          contentType: "application/json",
-          type: "task_status",
-          appId: this.#id,
-        },
-      );
+      channel.publish(EXCHANGES.status, routingKey(submitter, status), Buffer.from(JSON.stringify(status)), {
+        persistent: true,
+        contentType: "application/json",
+        type: "task_status",
+        appId: this.#id,
+      });
     }
     await channel.waitForConfirms();
   }

@@ -1,0 +1,209 @@
+import type { ChannelModel, ConfirmChannel, ConsumeMessage } from "amqplib";
+import type { TaskExecutor } from "../engine/task-executor.js";
+import { TaskexecError } from "../protocol/errors.js";
+import { type AuthenticatedPrincipal, authorize } from "../security/roles.js";
+import type { SubmissionGuard } from "../security/submission-guard.js";
+import type { TokenVerifier } from "../security/token-verifier.js";
+import type { AmqpConnection } from "../transport/amqp/amqp-connection.js";
+import { deadLetter } from "../transport/amqp/dead-letter.js";
+import { QUEUES } from "../transport/amqp/topology.js";
+import type { StatusBus } from "../transport/status-bus.js";
+import { asActor } from "./api-context.js";
+
+/** With auth off (loopback only), every sender is this admin, as over HTTP. */
+const ANONYMOUS_ADMIN: AuthenticatedPrincipal = { id: "anonymous", roles: ["admin"] };
+/** Audit principal of a message whose sender is not known (no valid token). */
+const UNKNOWN = "unknown";
+
+export interface BrokerSubmissionsOptions {
+  executor: TaskExecutor;
+  /** Undefined when auth is off. */
+  verifier: TokenVerifier | undefined;
+  guard: SubmissionGuard;
+  /** Where answers go that the engine does not announce itself: duplicates and rejections. */
+  bus: StatusBus;
+  /** Messages taken at once (each is acked once its outcome is durable). */
+  prefetch: number;
+  onError: (error: unknown) => void;
+}
+
+/** Why a message is dead-lettered, and what the audit says of it. */
+class Refusal extends Error {
+  constructor(
+    readonly decision: string,
+    message: string,
+    readonly principal = UNKNOWN,
+    /** The engine audited it already (a rejection, a malformed message, a quota it refused). */
+    readonly audited = false,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The admission side's broker door (SPEC §4): `submit_task` and `cancel_task` messages from
+ * `taskexec.submissions`, each with a JWT in `header.auth`, treated exactly as over HTTP: the
+ * token and role, the rate limit and quotas, validation, idempotency and the audit. A message is
+ * acked once its outcome is durable. One that cannot be taken (not JSON, no or a bad token, a
+ * wrong role, over a limit, malformed, rejected, of an unknown type) is audited and dead-lettered
+ * with the reason, so that it never blocks the queue and never comes back. The submitter hears
+ * the outcome on `taskexec.status` (`<submitter>.<task_id>`): an acceptance from the engine, a
+ * duplicate's latest status or a rejection from here.
+ */
+export class BrokerSubmissions {
+  readonly #options: BrokerSubmissionsOptions;
+  #detach: (() => void) | undefined;
+  #channel: ConfirmChannel | undefined;
+
+  private constructor(options: BrokerSubmissionsOptions) {
+    this.#options = options;
+  }
+
+  /** Starts consuming; resolves once it does. */
+  static async start(
+    connection: AmqpConnection,
+    options: BrokerSubmissionsOptions,
+  ): Promise<BrokerSubmissions> {
+    const consumer = new BrokerSubmissions(options);
+    consumer.#detach = await connection.attach((model) => consumer.#setup(model));
+    return consumer;
+  }
+
+  async stop(): Promise<void> {
+    this.#detach?.();
+    await this.#channel?.close().catch(() => {});
+    this.#channel = undefined;
+  }
+
+  async #setup(model: ChannelModel): Promise<void> {
+    const channel = await model.createConfirmChannel();
+    await channel.prefetch(this.#options.prefetch);
+    await channel.consume(QUEUES.submissions, (message) => {
+      if (message === null) return;
+      this.#take(channel, message).catch((error: unknown) => {
+        // Not durable (the store is away): back in the queue, to be taken again.
+        this.#options.onError(error);
+        channel.nack(message, false, true);
+      });
+    });
+    this.#channel = channel;
+  }
+
+  async #take(channel: ConfirmChannel, message: ConsumeMessage): Promise<void> {
+    try {
+      await this.#handle(message);
+      channel.ack(message);
+    } catch (error) {
+      if (!(error instanceof Refusal)) throw error;
+      if (!error.audited) await this.#audit(message, error);
+      await deadLetter(channel, message, QUEUES.submissions, `${error.decision}: ${error.message}`);
+    }
+  }
+
+  async #audit(message: ConsumeMessage, error: Refusal): Promise<void> {
+    await this.#options.executor.recordAudit([
+      {
+        at: Date.now(),
+        principal: error.principal,
+        action: message.fields.routingKey === "cancel_task" ? "cancel_task" : "submit_task",
+        messageId: messageIdOf(message),
+        taskId: null,
+        decision: error.decision,
+        payload: { reason: error.message, via: "broker" },
+      },
+    ]);
+  }
+
+  async #handle(message: ConsumeMessage): Promise<void> {
+    let body: unknown;
+    try {
+      body = JSON.parse(message.content.toString("utf8"));
+    } catch {
+      throw new Refusal("malformed", "not JSON");
+    }
+    const type = (body as { type?: unknown } | null)?.type;
+    if (type !== "submit_task" && type !== "cancel_task")
+      throw new Refusal("malformed", `unknown message type ${JSON.stringify(type ?? null)}`);
+    const principal = await this.#authenticate(body);
+    if (type === "cancel_task") return this.#cancel(principal, body);
+    const [admission] = this.#options.guard.admit(principal.id, [body]);
+    if (!admission!.ok) throw new Refusal(admission!.error.code, admission!.error.message, principal.id);
+    const [outcome] = await this.#options.executor.submitMany(asActor(principal), [body]);
+    switch (outcome!.kind) {
+      case "accepted":
+        return; // announced by the engine
+      case "duplicate":
+        await this.#options.bus.publish([{ submitter: outcome!.task.submitter, status: outcome!.status }]);
+        return;
+      case "rejected":
+        await this.#options.bus.publish([{ submitter: principal.id, status: outcome!.status }]);
+        throw new Refusal(outcome!.error.code, outcome!.error.message, principal.id, true);
+      case "malformed":
+      case "refused":
+        throw new Refusal(outcome!.error.code, outcome!.error.message, principal.id, true);
+    }
+  }
+
+  async #authenticate(body: unknown): Promise<AuthenticatedPrincipal> {
+    const verifier = this.#options.verifier;
+    if (verifier === undefined) return ANONYMOUS_ADMIN;
+    const token = (body as { header?: { auth?: unknown } }).header?.auth;
+    if (typeof token !== "string" || token.length === 0)
+      throw new Refusal("unauthenticated", "header.auth must hold a JWT");
+    let principal: AuthenticatedPrincipal;
+    try {
+      principal = await verifier.verify(token);
+    } catch (error) {
+      throw new Refusal("unauthenticated", error instanceof Error ? error.message : "bad token");
+    }
+    try {
+      authorize(principal, "submit_task");
+    } catch (error) {
+      throw new Refusal("forbidden", (error as Error).message, principal.id);
+    }
+    return principal;
+  }
+
+  async #cancel(principal: AuthenticatedPrincipal, body: unknown): Promise<void> {
+    const {
+      task_id: taskId,
+      reference_id: referenceId,
+      reason,
+    } = (body as { body?: { task_id?: unknown; reference_id?: unknown; reason?: unknown } }).body ?? {};
+    const actor = asActor(principal);
+    try {
+      const id =
+        typeof taskId === "string"
+          ? taskId
+          : typeof referenceId === "string"
+            ? await this.#options.executor.taskIdByReference(actor, referenceId)
+            : undefined;
+      if (id === undefined)
+        throw new Refusal("malformed", "cancel_task needs body.task_id or body.reference_id", principal.id);
+      const { status, changed } = await this.#options.executor.cancel(
+        actor,
+        id,
+        typeof reason === "string" ? reason : undefined,
+      );
+      // A cancel the engine made is announced by it; a finished task's answer is its last status.
+      if (!changed) {
+        const task = await this.#options.executor.getTask(actor, id);
+        await this.#options.bus.publish([{ submitter: task.submitter, status }]);
+      }
+    } catch (error) {
+      if (error instanceof TaskexecError && error.code === "not_found")
+        throw new Refusal("not_found", error.message, principal.id);
+      throw error;
+    }
+  }
+}
+
+function messageIdOf(message: ConsumeMessage): string | null {
+  try {
+    const id = (JSON.parse(message.content.toString("utf8")) as { header?: { message_id?: unknown } }).header
+      ?.message_id;
+    return typeof id === "string" ? id.slice(0, 256) : null;
+  } catch {
+    return null;
+  }
+}

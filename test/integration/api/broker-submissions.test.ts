@@ -1,0 +1,212 @@
+// submit_task and cancel_task over RabbitMQ (SPEC §4), against an executor on SQLite: the broker
+// door of the admission side, with a real broker in a vhost of its own.
+import { randomUUID } from "node:crypto";
+import amqplib from "amqplib";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { BrokerSubmissions } from "../../../src/api/broker-submissions.js";
+import type { TaskStatus } from "../../../src/protocol/task-status.js";
+import { SubmissionGuard } from "../../../src/security/submission-guard.js";
+import { signToken } from "../../../src/security/token-signer.js";
+import { createTokenVerifier } from "../../../src/security/token-verifier.js";
+import { AmqpConnection } from "../../../src/transport/amqp/amqp-connection.js";
+import { AmqpStatusBus } from "../../../src/transport/amqp/amqp-status-bus.js";
+import { REASON_HEADER } from "../../../src/transport/amqp/dead-letter.js";
+import { EXCHANGES, QUEUES } from "../../../src/transport/amqp/topology.js";
+import { type Harness, startExecutor } from "../../helpers/executor.js";
+import { createTestVhost, rabbitForTests, type TestVhost } from "../../helpers/rabbitmq.js";
+import { TEST_SECRET } from "../../helpers/service.js";
+
+const available = await rabbitForTests();
+
+describe.runIf(available)("submissions over the broker", () => {
+  let vhost: TestVhost;
+  let h: Harness;
+  let connection: AmqpConnection;
+  let bus: AmqpStatusBus;
+  let door: BrokerSubmissions;
+  let raw: amqplib.ChannelModel;
+  let channel: amqplib.ConfirmChannel;
+  /** What alice hears on taskexec.status (bound to alice.#). */
+  let heard: TaskStatus[];
+
+  beforeEach(async () => {
+    vhost = await createTestVhost();
+    h = await startExecutor({ auth: { jwt_secret: TEST_SECRET, clock_tolerance_s: 0 } });
+    const options = h.executor.options;
+    connection = await AmqpConnection.open({ url: vhost.url, name: "api" });
+    bus = await AmqpStatusBus.open(connection);
+    door = await BrokerSubmissions.start(connection, {
+      executor: h.executor.engine,
+      verifier: createTokenVerifier(options.auth),
+      guard: new SubmissionGuard(options.limits),
+      bus,
+      prefetch: 50,
+      onError: (error) => {
+        throw error;
+      },
+    });
+    raw = await amqplib.connect(vhost.url);
+    channel = await raw.createConfirmChannel();
+    heard = [];
+    const { queue } = await channel.assertQueue("", { exclusive: true });
+    await channel.bindQueue(queue, EXCHANGES.status, "alice.#");
+    await channel.consume(queue, (m) => m && heard.push(JSON.parse(m.content.toString()) as TaskStatus), {
+      noAck: true,
+    });
+  });
+  afterEach(async () => {
+    await raw.close();
+    await door.stop();
+    await bus.close();
+    await connection.close();
+    await h.cleanup();
+    await vhost.remove();
+  });
+
+  const token = (sub = "alice", roles: ("submitter" | "admin" | "executor")[] = ["submitter"], ttl = "1h") =>
+    signToken(TEST_SECRET, { sub, roles, ttl });
+  const submit = (auth: string | undefined, messageId: string = randomUUID(), type = "noop") => ({
+    type: "submit_task",
+    header: {
+      message_id: messageId,
+      timestamp: new Date().toISOString(),
+      ...(auth !== undefined && { auth }),
+    },
+    body: { task_specification: { type, parameters: {} }, priority: 5 },
+  });
+  const send = async (message: unknown, routingKey = "submit_task") => {
+    const content = Buffer.isBuffer(message) ? message : Buffer.from(JSON.stringify(message));
+    channel.publish(EXCHANGES.submit, routingKey, content, { persistent: true });
+    await channel.waitForConfirms();
+  };
+  const deadLetters = async () => {
+    const out: { reason: string; body: string }[] = [];
+    for (;;) {
+      const m = await channel.get(QUEUES.dead, { noAck: true });
+      if (m === false) return out;
+      out.push({ reason: String(m.properties.headers?.[REASON_HEADER]), body: m.content.toString() });
+    }
+  };
+  const admin = { id: "admin", admin: true };
+
+  it("treats a broker submission as an HTTP one: accepted, run, and a resubmission answered with the same task", async () => {
+    const message = submit(await token(), "job-1");
+    await send(message);
+    await vi.waitFor(async () => {
+      const [task] = (await h.executor.engine.listTasks(admin, {})).tasks;
+      expect(task).toMatchObject({ submitter: "alice", reference_id: "job-1", state: "completed" });
+    });
+    await send(message);
+    await vi.waitFor(() => expect(heard).toHaveLength(1));
+    const [task] = (await h.executor.engine.listTasks(admin, {})).tasks;
+    // The duplicate's answer is the task's latest status; still one task.
+    expect(heard[0]).toMatchObject({
+      header: { task_id: task!.id, reference_id: "job-1" },
+      body: { status: "completed" },
+    });
+    expect((await h.executor.engine.listTasks(admin, {})).tasks).toHaveLength(1);
+    expect(await deadLetters()).toEqual([]);
+  });
+
+  it("rejects, audits and dead-letters a missing, expired or forged token, and creates nothing", async () => {
+    const forged = await signToken("another-secret-another-secret-0123456789", {
+      sub: "alice",
+      roles: ["admin"],
+      ttl: "1h",
+    });
+    const expired = await token("alice", ["submitter"], "1s");
+    await new Promise((r) => setTimeout(r, 2_100)); // exp counts whole seconds
+    await send(submit(undefined, "no-token"));
+    await send(submit(expired, "expired"));
+    await send(submit(forged, "forged"));
+    await send(submit(await token("mallory", ["executor"]), "wrong-role"));
+    await vi.waitFor(async () => expect(await h.executor.engine.queryAudit({ limit: 10 })).toHaveLength(4));
+    const audit = await h.executor.engine.queryAudit({ limit: 10 });
+    expect(audit.map((a) => [a.messageId, a.decision, a.principal])).toEqual([
+      ["no-token", "unauthenticated", "unknown"],
+      ["expired", "unauthenticated", "unknown"],
+      ["forged", "unauthenticated", "unknown"],
+      ["wrong-role", "forbidden", "mallory"],
+    ]);
+    const dead = await vi.waitFor(async () => {
+      const d = await deadLetters();
+      expect(d).toHaveLength(4);
+      return d;
+    });
+    expect(dead.map((d) => d.reason.split(":")[0])).toEqual([
+      "unauthenticated",
+      "unauthenticated",
+      "unauthenticated",
+      "forbidden",
+    ]);
+    expect((await h.executor.engine.listTasks(admin, {})).tasks).toEqual([]);
+  });
+
+  it("answers a rejected submission on taskexec.status and dead-letters it; cancels by reference", async () => {
+    const alice = await token();
+    await send(submit(alice, "bad-type", "no_such_type"));
+    await vi.waitFor(() => expect(heard).toHaveLength(1));
+    expect(heard[0]).toMatchObject({
+      header: { task_id: null, reference_id: "bad-type" },
+      body: { status: "rejected" },
+    });
+    const [dead] = await vi.waitFor(async () => {
+      const d = await deadLetters();
+      expect(d).toHaveLength(1);
+      return d;
+    });
+    expect(dead!.reason).toMatch(/^handler_not_found: /);
+    // A long task, cancelled over the broker by its message id.
+    const long = {
+      ...submit(alice, "long", "sleep"),
+      body: { task_specification: { type: "sleep", parameters: { ms: 60_000 } }, priority: 5 },
+    };
+    await send(long);
+    await vi.waitFor(async () =>
+      expect((await h.executor.engine.listTasks(admin, { state: "executing" })).tasks).toHaveLength(1),
+    );
+    await send(
+      {
+        type: "cancel_task",
+        header: { message_id: randomUUID(), timestamp: new Date().toISOString(), auth: alice },
+        body: { reference_id: "long", reason: "no longer needed" },
+      },
+      "cancel_task",
+    );
+    await vi.waitFor(async () =>
+      expect(
+        (await h.executor.engine.listTasks(admin, {})).tasks.find((t) => t.reference_id === "long")?.state,
+      ).toBe("cancelled"),
+    );
+  });
+
+  it("keeps the queue flowing under a flood of 1,000 poison messages", async () => {
+    const kinds = [
+      Buffer.from("not json {"),
+      { type: "launch_missiles" },
+      submit("not-a-jwt"),
+      { type: "submit_task" },
+    ];
+    for (let i = 0; i < 1_000; i++) {
+      const poison = kinds[i % kinds.length]!;
+      channel.publish(
+        EXCHANGES.submit,
+        "submit_task",
+        Buffer.isBuffer(poison) ? poison : Buffer.from(JSON.stringify(poison)),
+      );
+    }
+    await channel.waitForConfirms();
+    await send(submit(await token(), "after-the-flood"));
+    await vi.waitFor(
+      async () =>
+        expect(
+          (await h.executor.engine.listTasks(admin, {})).tasks.map((t) => [t.reference_id, t.state]),
+        ).toEqual([["after-the-flood", "completed"]]),
+      { timeout: 30_000, interval: 200 },
+    );
+    await vi.waitFor(async () => expect((await channel.checkQueue(QUEUES.dead)).messageCount).toBe(1_000), {
+      timeout: 30_000,
+    });
+    expect((await channel.checkQueue(QUEUES.submissions)).messageCount).toBe(0);
+  }, 60_000);
+});
