@@ -1,0 +1,155 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { stringify } from "yaml";
+import { messageJsonSchemas } from "../../protocol/json-schemas.js";
+import { PROTOCOL_VERSION } from "../../protocol/version.js";
+import { REASON_HEADER } from "./dead-letter.js";
+import { EXCHANGES, MAX_PRIORITY, QUEUES } from "./topology.js";
+
+const PROTO = fileURLToPath(new URL("../../../proto/resource_status.proto", import.meta.url));
+
+/** An AMQP 0-9-1 channel binding (AsyncAPI amqp bindings 0.2.0). */
+const exchange = (name: string, type: "direct" | "topic" | "fanout") => ({
+  amqp: {
+    is: "routingKey",
+    exchange: { name, type, durable: true, autoDelete: false, vhost: "/" },
+    bindingVersion: "0.2.0",
+  },
+});
+const queue = (name: string) => ({
+  amqp: {
+    is: "queue",
+    queue: { name, durable: true, exclusive: false, autoDelete: false, vhost: "/" },
+    bindingVersion: "0.2.0",
+  },
+});
+const persistent = { amqp: { deliveryMode: 2, bindingVersion: "0.2.0" } };
+const ref = (name: string) => ({ $ref: `#/components/messages/${name}` });
+
+/**
+ * The broker side of the protocol as an AsyncAPI 2.6 document: every exchange, queue, routing key
+ * and message of distributed mode (SPEC §4), the JSON messages' payloads generated from the same
+ * zod schemas as `schemas/*.schema.json`. `npm run schemas` writes it to `schemas/asyncapi.yaml`;
+ * a test fails when that file is stale.
+ */
+export function asyncApiDocument(): Record<string, unknown> {
+  const schemas = messageJsonSchemas();
+  const payload = (type: "submit_task" | "cancel_task" | "task_status") => {
+    const {
+      $id: _id,
+      $schema: _schema,
+      ...schema
+    } = schemas[`${type}.schema.json`] as Record<string, unknown>;
+    return schema;
+  };
+  return {
+    asyncapi: "2.6.0",
+    id: "urn:taskexec:broker",
+    info: {
+      title: "taskexec broker protocol",
+      version: PROTOCOL_VERSION,
+      description:
+        "Distributed mode: submitters and executors talk through RabbitMQ (AMQP 0-9-1). PostgreSQL holds every " +
+        "task; the broker carries submissions, statuses and resource statuses. Every process declares this " +
+        "topology, durable, on every connect. Messages are persistent; publishers use confirms; consumers ack " +
+        "once the outcome is durable. A message that cannot be taken is dead-lettered to taskexec.dlx with the " +
+        `reason in the ${REASON_HEADER} header.`,
+    },
+    servers: {
+      rabbitmq: { url: "amqp://localhost:5672", protocol: "amqp", protocolVersion: "0.9.1" },
+    },
+    defaultContentType: "application/json",
+    channels: {
+      submit_task: {
+        description: `Routing key on the ${EXCHANGES.submit} exchange (direct), bound to ${QUEUES.submissions}.`,
+        bindings: exchange(EXCHANGES.submit, "direct"),
+        publish: {
+          operationId: "submitTask",
+          summary: "Submit a task; header.auth holds the submitter's JWT (role submitter or admin).",
+          bindings: persistent,
+          message: ref("submit_task"),
+        },
+      },
+      cancel_task: {
+        description: `Routing key on the ${EXCHANGES.submit} exchange (direct), bound to ${QUEUES.submissions}.`,
+        bindings: exchange(EXCHANGES.submit, "direct"),
+        publish: {
+          operationId: "cancelTask",
+          summary: "Cancel a task by body.task_id or body.reference_id; header.auth holds the JWT.",
+          bindings: persistent,
+          message: ref("cancel_task"),
+        },
+      },
+      [QUEUES.submissions]: {
+        description:
+          "Consumed by the admission side (auth, validation, idempotency, quotas, audit: exactly as over HTTP); " +
+          `dead-letters to ${EXCHANGES.dead}.`,
+        bindings: queue(QUEUES.submissions),
+        subscribe: {
+          operationId: "admitSubmissions",
+          message: { oneOf: [ref("submit_task"), ref("cancel_task")] },
+        },
+      },
+      "{submitter}.{task_id}": {
+        description:
+          `Routing key on the ${EXCHANGES.status} exchange (topic): every task_status, in per-task sequence order, ` +
+          "at least once. A submission that never became a task is answered on {submitter}.rejected. Bind " +
+          "`alice.#` for one submitter's tasks, `#.<task_id>` for one task.",
+        parameters: {
+          submitter: {
+            description: "The principal (JWT sub) that submitted the task.",
+            schema: { type: "string" },
+          },
+          task_id: { description: "The task's id, or `rejected`.", schema: { type: "string" } },
+        },
+        bindings: exchange(EXCHANGES.status, "topic"),
+        subscribe: { operationId: "taskStatus", bindings: persistent, message: ref("task_status") },
+      },
+      "{node_id}": {
+        description: `Routing key on the ${EXCHANGES.resources} exchange (topic): each worker's ResourceStatus every heartbeat_ms.`,
+        parameters: { node_id: { description: "The worker's node id.", schema: { type: "string" } } },
+        bindings: exchange(EXCHANGES.resources, "topic"),
+        subscribe: { operationId: "resourceStatus", bindings: persistent, message: ref("resource_status") },
+      },
+      [QUEUES.tasks]: {
+        description: `Work for the workers, by priority (x-max-priority ${MAX_PRIORITY}); declared by every process.`,
+        bindings: queue(QUEUES.tasks),
+      },
+      [QUEUES.dead]: {
+        description: `Bound to ${EXCHANGES.dead} (fanout): poison and refused messages, as they came, with ${REASON_HEADER}.`,
+        bindings: queue(QUEUES.dead),
+      },
+    },
+    components: {
+      messages: {
+        submit_task: {
+          name: "submit_task",
+          contentType: "application/json",
+          payload: payload("submit_task"),
+        },
+        cancel_task: {
+          name: "cancel_task",
+          contentType: "application/json",
+          payload: payload("cancel_task"),
+        },
+        task_status: {
+          name: "task_status",
+          contentType: "application/json",
+          payload: payload("task_status"),
+        },
+        resource_status: {
+          name: "resource_status",
+          contentType: "application/x-protobuf",
+          summary: "taskexec.v1.ResourceStatus, protobuf (proto/resource_status.proto, below).",
+          payload: { type: "string", format: "binary" },
+          "x-protobuf": readFileSync(PROTO, "utf8"),
+        },
+      },
+    },
+  };
+}
+
+/** The exact text of `schemas/asyncapi.yaml`. */
+export function renderAsyncApi(): string {
+  return stringify(asyncApiDocument(), { lineWidth: 0, aliasDuplicateObjects: false });
+}
