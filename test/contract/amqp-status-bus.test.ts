@@ -1,15 +1,33 @@
 import { describe, expect, it, vi } from "vitest";
 import { AmqpConnection } from "../../src/transport/amqp/amqp-connection.js";
 import { AmqpStatusBus } from "../../src/transport/amqp/amqp-status-bus.js";
+import amqplib from "amqplib";
+import { compileOptions } from "../../src/config/options.js";
+import { RenewingToken } from "../../src/security/renewing-token.js";
+import { signToken } from "../../src/security/token-signer.js";
+import { createTokenVerifier } from "../../src/security/token-verifier.js";
+import { REASON_HEADER } from "../../src/transport/amqp/dead-letter.js";
+import { EXCHANGES, QUEUES } from "../../src/transport/amqp/topology.js";
 import { closeConnections, createTestVhost, rabbitForTests } from "../helpers/rabbitmq.js";
-import { describeStatusBusContract, routed } from "./status-bus.contract.js";
+import { TEST_SECRET } from "../helpers/service.js";
+import { describeStatusBusContract, routed, status } from "./status-bus.contract.js";
 
 const available = await rabbitForTests();
 
-/** A bus on a connection of its own, closed together. */
+const verifier = createTokenVerifier(compileOptions({ auth: { jwt_secret: TEST_SECRET } }).auth);
+
+/**
+ * A bus on a connection of its own, closed together, as workers and the API run it: each status
+ * signed with the process's executor token, and only executors' statuses heard.
+ */
 async function openBus(url: string, name: string, errors: unknown[] = []) {
   const connection = await AmqpConnection.open({ url, name });
-  const bus = await AmqpStatusBus.open(connection, (error) => errors.push(error));
+  const token = new RenewingToken(TEST_SECRET, name, ["executor"]);
+  const bus = await AmqpStatusBus.open(connection, {
+    onError: (error) => errors.push(error),
+    sign: () => token.get(),
+    verify: async (jwt) => (await verifier.verify(jwt)).roles.some((r) => r === "executor" || r === "admin"),
+  });
   return Object.assign(bus, {
     close: async () => {
       await AmqpStatusBus.prototype.close.call(bus);
@@ -63,4 +81,60 @@ describe.runIf(available)("RabbitMQ", () => {
       await vhost.remove();
     }
   }, 30_000);
+
+  it("hears only statuses signed by an executor, without the token; dead-letters the others with why", async () => {
+    const vhost = await createTestVhost();
+    const errors: unknown[] = [];
+    const api = await openBus(vhost.url, "api", errors);
+    const worker = await openBus(vhost.url, "worker");
+    const raw = await amqplib.connect(vhost.url);
+    try {
+      const heard: unknown[] = [];
+      await api.subscribeAll((s) => heard.push(s.header));
+      const channel = await raw.createConfirmChannel();
+      const forge = async (auth: string | undefined, sequence: number) => {
+        const s = status("t1", sequence);
+        const message = auth === undefined ? s : { ...s, header: { ...s.header, auth } };
+        channel.publish(EXCHANGES.status, "alice.t1", Buffer.from(JSON.stringify(message)));
+        await channel.waitForConfirms();
+      };
+      await forge(undefined, 1);
+      await forge(await signToken(TEST_SECRET, { sub: "alice", roles: ["submitter"], ttl: "1h" }), 2);
+      await forge(
+        await signToken("another-secret-another-secret-0123456789", {
+          sub: "w",
+          roles: ["executor"],
+          ttl: "1h",
+        }),
+        3,
+      );
+      channel.publish(EXCHANGES.status, "alice.t1", Buffer.from("not json"));
+      await worker.publish([routed("t1", 4)]);
+      await vi.waitFor(() => expect(heard).toHaveLength(1));
+      expect(heard[0]).toMatchObject({ task_id: "t1", sequence: 4 });
+      expect(heard[0]).not.toHaveProperty("auth");
+      const reasons = await vi.waitFor(async () => {
+        const out: string[] = [];
+        for (
+          let m = await channel.get(QUEUES.dead, { noAck: true });
+          m !== false;
+          m = await channel.get(QUEUES.dead, { noAck: true })
+        )
+          out.push(String(m.properties.headers?.[REASON_HEADER]));
+        expect(out).toHaveLength(4);
+        return out;
+      });
+      expect(reasons.sort()).toEqual([
+        "not a task_status",
+        "unauthenticated: header.auth is not a valid executor's JWT",
+        "unauthenticated: header.auth is not a valid executor's JWT",
+        "unauthenticated: header.auth must hold an executor's JWT",
+      ]);
+    } finally {
+      await raw.close();
+      await api.close();
+      await worker.close();
+      await vhost.remove();
+    }
+  });
 });

@@ -3,7 +3,17 @@ import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from "amqp
 import { TaskStatus } from "../../protocol/task-status.js";
 import type { RoutedStatus, StatusBus, StatusListener, Unsubscribe } from "../status-bus.js";
 import type { AmqpConnection } from "./amqp-connection.js";
+import { deadLetter } from "./dead-letter.js";
 import { EXCHANGES } from "./topology.js";
+
+export interface AmqpStatusBusOptions {
+  /** Told of listener errors, and of messages it refused. */
+  onError?: (error: unknown) => void;
+  /** This process's token, put in each status's header.auth (workers: role executor). */
+  sign?: () => Promise<string>;
+  /** Whether a received status's header.auth speaks for an executor (or an admin); others are refused. */
+  verify?: (token: string) => Promise<boolean>;
+}
 
 /** `<submitter>.<task_id>`; a rejected submission, which never became a task, `<submitter>.rejected`. */
 const routingKey = (submitter: string, status: TaskStatus) =>
@@ -29,7 +39,11 @@ export class AmqpStatusBus implements StatusBus {
   readonly #byTask = new Map<string, Set<StatusListener>>();
   readonly #all = new Set<StatusListener>();
   readonly #onError: (error: unknown) => void;
+  readonly #sign: (() => Promise<string>) | undefined;
+  readonly #verify: ((token: string) => Promise<boolean>) | undefined;
   #publisher: ConfirmChannel | undefined;
+  /** The check of the last message received: the next one's waits for it. */
+  #inOrder: Promise<void> = Promise.resolve();
   #consumer: Channel | undefined;
   #queue: string | undefined;
   /** Settles once a channel to publish on is there again. */
@@ -37,17 +51,16 @@ export class AmqpStatusBus implements StatusBus {
   #markReady: () => void = () => {};
   #detach: (() => void) | undefined;
 
-  private constructor(onError: (error: unknown) => void) {
-    this.#onError = onError;
+  private constructor(options: AmqpStatusBusOptions) {
+    this.#onError = options.onError ?? (() => {});
+    this.#sign = options.sign;
+    this.#verify = options.verify;
     this.#ready = new Promise((resolve) => (this.#markReady = resolve));
   }
 
   /** Resolves once its channels and queue are there. */
-  static async open(
-    connection: AmqpConnection,
-    onError: (error: unknown) => void = () => {},
-  ): Promise<AmqpStatusBus> {
-    const bus = new AmqpStatusBus(onError);
+  static async open(connection: AmqpConnection, options: AmqpStatusBusOptions = {}): Promise<AmqpStatusBus> {
+    const bus = new AmqpStatusBus(options);
     bus.#detach = await connection.attach((model) => bus.#setup(model));
     return bus;
   }
@@ -55,10 +68,12 @@ export class AmqpStatusBus implements StatusBus {
   async publish(statuses: readonly RoutedStatus[]): Promise<void> {
     for (const { status } of statuses) this.#deliver(status);
     if (statuses.length === 0) return;
+    const auth = await this.#sign?.();
     await this.#ready;
     const channel = this.#publisher!;
     for (const { submitter, status } of statuses) {
-      channel.publish(EXCHANGES.status, routingKey(submitter, status), Buffer.from(JSON.stringify(status)), {
+      const signed = auth === undefined ? status : { ...status, header: { ...status.header, auth } };
+      channel.publish(EXCHANGES.status, routingKey(submitter, status), Buffer.from(JSON.stringify(signed)), {
         persistent: true,
         contentType: "application/json",
         type: "task_status",
@@ -107,7 +122,9 @@ export class AmqpStatusBus implements StatusBus {
     const consumer = await model.createChannel();
     const { queue } = await consumer.assertQueue("", { exclusive: true, autoDelete: true });
     for (const key of this.#keys()) await consumer.bindQueue(queue, EXCHANGES.status, key);
-    await consumer.consume(queue, (message) => this.#heard(consumer, message));
+    await consumer.consume(queue, (message) => {
+      if (message !== null) this.#heard(consumer, publisher, queue, message);
+    });
     const lost = () => {
       if (this.#publisher !== publisher) return;
       this.#publisher = this.#consumer = this.#queue = undefined;
@@ -137,18 +154,48 @@ export class AmqpStatusBus implements StatusBus {
     consumer.unbindQueue(this.#queue!, EXCHANGES.status, key).catch((error: unknown) => this.#onError(error));
   }
 
-  #heard(channel: Channel, message: ConsumeMessage | null): void {
-    if (message === null) return;
-    channel.ack(message);
-    if (message.properties.appId === this.#id) return;
+  #heard(channel: Channel, publisher: ConfirmChannel, queue: string, message: ConsumeMessage): void {
+    if (message.properties.appId === this.#id) {
+      channel.ack(message);
+      return;
+    }
+    // Checked one after the other, so that each task's statuses are delivered in the order they came.
+    const checked = this.#inOrder.then(() => this.#check(message));
+    this.#inOrder = checked.then(
+      () => {},
+      () => {},
+    );
+    checked.then(
+      (status) => {
+        channel.ack(message);
+        this.#deliver(status);
+      },
+      (error: unknown) => {
+        // Not a status, or not from an executor: dead-lettered with why, never delivered.
+        this.#onError(error);
+        deadLetter(publisher, message, queue, (error as Error).message, channel).catch((e: unknown) =>
+          this.#onError(e),
+        );
+      },
+    );
+  }
+
+  /** The status a message holds, once its sender is known to be an executor (when verifying). */
+  async #check(message: ConsumeMessage): Promise<TaskStatus> {
     let status: TaskStatus;
     try {
       status = TaskStatus.parse(JSON.parse(message.content.toString("utf8")));
-    } catch (error) {
-      this.#onError(error);
-      return;
+    } catch {
+      throw new Error("not a task_status");
     }
-    this.#deliver(status);
+    const { auth, ...header } = status.header;
+    if (this.#verify !== undefined) {
+      if (auth === undefined) throw new Error("unauthenticated: header.auth must hold an executor's JWT");
+      if (!(await this.#verify(auth).catch(() => false)))
+        throw new Error("unauthenticated: header.auth is not a valid executor's JWT");
+    }
+    // A worker's token is for the broker, not for whoever watches the task.
+    return { ...status, header };
   }
 
   #deliver(status: TaskStatus): void {

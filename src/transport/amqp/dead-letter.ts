@@ -14,6 +14,8 @@ export async function deadLetter(
   message: ConsumeMessage,
   from: string,
   reason: string,
+  /** The channel it was delivered on, when not `channel`. */
+  deliveredOn: { ack(message: ConsumeMessage): void } = channel,
 ): Promise<void> {
   channel.publish(EXCHANGES.dead, message.fields.routingKey, message.content, {
     ...message.properties,
@@ -25,5 +27,5 @@ export async function deadLetter(
     },
   });
   await channel.waitForConfirms();
-  channel.ack(message);
+  deliveredOn.ack(message);
 }
