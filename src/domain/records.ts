@@ -127,6 +127,12 @@ export interface ReadyWork {
   written: Promise<readonly string[]>;
 }
 
+/** A task the work outbox holds for the broker (distributed mode): which, and how urgent. */
+export interface ReadyWorkEntry {
+  taskId: string;
+  priority: number;
+}
+
 /** Work already written, as {@link ReadyWork}. */
 export function writtenWork(tasks: readonly TaskRecord[]): ReadyWork {
   return { tasks, written: Promise.resolve(tasks.map((t) => t.id)) };

@@ -9,6 +9,7 @@ import type {
   NodeResources,
   ObservedStatus,
   ReadyWork,
+  ReadyWorkEntry,
   TaskChange,
   TaskListFilter,
   TaskListing,
@@ -205,6 +206,19 @@ export interface TaskStore {
   recordNode?(node: string, resources: NodeResources | undefined, at: number): Promise<void>;
   /** Every node's last recorded resources and heartbeat. */
   listNodes?(): Promise<NodeRecord[]>;
+
+  /**
+   * Hands the ready work the outbox holds (a store opened for distributed mode writes an entry in
+   * the same write that makes a task ready) to `send`, oldest first, at most `limit` entries, and
+   * removes them once `send` resolves (the broker confirmed them). Entries another process is
+   * handing over meanwhile are skipped. When `send` fails, or the process dies first, they stay
+   * and are handed over again: the broker may carry one twice, and workers drop what they cannot
+   * claim. Resolves to how many were handed over. Only stores with `concurrentClaims` have it.
+   */
+  forwardReadyWork?(
+    limit: number,
+    send: (entries: readonly ReadyWorkEntry[]) => Promise<void>,
+  ): Promise<number>;
 
   /**
    * These statuses (task id, sequence), in the order asked, each with its task's facts (for the

@@ -20,6 +20,8 @@ export interface PostgresStoreOptions {
   onConnectionError?: (error: Error) => void;
   /** Where new tasks are announced as ready work (see ReadyWorkSink). */
   onReady?: ReadyWorkSink | undefined;
+  /** Ready work also goes to the work outbox, for the broker (distributed mode). @default false */
+  outbox?: boolean | undefined;
 }
 
 /** Opens a PostgreSQL task store, migrating an empty or older schema to this version's. */
@@ -52,6 +54,7 @@ export async function openPostgresTaskStore(options: PostgresStoreOptions): Prom
     return new PostgresTaskStore(pool, readPostgresQueries(), {
       node: options.node,
       onReady: options.onReady,
+      outbox: options.outbox,
     });
   } catch (error) {
     await pool.end().catch(() => {});

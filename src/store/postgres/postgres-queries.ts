@@ -38,6 +38,8 @@ const QUERY_NAMES = [
   "record_node",
   "select_nodes",
   "delete_node",
+  "select_outbox",
+  "delete_outbox",
 ] as const;
 
 export type PostgresQueries = Record<(typeof QUERY_NAMES)[number], string>;

@@ -15,6 +15,7 @@ import type {
   TaskListFilter,
   TaskListing,
   ObservedStatus,
+  ReadyWorkEntry,
   TaskRecord,
 } from "../../domain/records.js";
 import {
@@ -77,13 +78,16 @@ export class PostgresTaskStore implements TaskStore {
 
   /** Told of new tasks as soon as their insert is queued: a start queued then goes in the next statement. */
   readonly #onReady: ReadyWorkSink | undefined;
+  /** Ready work also goes to the work outbox, for the broker (distributed mode). */
+  readonly #outbox: boolean;
 
   /** @internal use openPostgresTaskStore. */
   constructor(
     pool: pg.Pool,
     queries: PostgresQueries,
-    options: { node: string; onReady?: ReadyWorkSink | undefined },
+    options: { node: string; onReady?: ReadyWorkSink | undefined; outbox?: boolean | undefined },
   ) {
+    this.#outbox = options.outbox ?? false;
     this.#onReady = options.onReady;
     // The node names its notifications, whose payload is space-separated (see readNotice): the
     // configuration allows no spaces in node_id.
@@ -91,7 +95,7 @@ export class PostgresTaskStore implements TaskStore {
     this.#pool = pool;
     this.#q = queries;
     this.#node = node;
-    this.#lane = new PostgresWriteLane(pool, queries, node);
+    this.#lane = new PostgresWriteLane(pool, queries, node, this.#outbox);
     this.#numbers = new SubmitNumbers(async (blocks) => {
       const rows = await this.#rows<{ start: number }>("reserve_submit_numbers", [blocks]);
       return rows.map((r) => r.start);
@@ -200,6 +204,7 @@ export class PostgresTaskStore implements TaskStore {
         const result = await client.query<{ id: string }>(this.#q.insert_tasks, [
           ...insertParams(rows),
           this.#node,
+          this.#outbox,
         ]);
         created = new Set(result.rows.map((r) => r.id));
       }
@@ -477,6 +482,32 @@ export class PostgresTaskStore implements TaskStore {
       node: r.node,
       heartbeatAt: r.heartbeat_at,
     }));
+  }
+
+  async forwardReadyWork(
+    limit: number,
+    send: (entries: readonly ReadyWorkEntry[]) => Promise<void>,
+  ): Promise<number> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query("BEGIN");
+      const { rows } = await client.query<{ id: string; task_id: string; priority: number }>(
+        this.#q.select_outbox,
+        [limit],
+      );
+      if (rows.length > 0) {
+        // Locked meanwhile: another relay skips them; the lock goes with a dead process.
+        await send(rows.map((r) => ({ taskId: r.task_id, priority: r.priority })));
+        await client.query(this.#q.delete_outbox, [rows.map((r) => r.id)]);
+      }
+      await client.query("COMMIT");
+      return rows.length;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
   async close(): Promise<void> {

@@ -41,10 +41,14 @@ export class PostgresWriteLane {
   /** This process's node: the statements name it in their notifications (see transport/postgres/postgres-status-feed.ts). */
   readonly #node: string;
 
-  constructor(pool: pg.Pool, queries: PostgresQueries, node: string) {
+  /** Ready work goes to the work outbox too (distributed mode). */
+  readonly #outbox: boolean;
+
+  constructor(pool: pg.Pool, queries: PostgresQueries, node: string, outbox: boolean) {
     this.#pool = pool;
     this.#q = queries;
     this.#node = node;
+    this.#outbox = outbox;
   }
 
   /** Inserts tasks (skipping taken keys); resolves to the ids it created. */
@@ -133,7 +137,7 @@ export class PostgresWriteLane {
       const result = await this.#query<{ id: string }>({
         name: "insert_tasks",
         text: this.#q.insert_tasks,
-        values: [...insertParams(rows), this.#node],
+        values: [...insertParams(rows), this.#node, this.#outbox],
       });
       const created = new Set(result.rows.map((r) => r.id));
       for (const job of jobs) job.resolve(created);
@@ -151,7 +155,7 @@ export class PostgresWriteLane {
         const result = await this.#query<{ id: string }>({
           name: "update_tasks",
           text: this.#q.update_tasks,
-          values: [...updateParams(changes), this.#node],
+          values: [...updateParams(changes), this.#node, this.#outbox],
         });
         written = new Set(result.rows.map((r) => r.id));
       }

@@ -3,7 +3,8 @@
 -- $13 created_at[] $14 status_message_id[] $15 status_progress[] $16 status_details[]
 -- $17 status_at[] $18 audit_principal[] $19 audit_at[] (NULL: no audit record for that task),
 -- $20 the writing node (other processes hear of the new statuses through NOTIFY; see
--- transport/postgres/postgres-status-feed.ts).
+-- transport/postgres/postgres-status-feed.ts), $21 whether ready work goes to the work outbox
+-- (distributed mode).
 -- Inserts each task unless its (submitter, message_id) is taken, with its acceptance as status 1
 -- and, where asked, its audit record ("accepted", or "duplicate" naming the task that holds the
 -- key), all in one statement; returns the ids it created.
@@ -43,6 +44,10 @@ WITH input AS (
   WHERE audit_principal IS NOT NULL
   WINDOW twins AS (PARTITION BY input.submitter, input.message_id ORDER BY ord)
   ORDER BY ord
+), outboxed AS (
+  -- Distributed mode: the new tasks wait here for the work relay to hand them to the broker.
+  INSERT INTO work_outbox (task_id, priority, at)
+  SELECT input.id, input.priority, input.created_at FROM input JOIN inserted USING (id) WHERE $21::boolean
 ), notified AS (
   -- One notification per 150 statuses (a payload holds 8,000 bytes): "<node> <id>:1,…".
   SELECT pg_notify('taskexec_status', $20::text || ' ' || string_agg(id || ':1', ','))

@@ -3,8 +3,9 @@
 -- $13 last_sequence[] $14 updated_at[] $15 started_at[] $16 finished_at[], one per task; then
 -- the status rows, several per task when a sequence of changes is written at once:
 -- $17 task_id[] $18 sequence[] $19 message_id[] $20 status[] $21 progress[] $22 details[] $23 at[],
--- Then $24 expected_state[] (one per task, with expected_sequence: the guard) and $25 the writing
--- node (other processes hear of the new statuses through NOTIFY).
+-- Then $24 expected_state[] (one per task, with expected_sequence: the guard), $25 the writing
+-- node (other processes hear of the new statuses through NOTIFY) and $26 whether ready work goes
+-- to the work outbox (distributed mode).
 -- Writes each task's new state only if it is still at expected_sequence in expected_state (the
 -- compare-and-set
 -- every change is checked against), with its status rows; returns the ids it wrote.
@@ -29,7 +30,11 @@ WITH v AS (
       finished_at = v.finished_at
   FROM v JOIN locked ON locked.id = v.id
   WHERE t.id = v.id AND t.last_sequence = v.expected_sequence AND t.state = v.expected_state
-  RETURNING t.id
+  RETURNING t.id, t.state, t.priority, t.updated_at
+), outboxed AS (
+  -- Distributed mode: a task ready again (a retry due, handed back) waits for the work relay.
+  INSERT INTO work_outbox (task_id, priority, at)
+  SELECT id, priority, updated_at FROM updated WHERE state = 'resource_allocation' AND $26::boolean
 ), events AS (
   INSERT INTO task_events (task_id, sequence, message_id, status, progress, details, at)
   SELECT e.task_id, e.sequence, e.message_id, e.status, e.progress, e.details, e.at

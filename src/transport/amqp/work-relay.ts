@@ -1,0 +1,121 @@
+import type { ChannelModel, ConfirmChannel } from "amqplib";
+import type { ReadyWorkEntry } from "../../domain/records.js";
+import type { AmqpConnection } from "./amqp-connection.js";
+import { MAX_PRIORITY, QUEUES } from "./topology.js";
+
+/** Hands a batch of the outbox to `send`; resolves to how many (the store's `forwardReadyWork`). */
+export type ForwardReadyWork = (
+  limit: number,
+  send: (entries: readonly ReadyWorkEntry[]) => Promise<void>,
+) => Promise<number>;
+
+/** The body of a `taskexec.tasks` message: the task to claim (its record is in PostgreSQL). */
+export interface WorkMessage {
+  task_id: string;
+  priority: number;
+}
+
+const BATCH = 500;
+
+/**
+ * The relay of the transactional outbox (distributed mode): takes the ready work the store wrote
+ * in the same statement that made each task ready, publishes it to `taskexec.tasks` (persistent,
+ * with the task's priority, confirmed as a batch), and only then lets the store remove it. A
+ * crash or a broker away leaves the entries in the outbox, to be published on the next pass, so
+ * no ready task is ever left unannounced; one may be announced twice, which workers tolerate
+ * (they claim it in PostgreSQL, fenced). It runs when woken (new work written here) and every
+ * `pollMs` (work written by other processes, or a pass that failed).
+ */
+export class WorkRelay {
+  readonly #forward: ForwardReadyWork;
+  readonly #pollMs: number;
+  readonly #onError: (error: unknown) => void;
+  #channel: ConfirmChannel | undefined;
+  #detach: (() => void) | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #stopped = false;
+
+  private constructor(forward: ForwardReadyWork, pollMs: number, onError: (error: unknown) => void) {
+    this.#forward = forward;
+    this.#pollMs = pollMs;
+    this.#onError = onError;
+  }
+
+  static async start(
+    connection: AmqpConnection,
+    options: { forward: ForwardReadyWork; pollMs: number; onError?: (error: unknown) => void },
+  ): Promise<WorkRelay> {
+    const relay = new WorkRelay(options.forward, options.pollMs, options.onError ?? (() => {}));
+    relay.#detach = await connection.attach((model) => relay.#setup(model));
+    relay.wake();
+    return relay;
+  }
+
+  /** Work was written: relay it now (a pass in flight is followed by another). */
+  wake(): void {
+    if (this.#stopped) return;
+    if (this.#running !== undefined) {
+      this.#again = true;
+      return;
+    }
+    clearTimeout(this.#timer);
+    this.#running = this.#pass().finally(() => {
+      this.#running = undefined;
+      if (this.#again) {
+        this.#again = false;
+        this.wake();
+      } else if (!this.#stopped) {
+        this.#timer = setTimeout(() => this.wake(), this.#pollMs * (0.75 + Math.random() / 2));
+      }
+    });
+  }
+
+  /** Resolves once the pass in flight, if any, is over. */
+  async idle(): Promise<void> {
+    while (this.#running !== undefined) await this.#running;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.idle();
+    this.#detach?.();
+    await this.#channel?.close().catch(() => {});
+    this.#channel = undefined;
+  }
+
+  async #setup(model: ChannelModel): Promise<void> {
+    const channel = await model.createConfirmChannel();
+    channel.on("close", () => {
+      if (this.#channel === channel) this.#channel = undefined;
+    });
+    this.#channel = channel;
+    this.wake(); // what waited while the broker was away
+  }
+
+  async #pass(): Promise<void> {
+    try {
+      while (!this.#stopped && (await this.#forward(BATCH, (entries) => this.#publish(entries))) === BATCH);
+    } catch (error) {
+      this.#onError(error);
+    }
+  }
+
+  async #publish(entries: readonly ReadyWorkEntry[]): Promise<void> {
+    const channel = this.#channel;
+    if (channel === undefined) throw new Error("not connected to the broker; the outbox keeps the work");
+    for (const { taskId, priority } of entries) {
+      const body: WorkMessage = { task_id: taskId, priority };
+      channel.sendToQueue(QUEUES.tasks, Buffer.from(JSON.stringify(body)), {
+        persistent: true,
+        priority: Math.max(0, Math.min(MAX_PRIORITY, priority)),
+        contentType: "application/json",
+        type: "ready_task",
+        messageId: taskId,
+      });
+    }
+    await channel.waitForConfirms();
+  }
+}

@@ -1,0 +1,121 @@
+// The transactional outbox (PostgreSQL) and its relay to taskexec.tasks (RabbitMQ).
+import amqplib from "amqplib";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { openPostgresTaskStore } from "../../../src/store/postgres/open-postgres-store.js";
+import type { PostgresTaskStore } from "../../../src/store/postgres/postgres-task-store.js";
+import { AmqpConnection } from "../../../src/transport/amqp/amqp-connection.js";
+import { QUEUES } from "../../../src/transport/amqp/topology.js";
+import { type WorkMessage, WorkRelay } from "../../../src/transport/amqp/work-relay.js";
+import { withDatabase } from "../../helpers/cluster.js";
+import { createTestDatabase, postgresForTests, type TestDatabase } from "../../helpers/postgres.js";
+import { createTestVhost, rabbitForTests, type TestVhost } from "../../helpers/rabbitmq.js";
+import { draft, newTask } from "../../helpers/tasks.js";
+
+const available = (await postgresForTests()) && (await rabbitForTests());
+
+describe.runIf(available)("the work outbox and its relay", () => {
+  let db: TestDatabase;
+  let vhost: TestVhost;
+  let store: PostgresTaskStore;
+  beforeEach(async () => {
+    [db, vhost] = await Promise.all([createTestDatabase(), createTestVhost()]);
+    store = await openPostgresTaskStore({ url: db.url, node: "api-1", outbox: true });
+  });
+  afterEach(async () => {
+    await store.close();
+    await Promise.all([db.drop(), vhost.remove()]);
+  });
+
+  const outboxSize = () =>
+    withDatabase(
+      db.url,
+      async (c) => (await c.query<{ n: number }>("SELECT count(*)::int AS n FROM work_outbox")).rows[0]!.n,
+    );
+  const drain = async (channel: amqplib.Channel) => {
+    const out: WorkMessage[] = [];
+    for (
+      let m = await channel.get(QUEUES.tasks, { noAck: true });
+      m !== false;
+      m = await channel.get(QUEUES.tasks, { noAck: true })
+    )
+      out.push(JSON.parse(m.content.toString()) as WorkMessage);
+    return out;
+  };
+
+  it("writes ready work in the statement that makes a task ready, and publishes it by priority once confirmed", async () => {
+    const tasks = [1, 9, 5].map((priority) => newTask({ priority }));
+    await store.submitTasks(tasks);
+    // A task handed back (a retry due) is ready again: a new entry.
+    const started = await store.recordChange({
+      taskId: tasks[0]!.id,
+      from: ["resource_allocation"],
+      to: "executing",
+      status: draft(),
+    });
+    await store.recordChange({
+      taskId: tasks[0]!.id,
+      known: started.task,
+      from: ["executing"],
+      to: "waiting",
+      status: draft(),
+    });
+    expect(await outboxSize()).toBe(3);
+    await store.recordChange({
+      taskId: tasks[0]!.id,
+      from: ["waiting"],
+      to: "resource_allocation",
+      status: draft(),
+    });
+    expect(await outboxSize()).toBe(4);
+
+    const connection = await AmqpConnection.open({ url: vhost.url, name: "api-1" });
+    const relay = await WorkRelay.start(connection, {
+      forward: (n, send) => store.forwardReadyWork(n, send),
+      pollMs: 60_000,
+    });
+    const raw = await amqplib.connect(vhost.url);
+    try {
+      const channel = await raw.createChannel();
+      await vi.waitFor(async () => expect((await channel.checkQueue(QUEUES.tasks)).messageCount).toBe(4));
+      expect(await outboxSize()).toBe(0);
+      const work = await drain(channel);
+      expect(work.map((w) => w.priority)).toEqual([9, 5, 1, 1]);
+      expect(work.filter((w) => w.task_id === tasks[0]!.id)).toHaveLength(2);
+      // New work is relayed when the relay is woken.
+      await store.submitTasks([newTask({ priority: 3 })]);
+      relay.wake();
+      await vi.waitFor(async () => expect((await drain(channel)).map((w) => w.priority)).toEqual([3]));
+    } finally {
+      await raw.close();
+      await relay.stop();
+      await connection.close();
+    }
+  });
+
+  it("keeps the work while the broker cannot take it, and hands it over later (at least once)", async () => {
+    await store.submitTasks([newTask(), newTask()]);
+    await expect(store.forwardReadyWork(10, () => Promise.reject(new Error("broker away")))).rejects.toThrow(
+      "broker away",
+    );
+    expect(await outboxSize()).toBe(2);
+    // Two relays at once never hand over the same entries.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const first = store.forwardReadyWork(10, () => held);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await store.forwardReadyWork(10, async () => {})).toBe(0);
+    release();
+    expect(await first).toBe(2);
+    expect(await outboxSize()).toBe(0);
+  });
+
+  it("writes nothing to the outbox in shared-database mode", async () => {
+    const shared = await openPostgresTaskStore({ url: db.url, node: "serve-1" });
+    try {
+      await shared.submitTasks([newTask()]);
+      expect(await outboxSize()).toBe(0);
+    } finally {
+      await shared.close();
+    }
+  });
+});
