@@ -177,6 +177,13 @@ export interface TaskStore {
    * counts, checked as always). Only stores with `concurrentClaims` have it.
    */
   claimReady?(owner: string, limit: number, now: number, until: number): Promise<TaskRecord[]>;
+  /**
+   * Claims for `owner`, until `until`, those of `taskIds` that are ready and that no live claim of
+   * another owner holds, best first (a worker told of these tasks by the broker). A task that
+   * finished, runs, or is claimed elsewhere is left out: the message that named it is stale.
+   * Only stores with `concurrentClaims` have it.
+   */
+  claimTasks?(owner: string, taskIds: readonly string[], now: number, until: number): Promise<TaskRecord[]>;
   /** Gives back `owner`'s claims on tasks it has not started: these, or all of them. */
   releaseClaims?(owner: string, taskIds?: readonly string[]): Promise<void>;
   /** `waiting` tasks with no lease whose retry time has come. */

@@ -557,6 +557,33 @@ export function describeTaskStoreContract(
       expect((await store.getTask(high.id))!.leaseOwner).toBe("node-c");
     });
 
+    it("claims named tasks (a broker's message) only while they are ready and free; stale names are left out", async () => {
+      if (store.claimTasks === undefined) {
+        expect(store.capabilities.concurrentClaims).toBe(false);
+        return;
+      }
+      const now = Date.now();
+      const [a, b, c] = [newTask({ priority: 1 }), newTask({ priority: 9 }), newTask()];
+      await store.submitTasks([a, b, c]);
+      expect(
+        (await store.claimTasks("w1", [a.id, b.id, "no-such-task"], now, now + 10_000)).map((t) => t.id),
+      ).toEqual([b.id, a.id]);
+      // Held by w1: not for w2, again for w1 (a redelivery to the same worker), for anyone once lapsed.
+      expect(await store.claimTasks("w2", [a.id], now, now + 10_000)).toEqual([]);
+      expect((await store.claimTasks("w1", [a.id], now, now + 10_000)).map((t) => t.id)).toEqual([a.id]);
+      expect(
+        (await store.claimTasks("w2", [a.id], now + 20_000, now + 30_000)).map((t) => t.leaseOwner),
+      ).toEqual(["w2"]);
+      // Started or finished: never claimed again.
+      await store.recordChange({
+        taskId: c.id,
+        from: ["resource_allocation"],
+        to: "cancelled",
+        status: draft(),
+      });
+      expect(await store.claimTasks("w3", [c.id], now + 60_000, now + 70_000)).toEqual([]);
+    });
+
     it("finds due retries and overdue queued tasks, and knows when to wake next", async () => {
       const now = Date.now();
       expect(await store.nextWakeAt()).toBeNull();

@@ -14,6 +14,7 @@ const QUERY_NAMES = [
   "select_ready",
   "select_ready_after",
   "claim_ready",
+  "claim_tasks",
   "release_claims",
   "select_due_retries",
   "select_overdue",

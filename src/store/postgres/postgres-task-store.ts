@@ -381,6 +381,17 @@ export class PostgresTaskStore implements TaskStore {
     return claimed.sort(compareSchedulingKeys);
   }
 
+  async claimTasks(
+    owner: string,
+    taskIds: readonly string[],
+    now: number,
+    until: number,
+  ): Promise<TaskRecord[]> {
+    if (taskIds.length === 0) return [];
+    const claimed = await this.#tasks("claim_tasks", [owner, now, until, taskIds]);
+    return claimed.sort(compareSchedulingKeys);
+  }
+
   async releaseClaims(owner: string, taskIds?: readonly string[]): Promise<void> {
     await this.#pool.query({
       name: "release_claims",

@@ -5,6 +5,7 @@ import { openPostgresTaskStore } from "../../../src/store/postgres/open-postgres
 import type { PostgresTaskStore } from "../../../src/store/postgres/postgres-task-store.js";
 import { AmqpConnection } from "../../../src/transport/amqp/amqp-connection.js";
 import { QUEUES } from "../../../src/transport/amqp/topology.js";
+import { AmqpWorkSignal } from "../../../src/transport/amqp/amqp-work-signal.js";
 import { type WorkMessage, WorkRelay } from "../../../src/transport/amqp/work-relay.js";
 import { withDatabase } from "../../helpers/cluster.js";
 import { createTestDatabase, postgresForTests, type TestDatabase } from "../../helpers/postgres.js";
@@ -118,4 +119,80 @@ describe.runIf(available)("the work outbox and its relay", () => {
       await shared.close();
     }
   });
+});
+
+describe.runIf(available)("workers taking work from taskexec.tasks", () => {
+  let db: TestDatabase;
+  let vhost: TestVhost;
+  beforeEach(async () => {
+    [db, vhost] = await Promise.all([createTestDatabase(), createTestVhost()]);
+  });
+  afterEach(async () => {
+    await Promise.all([db.drop(), vhost.remove()]);
+  });
+
+  it("claims each task for exactly one worker, acks what is stale or taken, and dead-letters what is not work", async () => {
+    const api = await openPostgresTaskStore({ url: db.url, node: "api", outbox: true });
+    const connections: AmqpConnection[] = [];
+    const closers: (() => Promise<void>)[] = [];
+    try {
+      const worker = async (node: string) => {
+        const store = await openPostgresTaskStore({ url: db.url, node, outbox: true });
+        const connection = await AmqpConnection.open({ url: vhost.url, name: node });
+        connections.push(connection);
+        const now = Date.now();
+        const signal = await AmqpWorkSignal.open(connection, {
+          claim: (ids) => store.claimTasks(node, ids, Date.now(), now + 60_000),
+          prefetch: 20,
+        });
+        const got: string[] = [];
+        await signal.listen({
+          ready: (work) => got.push(...work.tasks.map((t) => t.id)),
+          mayBeReady: () => {},
+        });
+        closers.push(async () => {
+          await signal.close();
+          await store.close();
+        });
+        return got;
+      };
+      const [w1, w2] = [await worker("w1"), await worker("w2")];
+      const tasks = Array.from({ length: 100 }, (_, i) => newTask({ priority: i % 10 }));
+      await api.submitTasks(tasks);
+      // One task cancelled before it is relayed: its message is stale.
+      await api.recordChange({
+        taskId: tasks[0]!.id,
+        from: ["resource_allocation"],
+        to: "cancelled",
+        status: draft(),
+      });
+      const connection = await AmqpConnection.open({ url: vhost.url, name: "api" });
+      connections.push(connection);
+      const relay = await WorkRelay.start(connection, {
+        forward: (n, send) => api.forwardReadyWork(n, send),
+        pollMs: 60_000,
+      });
+      closers.push(() => relay.stop());
+      const raw = await amqplib.connect(vhost.url);
+      closers.push(() => raw.close());
+      const channel = await raw.createConfirmChannel();
+      channel.sendToQueue(QUEUES.tasks, Buffer.from("not json"));
+      // A second message for a task already relayed (a relay that died before removing it).
+      channel.sendToQueue(QUEUES.tasks, Buffer.from(JSON.stringify({ task_id: tasks[1]!.id, priority: 1 })));
+      await channel.waitForConfirms();
+      await vi.waitFor(() => expect(w1.length + w2.length).toBe(99), { timeout: 15_000 });
+      await vi.waitFor(async () => expect((await channel.checkQueue(QUEUES.tasks)).messageCount).toBe(0));
+      const all = [...w1, ...w2];
+      expect(new Set(all).size).toBe(99);
+      expect(all).not.toContain(tasks[0]!.id);
+      expect(w1.length).toBeGreaterThan(0);
+      expect(w2.length).toBeGreaterThan(0);
+      const dead = (await channel.get(QUEUES.dead, { noAck: true })) as amqplib.GetMessage;
+      expect(dead.content.toString()).toBe("not json");
+    } finally {
+      for (const close of closers.reverse()) await close();
+      for (const c of connections) await c.close();
+      await api.close();
+    }
+  }, 30_000);
 });
