@@ -5,6 +5,7 @@ import { type AuthenticatedPrincipal, authorize } from "../security/roles.js";
 import type { SubmissionGuard } from "../security/submission-guard.js";
 import type { TokenVerifier } from "../security/token-verifier.js";
 import type { AmqpConnection } from "../transport/amqp/amqp-connection.js";
+import { ChannelSlot } from "../transport/amqp/channel-slot.js";
 import { deadLetter } from "../transport/amqp/dead-letter.js";
 import { QUEUES } from "../transport/amqp/topology.js";
 import type { StatusBus } from "../transport/status-bus.js";
@@ -53,7 +54,7 @@ class Refusal extends Error {
 export class BrokerSubmissions {
   readonly #options: BrokerSubmissionsOptions;
   #detach: (() => void) | undefined;
-  #channel: ConfirmChannel | undefined;
+  readonly #slot = new ChannelSlot();
 
   private constructor(options: BrokerSubmissionsOptions) {
     this.#options = options;
@@ -71,12 +72,11 @@ export class BrokerSubmissions {
 
   async stop(): Promise<void> {
     this.#detach?.();
-    await this.#channel?.close().catch(() => {});
-    this.#channel = undefined;
+    await this.#slot.close();
   }
 
   async #setup(model: ChannelModel): Promise<void> {
-    const channel = await model.createConfirmChannel();
+    const channel = await this.#slot.open(model);
     await channel.prefetch(this.#options.prefetch);
     await channel.consume(QUEUES.submissions, (message) => {
       if (message === null) return;
@@ -86,7 +86,7 @@ export class BrokerSubmissions {
         channel.nack(message, false, true);
       });
     });
-    this.#channel = channel;
+    this.#slot.hold(channel);
   }
 
   async #take(channel: ConfirmChannel, message: ConsumeMessage): Promise<void> {

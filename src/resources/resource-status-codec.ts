@@ -46,25 +46,10 @@ export function encodeResourceStatus(status: Omit<ResourceStatus, "protocolVersi
 /** Decodes one; throws (protobufjs's error, with what was wrong) on bytes that are not one, or one without a node id. */
 export function decodeResourceStatus(bytes: Uint8Array): ResourceStatus {
   const message = resourceStatusType();
-  const object = message.toObject(message.decode(bytes), { longs: Number, defaults: true }) as {
-    nodeId: string;
-    atMs: number;
-    capacity: Record<string, number>;
-    allocated: Record<string, number>;
-    runningTasks: number;
-    waitingTasks: number;
-    handlerTypes: string[];
-    protocolVersion: string;
-  };
-  if (object.nodeId === "") throw new Error("node_id is empty");
-  return {
-    nodeId: object.nodeId,
-    at: object.atMs,
-    capacity: object.capacity,
-    allocated: object.allocated,
-    runningTasks: object.runningTasks,
-    waitingTasks: object.waitingTasks,
-    handlerTypes: object.handlerTypes,
-    protocolVersion: object.protocolVersion,
-  };
+  const { atMs, ...rest } = message.toObject(message.decode(bytes), {
+    longs: Number,
+    defaults: true,
+  }) as Omit<ResourceStatus, "at"> & { atMs: number };
+  if (rest.nodeId === "") throw new Error("node_id is empty");
+  return { ...rest, at: atMs };
 }

@@ -5,6 +5,7 @@ import {
   type ResourceStatus,
 } from "../../resources/resource-status-codec.js";
 import type { AmqpConnection } from "./amqp-connection.js";
+import { ChannelSlot } from "./channel-slot.js";
 import { deadLetter } from "./dead-letter.js";
 import { EXCHANGES } from "./topology.js";
 
@@ -19,7 +20,7 @@ export type ResourceListener = (status: ResourceStatus) => void;
 export class AmqpResourceFeed {
   readonly #listeners = new Set<ResourceListener>();
   readonly #onError: (error: unknown) => void;
-  #channel: ConfirmChannel | undefined;
+  readonly #slot = new ChannelSlot();
   #detach: (() => void) | undefined;
 
   private constructor(onError: (error: unknown) => void) {
@@ -37,7 +38,7 @@ export class AmqpResourceFeed {
 
   /** Publishes this node's status; resolves once the broker has it (rejects while disconnected). */
   async publish(status: Omit<ResourceStatus, "protocolVersion">): Promise<void> {
-    const channel = this.#channel;
+    const channel = this.#slot.current;
     if (channel === undefined) throw new Error("not connected to the broker; it reconnects by itself");
     channel.publish(EXCHANGES.resources, status.nodeId, Buffer.from(encodeResourceStatus(status)), {
       persistent: true,
@@ -53,24 +54,21 @@ export class AmqpResourceFeed {
    */
   async listen(listener: ResourceListener): Promise<() => void> {
     this.#listeners.add(listener);
-    if (this.#listeners.size === 1 && this.#channel !== undefined) await this.#consume(this.#channel);
+    const channel = this.#slot.current;
+    if (this.#listeners.size === 1 && channel !== undefined) await this.#consume(channel);
     return () => this.#listeners.delete(listener);
   }
 
   async close(): Promise<void> {
     this.#detach?.();
     this.#listeners.clear();
-    await this.#channel?.close().catch(() => {});
-    this.#channel = undefined;
+    await this.#slot.close();
   }
 
   async #setup(model: ChannelModel): Promise<void> {
-    const channel = await model.createConfirmChannel();
-    channel.on("close", () => {
-      if (this.#channel === channel) this.#channel = undefined;
-    });
+    const channel = await this.#slot.open(model);
     if (this.#listeners.size > 0) await this.#consume(channel);
-    this.#channel = channel;
+    this.#slot.hold(channel);
   }
 
   async #consume(channel: ConfirmChannel): Promise<void> {

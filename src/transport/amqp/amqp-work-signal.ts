@@ -2,6 +2,7 @@ import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from "amqp
 import { type TaskRecord, writtenWork } from "../../domain/records.js";
 import { InProcessWorkSignal } from "../memory/in-process-work-signal.js";
 import type { AmqpConnection } from "./amqp-connection.js";
+import { ChannelSlot } from "./channel-slot.js";
 import { deadLetter } from "./dead-letter.js";
 import { QUEUES } from "./topology.js";
 import type { WorkMessage } from "./work-relay.js";
@@ -31,7 +32,7 @@ export class AmqpWorkSignal extends InProcessWorkSignal {
   override readonly reachesOthers = true;
   readonly #options: AmqpWorkSignalOptions;
   readonly #report: (error: unknown) => void;
-  #channel: ConfirmChannel | undefined;
+  readonly #slot = new ChannelSlot();
   #detach: (() => void) | undefined;
   /** Deliveries of this turn, claimed together. */
   #batch: { channel: Channel; message: ConsumeMessage; taskId: string }[] = [];
@@ -61,21 +62,17 @@ export class AmqpWorkSignal extends InProcessWorkSignal {
 
   override async close(): Promise<void> {
     this.#detach?.();
-    await this.#channel?.close().catch(() => {});
-    this.#channel = undefined;
+    await this.#slot.close();
     await super.close();
   }
 
   async #setup(model: ChannelModel): Promise<void> {
-    const channel = await model.createConfirmChannel();
+    const channel = await this.#slot.open(model);
     await channel.prefetch(this.#options.prefetch);
     await channel.consume(QUEUES.tasks, (message) => {
       if (message !== null) this.#delivered(channel, message);
     });
-    channel.on("close", () => {
-      if (this.#channel === channel) this.#channel = undefined;
-    });
-    this.#channel = channel;
+    this.#slot.hold(channel);
   }
 
   #delivered(channel: ConfirmChannel, message: ConsumeMessage): void {

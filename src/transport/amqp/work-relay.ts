@@ -1,6 +1,7 @@
-import type { ChannelModel, ConfirmChannel } from "amqplib";
+import type { ChannelModel } from "amqplib";
 import type { ReadyWorkEntry } from "../../domain/records.js";
 import type { AmqpConnection } from "./amqp-connection.js";
+import { ChannelSlot } from "./channel-slot.js";
 import { MAX_PRIORITY, QUEUES } from "./topology.js";
 
 /** Hands a batch of the outbox to `send`; resolves to how many (the store's `forwardReadyWork`). */
@@ -30,7 +31,7 @@ export class WorkRelay {
   readonly #forward: ForwardReadyWork;
   readonly #pollMs: number;
   readonly #onError: (error: unknown) => void;
-  #channel: ConfirmChannel | undefined;
+  readonly #slot = new ChannelSlot();
   #detach: (() => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
@@ -82,16 +83,11 @@ export class WorkRelay {
     clearTimeout(this.#timer);
     await this.idle();
     this.#detach?.();
-    await this.#channel?.close().catch(() => {});
-    this.#channel = undefined;
+    await this.#slot.close();
   }
 
   async #setup(model: ChannelModel): Promise<void> {
-    const channel = await model.createConfirmChannel();
-    channel.on("close", () => {
-      if (this.#channel === channel) this.#channel = undefined;
-    });
-    this.#channel = channel;
+    this.#slot.hold(await this.#slot.open(model));
     this.wake(); // what waited while the broker was away
   }
 
@@ -104,7 +100,7 @@ export class WorkRelay {
   }
 
   async #publish(entries: readonly ReadyWorkEntry[]): Promise<void> {
-    const channel = this.#channel;
+    const channel = this.#slot.current;
     if (channel === undefined) throw new Error("not connected to the broker; the outbox keeps the work");
     for (const { taskId, priority } of entries) {
       const body: WorkMessage = { task_id: taskId, priority };
