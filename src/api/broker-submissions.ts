@@ -13,6 +13,8 @@ import { asActor } from "./api-context.js";
 
 /** With auth off (loopback only), every sender is this admin, as over HTTP. */
 const ANONYMOUS_ADMIN: AuthenticatedPrincipal = { id: "anonymous", roles: ["admin"] };
+/** How long a message whose outcome could not be made durable waits before it goes back. */
+const RETRY_MS = 1_000;
 /** Audit principal of a message whose sender is not known (no valid token). */
 const UNKNOWN = "unknown";
 
@@ -81,9 +83,15 @@ export class BrokerSubmissions {
     await channel.consume(QUEUES.submissions, (message) => {
       if (message === null) return;
       this.#take(channel, message).catch((error: unknown) => {
-        // Not durable (the store is away): back in the queue, to be taken again.
+        // Not durable (the store is away): back in the queue after a pause, to be taken again.
         this.#options.onError(error);
-        channel.nack(message, false, true);
+        setTimeout(() => {
+          try {
+            channel.nack(message, false, true);
+          } catch {
+            // The channel is gone (a reconnect): the broker redelivers it anyway.
+          }
+        }, RETRY_MS);
       });
     });
     this.#slot.hold(channel);

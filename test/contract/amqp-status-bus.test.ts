@@ -37,19 +37,23 @@ async function openBus(url: string, name: string, errors: unknown[] = []) {
 }
 
 describe.runIf(available)("RabbitMQ", () => {
-  describeStatusBusContract("amqp", async () => {
-    const vhost = await createTestVhost();
-    const bus = await openBus(vhost.url, "node-a");
-    return {
-      bus,
-      settle: async () => {},
-      peer: () => openBus(vhost.url, "node-b"),
-      cleanup: async () => {
-        await bus.close();
-        await vhost.remove();
-      },
-    };
-  });
+  describeStatusBusContract(
+    "amqp",
+    async () => {
+      const vhost = await createTestVhost();
+      const bus = await openBus(vhost.url, "node-a");
+      return {
+        bus,
+        settle: async () => {},
+        peer: () => openBus(vhost.url, "node-b"),
+        cleanup: async () => {
+          await bus.close();
+          await vhost.remove();
+        },
+      };
+    },
+    { acrossProcesses: true },
+  );
 
   it("hears other processes again after its connection is cut, on a queue and bindings made anew", async () => {
     const vhost = await createTestVhost();
