@@ -180,10 +180,13 @@ describe.runIf(available)("workers taking work from taskexec.tasks", () => {
       // A second message for a task already relayed (a relay that died before removing it).
       channel.sendToQueue(QUEUES.tasks, Buffer.from(JSON.stringify({ task_id: tasks[1]!.id, priority: 1 })));
       await channel.waitForConfirms();
-      await vi.waitFor(() => expect(w1.length + w2.length).toBe(99), { timeout: 15_000 });
+      await vi.waitFor(() => expect(new Set([...w1, ...w2]).size).toBe(99), { timeout: 15_000 });
       await vi.waitFor(async () => expect((await channel.checkQueue(QUEUES.tasks)).messageCount).toBe(0));
       const all = [...w1, ...w2];
-      expect(new Set(all).size).toBe(99);
+      // Never to both workers. (The repeated message may reach the worker that holds the claim:
+      // it is handed to it again, and its intake already holds the task.)
+      expect(w1.filter((id) => w2.includes(id))).toEqual([]);
+      expect(all.length - new Set(all).size).toBeLessThanOrEqual(1);
       expect(all).not.toContain(tasks[0]!.id);
       expect(w1.length).toBeGreaterThan(0);
       expect(w2.length).toBeGreaterThan(0);
