@@ -7,7 +7,7 @@ import { type CompiledOptions, compileOptions, type ExecutorOptions } from "./co
 import { applyAllocationSitePretenuring } from "./engine/allocation-site-pretenuring.js";
 import { EngineContext } from "./engine/engine-context.js";
 import { newNodeId } from "./engine/node-identity.js";
-import { type ExecutorLifecycle, TaskExecutor } from "./engine/task-executor.js";
+import { type ExecutorLifecycle, type ExecutorRole, TaskExecutor } from "./engine/task-executor.js";
 import { builtinHandlers } from "./handlers/builtin/builtin-handlers.js";
 import { type AnyTaskHandler, isHandler } from "./handlers/handler.js";
 import { loadHandlerModules } from "./handlers/load-modules.js";
@@ -16,7 +16,18 @@ import { createLogger, type Logger } from "./observability/logger.js";
 import { ResourceManager, type ResourceSnapshot } from "./resources/resource-manager.js";
 import { StoreConfigError } from "./store/errors.js";
 import { openStore } from "./store/open-store.js";
+import {
+  beaconResources,
+  checkDistributedConfig,
+  closeDistributed,
+  type DistributedTransports,
+  listenToCluster,
+  openDistributedTransports,
+  workerAccepts,
+} from "./distributed.js";
 import { MemoryStatusBus } from "./transport/memory/memory-status-bus.js";
+import type { StatusBus } from "./transport/status-bus.js";
+import type { StatusFeed } from "./transport/status-feed.js";
 import { openStoreTransports } from "./transport/open-transport.js";
 import type { WorkSignal } from "./transport/work-signal.js";
 
@@ -25,11 +36,20 @@ export class Executor {
   /** @internal the engine, for the HTTP API and CLI of this package. */
   readonly engine: TaskExecutor;
   readonly options: CompiledOptions;
+  /** @internal distributed mode's broker side (undefined in the other modes). */
+  readonly transports: DistributedTransports | undefined;
+  readonly #afterStop: (() => Promise<void>) | undefined;
 
   /** @internal use {@link createExecutor}. */
-  constructor(engine: TaskExecutor, options: CompiledOptions) {
+  constructor(
+    engine: TaskExecutor,
+    options: CompiledOptions,
+    distributed?: { transports: DistributedTransports; afterStop: () => Promise<void> },
+  ) {
     this.engine = engine;
     this.options = options;
+    this.transports = distributed?.transports;
+    this.#afterStop = distributed?.afterStop;
   }
 
   /** `created`, `starting`, `running`, `stopping` or `stopped`. */
@@ -54,8 +74,10 @@ export class Executor {
   }
 
   /** Stops: running tasks get `graceMs` (default `shutdown_grace_ms`) to finish, the rest are requeued. */
-  stop(options?: { graceMs?: number }): Promise<void> {
-    return this.engine.stop(options);
+  async stop(options?: { graceMs?: number }): Promise<void> {
+    const wasRunning = this.engine.state !== "stopped";
+    await this.engine.stop(options);
+    if (wasRunning) await this.#afterStop?.();
   }
 
   /**
@@ -85,13 +107,32 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
   return createExecutorFromCompiled(compileOptions(options));
 }
 
-/** @internal {@link createExecutor} for options already compiled (the service's config file). */
-export async function createExecutorFromCompiled(compiled: CompiledOptions, log?: Logger): Promise<Executor> {
-  if (compiled.mode === "distributed") {
+/** @internal how a process of distributed mode signs and checks the statuses on the broker. */
+export interface BrokerAuth {
+  sign?: (() => Promise<string>) | undefined;
+  verify?: ((token: string) => Promise<boolean>) | undefined;
+}
+
+/**
+ * @internal {@link createExecutor} for options already compiled (the service's config file). `role`
+ * is `all` for `serve` and the library; `admission` (`taskexec api`) and `worker` (`taskexec
+ * worker`) are distributed mode's two sides, on PostgreSQL and the broker.
+ */
+export async function createExecutorFromCompiled(
+  compiled: CompiledOptions,
+  log?: Logger,
+  role: ExecutorRole = "all",
+  brokerAuth: BrokerAuth = {},
+): Promise<Executor> {
+  if (role === "all" && compiled.mode === "distributed") {
     throw new ConfigError([
-      { path: "mode", message: "distributed mode is not available in this version yet" },
+      {
+        path: "mode",
+        message: "distributed mode runs as `taskexec api` and `taskexec worker` processes, not `serve`",
+      },
     ]);
   }
+  if (role !== "all") checkDistributedConfig(compiled, role === "worker" ? "worker" : "api");
   applyAllocationSitePretenuring(compiled.allocation_site_pretenuring);
   const registry = new HandlerRegistry();
   for (const handler of builtinHandlers(compiled.builtins)) registry.register(handler);
@@ -110,6 +151,7 @@ export async function createExecutorFromCompiled(compiled: CompiledOptions, log?
   const announce: { to?: WorkSignal } = {};
   const store = await openStore(compiled.store, {
     node,
+    outbox: role !== "all",
     onReady: (ready) => announce.to?.ready(ready),
     onMigrated: ({ from, applied }) =>
       storeLog.info(
@@ -124,18 +166,37 @@ export async function createExecutorFromCompiled(compiled: CompiledOptions, log?
     }
     throw error;
   });
-  const { work, others } = await openStoreTransports(compiled.store.url, {
-    node,
-    read: store.observeStatuses?.bind(store),
-    onError: lostConnection,
-  }).catch(async (error: unknown) => {
-    await store.close().catch(() => {});
-    throw error;
-  });
-  announce.to = work;
   const timers = new TimerQueue(realClock);
   const resources = new ResourceManager({ node, capacity: compiled.resources, timers });
-  const bus = new MemoryStatusBus((error) => log.error({ err: error }, "a status listener threw"));
+  let distributed: DistributedTransports | undefined;
+  let transports: { work: WorkSignal; others: StatusFeed | undefined; bus: StatusBus };
+  try {
+    if (role === "all") {
+      const opened = await openStoreTransports(compiled.store.url, {
+        node,
+        read: store.observeStatuses?.bind(store),
+        onError: lostConnection,
+      });
+      const bus = new MemoryStatusBus((error) => log.error({ err: error }, "a status listener threw"));
+      transports = { ...opened, bus };
+    } else {
+      distributed = await openDistributedTransports({
+        options: compiled,
+        role,
+        node,
+        store,
+        log,
+        ...brokerAuth,
+        accepts: role === "worker" ? workerAccepts(registry, resources) : undefined,
+      });
+      transports = distributed;
+    }
+  } catch (error) {
+    await store.close().catch(() => {});
+    throw error;
+  }
+  const { work, others, bus } = transports;
+  announce.to = work;
   const ctx = new EngineContext(
     compiled,
     node,
@@ -149,5 +210,30 @@ export async function createExecutorFromCompiled(compiled: CompiledOptions, log?
     realClock,
     log,
   );
-  return new Executor(new TaskExecutor(ctx, { ownsStore: true }), compiled);
+  if (distributed === undefined) return new Executor(new TaskExecutor(ctx, { ownsStore: true }), compiled);
+  const parts = distributed;
+  let stopBeacon = () => {};
+  if (role === "admission") {
+    ctx.cluster = await listenToCluster(parts.resources, compiled.heartbeat_ms);
+  } else {
+    stopBeacon = beaconResources({
+      feed: parts.resources,
+      node,
+      resources,
+      registry,
+      heartbeatMs: compiled.heartbeat_ms,
+      log,
+    });
+  }
+  const engine = new TaskExecutor(ctx, { ownsStore: false, role });
+  engine.addReadinessCheck(() => {
+    if (!parts.connection.connected) throw new Error("the broker is not connected");
+  });
+  return new Executor(engine, compiled, {
+    transports: parts,
+    afterStop: async () => {
+      stopBeacon();
+      await closeDistributed(parts, store);
+    },
+  });
 }

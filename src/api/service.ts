@@ -12,6 +12,7 @@ import { SubmissionGuard } from "../security/submission-guard.js";
 import { signToken } from "../security/token-signer.js";
 import { createTokenVerifier } from "../security/token-verifier.js";
 import { buildApp } from "./app.js";
+import { BrokerSubmissions } from "./broker-submissions.js";
 import { Authenticator } from "./authenticator.js";
 import { EventStreams } from "./sse.js";
 import { TaskFeed } from "./task-feed.js";
@@ -35,7 +36,11 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
  * a JWT secret into `data_dir` on the first start when none is configured, and refuses to listen
  * beyond loopback without authentication.
  */
-export async function startService(options: CompiledOptions): Promise<Service> {
+export async function startService(
+  options: CompiledOptions,
+  /** `all` for `taskexec serve`; `admission` for `taskexec api` (distributed mode: runs no tasks). */
+  role: "all" | "admission" = "all",
+): Promise<Service> {
   if (!options.auth.enabled && !LOOPBACK.test(options.http.host)) {
     throw new ConfigError([
       {
@@ -55,8 +60,19 @@ export async function startService(options: CompiledOptions): Promise<Service> {
     : { secret: options.auth.jwt_secret, created: false };
   const https = readTls(options);
 
-  const executor = await createExecutorFromCompiled(options, log);
+  const verifier = options.auth.enabled ? createTokenVerifier(options.auth, secret) : undefined;
+  const executor = await createExecutorFromCompiled(options, log, role, {
+    // Statuses on the broker count only when a worker (an executor) or an admin signed them.
+    verify:
+      verifier === undefined
+        ? undefined
+        : async (token) => {
+            const { roles } = await verifier.verify(token);
+            return roles.includes("executor") || roles.includes("admin");
+          },
+  });
   const engine = executor.engine;
+  const guard = new SubmissionGuard(options.limits);
   const metrics = new ExecutorMetrics(engine);
   const activity = new RecentActivity();
   const feed = new TaskFeed();
@@ -66,8 +82,8 @@ export async function startService(options: CompiledOptions): Promise<Service> {
   const app = await buildApp(
     {
       executor: engine,
-      auth: new Authenticator(options.auth.enabled ? createTokenVerifier(options.auth, secret) : undefined),
-      guard: new SubmissionGuard(options.limits),
+      auth: new Authenticator(verifier),
+      guard,
       metrics,
       activity,
       feed,
@@ -87,9 +103,23 @@ export async function startService(options: CompiledOptions): Promise<Service> {
   );
 
   await executor.start();
+  // Distributed mode: submissions come over the broker too, held to the same rules as over HTTP.
+  const transports = executor.transports;
+  const brokerDoor =
+    transports === undefined
+      ? undefined
+      : await BrokerSubmissions.start(transports.connection, {
+          executor: engine,
+          verifier,
+          guard,
+          bus: transports.bus,
+          prefetch: Math.min(1000, options.max_concurrent_tasks),
+          onError: (error) => log.warn({ err: error }, "a broker submission was refused"),
+        });
   try {
     await app.listen({ host: options.http.host, port: options.http.port });
   } catch (error) {
+    await brokerDoor?.stop();
     await executor.stop({ graceMs: 0 });
     const reason =
       (error as NodeJS.ErrnoException).code === "EADDRINUSE" ? "the port is already in use" : String(error);
@@ -118,6 +148,7 @@ export async function startService(options: CompiledOptions): Promise<Service> {
     close: (graceMs = options.shutdown_grace_ms) =>
       (closed ??= (async () => {
         closing.abort();
+        await brokerDoor?.stop();
         await app.close();
         await executor.stop({ graceMs });
       })()),

@@ -11,6 +11,7 @@ import { registerServe } from "./commands/serve.js";
 import { registerSubmit } from "./commands/submit.js";
 import { registerToken } from "./commands/token.js";
 import { registerTypes } from "./commands/types.js";
+import { registerWorker } from "./commands/worker.js";
 import { tokenHint } from "./connection.js";
 
 let exitCode: number = EXIT.ok;
@@ -26,6 +27,7 @@ const program = new Command("taskexec")
   .showSuggestionAfterError();
 
 registerServe(program);
+registerWorker(program);
 registerSubmit(program, run);
 registerReadCommands(program, run);
 registerTypes(program, run);
@@ -42,7 +44,7 @@ try {
   }
   await program.parseAsync(process.argv);
   // serve keeps running (its signal handlers exit); every other command ends here.
-  if (program.args[0] !== "serve") process.exitCode = exitCode;
+  if (!["serve", "api", "worker"].includes(program.args[0] ?? "")) process.exitCode = exitCode;
 } catch (error) {
   process.exitCode = report(error);
 }

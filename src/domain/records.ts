@@ -131,6 +131,9 @@ export interface ReadyWork {
 export interface ReadyWorkEntry {
   taskId: string;
   priority: number;
+  /** What a worker needs to decide whether it could ever take the task. */
+  type: string;
+  requirements: ResourceAmounts;
 }
 
 /** Work already written, as {@link ReadyWork}. */

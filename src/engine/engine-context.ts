@@ -7,6 +7,7 @@ import type { ResourceManager } from "../resources/resource-manager.js";
 import { StaleStateError } from "../store/errors.js";
 import type { TaskStatus } from "../protocol/task-status.js";
 import type { TaskChange, TaskRecord } from "../domain/records.js";
+import type { ClusterPlacement } from "./cluster-placement.js";
 import type { EngineObserver } from "./engine-observer.js";
 import type { ChangeOptions, ChangeOutcome, TaskStore } from "../store/task-store.js";
 import type { RoutedStatus, StatusBus } from "../transport/status-bus.js";
@@ -18,6 +19,12 @@ export class EngineContext {
   /** Asks housekeeping to run by `at` (a retry falls due, a deadline passes). Set by Housekeeping. */
   wake: (at: number) => void = () => {};
   readonly observers: EngineObserver[] = [];
+  /**
+   * The workers as a process that runs no tasks knows them (`taskexec api`): admission checks
+   * types and requirements against them, and `/v1/resources` lists them. Undefined where this
+   * process runs what it accepts.
+   */
+  cluster: ClusterPlacement | undefined;
 
   constructor(
     readonly options: CompiledOptions,
@@ -43,7 +50,7 @@ export class EngineContext {
   async apply(change: TaskChange, options?: ChangeOptions): Promise<ChangeOutcome | undefined> {
     try {
       const outcome = await this.store.recordChange(change, options);
-      this.announce([{ submitter: outcome.task.submitter, status: outcome.status }]);
+      this.announce([routed(outcome)]);
       this.observe(outcome.task, outcome.status);
       const task = outcome.task;
       if (task.state === "waiting" && task.leaseOwner === null) this.wake(task.runAt);
@@ -87,7 +94,7 @@ export class EngineContext {
       if (error instanceof StaleStateError) return undefined;
       throw error;
     }
-    this.announce(outcomes.map((o) => ({ submitter: o.task.submitter, status: o.status })));
+    this.announce(outcomes.map(routed));
     for (const outcome of outcomes) this.observe(outcome.task, outcome.status);
     const task = outcomes[outcomes.length - 1]?.task;
     if (task?.state === "waiting" && task.leaseOwner === null) this.wake(task.runAt);
@@ -98,4 +105,13 @@ export class EngineContext {
   background(what: string, promise: Promise<unknown>): void {
     promise.catch((error: unknown) => this.log.error({ err: error }, `${what} failed`));
   }
+}
+
+/** A durable change's status, routed with its task's submitter and facts. */
+export function routed({ task, status }: { task: TaskRecord; status: TaskStatus }): RoutedStatus {
+  return {
+    submitter: task.submitter,
+    status,
+    task: { type: task.type, createdAt: task.createdAt, startedAt: task.startedAt },
+  };
 }

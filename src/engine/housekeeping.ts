@@ -105,6 +105,12 @@ export class Housekeeping {
       const lost = await store.fetchLostLeases(now, dead, BATCH);
       const due = await store.fetchDueRetries(now, BATCH);
       const overdue = await store.fetchOverdue(now, BATCH);
+      // Distributed mode: a worker that died holding claims; their tasks go to the relay again.
+      const lapsed = (await store.releaseLapsedClaims?.(now, BATCH)) ?? 0;
+      if (lapsed > 0) {
+        this.#ctx.log.warn({ tasks: lapsed }, "handing over again ready tasks whose claims lapsed");
+        await this.#ctx.work.mayBeReady();
+      }
       const mine = (t: TaskRecord) => t.leaseOwner === this.#ctx.node && this.#worker.isActive(t.id);
       await Promise.all([
         ...lost.filter((t) => !mine(t)).map((t) => this.#recover(t, now)),
@@ -113,7 +119,7 @@ export class Housekeeping {
         // and forget() ends that wait before the task is failed.
         ...overdue.map((t) => this.#expire(t, now)),
       ]);
-      if (lost.length === BATCH || due.length === BATCH || overdue.length === BATCH) this.#again = true;
+      if ([lost.length, due.length, overdue.length, lapsed].includes(BATCH)) this.#again = true;
     } while (this.#again && !this.#stopped);
     if (this.#stopped) return;
     const next = (await store.nextWakeAt()) ?? Number.POSITIVE_INFINITY;

@@ -36,6 +36,11 @@ export class ReadyFrontier {
     return this.#items[0];
   }
 
+  /** The ids of the tasks it holds, in no order. */
+  ids(): IterableIterator<string> {
+    return this.#ids.values();
+  }
+
   has(id: string): boolean {
     return this.#ids.has(id);
   }

@@ -2,7 +2,7 @@ import type { AuditRecord, NewTask, TaskRecord } from "../domain/records.js";
 import { MalformedMessageError, TaskexecError, TaskRejectedError } from "../protocol/errors.js";
 import type { TaskStatus } from "../protocol/task-status.js";
 import type { SubmissionOutcome, SubmissionQuota } from "../store/task-store.js";
-import type { EngineContext } from "./engine-context.js";
+import { type EngineContext, routed } from "./engine-context.js";
 import { rejectionStatus } from "./status-changes.js";
 import { TaskValidator } from "./task-validator.js";
 
@@ -43,6 +43,7 @@ export class TaskAdmission {
     this.#validator = new TaskValidator({
       registry: ctx.registry,
       capacity: () => ctx.resources.capacity,
+      placement: (type, requirements, now) => ctx.cluster?.refusal(type, requirements, now),
       defaultMaxAttempts: ctx.options.retry.max_attempts,
       node: ctx.node,
     });
@@ -132,7 +133,7 @@ export class TaskAdmission {
     }
     const created = results.flatMap((r) => (r.created ? [r] : []));
     for (const { task } of created) if (task.deadline !== null) ctx.wake(task.deadline);
-    ctx.announce(created.map((r) => ({ submitter: r.task.submitter, status: r.status })));
+    ctx.announce(created.map(routed));
     for (const { task, status } of created) ctx.observe(task, status);
     // Only now: awaiting first would let the starts announce themselves before their acceptance.
     await refusalsAudited;

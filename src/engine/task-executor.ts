@@ -5,6 +5,7 @@ import { isTerminal, type TaskState } from "../protocol/states.js";
 import type { TaskStatus } from "../protocol/task-status.js";
 import type { ResourceSnapshot } from "../resources/resource-manager.js";
 import type { AuditEntry, AuditFilter, AuditRecord, ObservedStatus, TaskRecord } from "../domain/records.js";
+import type { ClusterNode } from "./cluster-placement.js";
 import { type Principal, type SubmitOutcome, TaskAdmission } from "./task-admission.js";
 import { readIdAbbreviation } from "./task-id-abbreviation.js";
 import type { EngineContext } from "./engine-context.js";
@@ -35,12 +36,14 @@ export interface ListOptions {
   maxBytes?: number | undefined;
 }
 
-/** A node of the cluster as `nodes()` lists it. */
-export interface ClusterNode {
-  resources: ResourceSnapshot;
-  heartbeatAt: number;
-  alive: boolean;
-}
+export type { ClusterNode } from "./cluster-placement.js";
+
+/**
+ * What this process does: `all` (embedded and shared-database modes: admission and execution);
+ * `admission` (`taskexec api`: accepts, answers and cancels, runs nothing); `worker`
+ * (`taskexec worker`: runs tasks and keeps the clockwork, accepts nothing).
+ */
+export type ExecutorRole = "all" | "admission" | "worker";
 
 export interface TaskListPage {
   tasks: TaskSummary[];
@@ -57,13 +60,16 @@ export class TaskExecutor {
   readonly #housekeeping: Housekeeping;
   readonly #admission: TaskAdmission;
   readonly #ownsStore: boolean;
+  readonly #role: ExecutorRole;
+  readonly #readinessChecks: (() => void | Promise<void>)[] = [];
   #state: ExecutorLifecycle = "created";
   /** Ends listening to the other processes on a shared store. */
   #stopWatching: (() => Promise<void>) | undefined;
 
-  constructor(ctx: EngineContext, options: { ownsStore: boolean }) {
+  constructor(ctx: EngineContext, options: { ownsStore: boolean; role?: ExecutorRole }) {
     this.#ctx = ctx;
     this.#ownsStore = options.ownsStore;
+    this.#role = options.role ?? "all";
     this.#worker = new TaskWorker(ctx);
     this.#housekeeping = new Housekeeping(ctx, this.#worker);
     this.#admission = new TaskAdmission(ctx);
@@ -82,8 +88,14 @@ export class TaskExecutor {
     this.#ctx.registry.register(handler);
   }
 
+  get role(): ExecutorRole {
+    return this.#role;
+  }
+
+  /** The handler types this process runs (a process that runs none: those the live workers run). */
   handlerTypes(): string[] {
-    return this.#ctx.registry.types();
+    const { cluster, clock } = this.#ctx;
+    return cluster === undefined ? this.#ctx.registry.types() : cluster.handlerTypes(clock.now());
   }
 
   /** The types this executor runs, each with its parameters' JSON Schema and example. */
@@ -95,12 +107,19 @@ export class TaskExecutor {
   async start(): Promise<void> {
     if (this.#state !== "created" && this.#state !== "stopped") return;
     this.#state = "starting";
-    await this.#worker.listen();
-    this.#stopWatching = await this.#ctx.others?.listen((observed) => this.#heardFromOthers(observed));
-    await this.#housekeeping.start();
+    const runs = this.#role !== "admission";
+    if (runs) await this.#worker.listen();
+    this.#stopWatching = await this.#ctx.others?.listen((observed) => this.#heardFromOthers(observed), {
+      // A worker hears of other processes' statuses only to stop what it runs (a cancel).
+      only: this.#role === "worker" ? (taskId) => this.#worker.isActive(taskId) : undefined,
+    });
+    if (runs) await this.#housekeeping.start();
     this.#state = "running";
-    await this.#worker.start();
-    this.#ctx.log.info({ node: this.node, handlers: this.handlerTypes() }, "executor started");
+    if (runs) await this.#worker.start();
+    this.#ctx.log.info(
+      { node: this.node, role: this.#role, handlers: this.#ctx.registry.types() },
+      "executor started",
+    );
   }
 
   /**
@@ -137,7 +156,8 @@ export class TaskExecutor {
    * process holds that another one ended (a cancel that came in there) stops here.
    */
   #heardFromOthers(observed: readonly ObservedStatus[]): void {
-    this.#ctx.announce(observed);
+    // A bus that reaches other processes has delivered them here already.
+    if (!this.#ctx.bus.reachesOthers) this.#ctx.announce(observed);
     for (const observer of this.#ctx.observers) {
       if (observer.onOtherStatus === undefined) continue;
       for (const one of observed) {
@@ -325,10 +345,16 @@ export class TaskExecutor {
     return this.#ctx.store.queryAudit(filter);
   }
 
-  /** Resolves when the store answers a query (readiness); rejects otherwise. */
+  /** Resolves when the store answers a query and every other check passes (readiness); rejects otherwise. */
   async checkReady(): Promise<void> {
     if (this.#state !== "running") throw new Error(`the executor is ${this.#state}`);
+    for (const check of this.#readinessChecks) await check();
     await this.#ctx.store.countByState();
+  }
+
+  /** Adds a readiness check (a broker connection); one that throws makes the process not ready. */
+  addReadinessCheck(check: () => void | Promise<void>): void {
+    this.#readinessChecks.push(check);
   }
 
   /** Adds an observer of every durable change. */
@@ -350,8 +376,14 @@ export class TaskExecutor {
     return { byState, readyByPriority };
   }
 
+  /** This node's resources; for a process that runs no tasks, the live workers'. */
   resources(): ResourceSnapshot[] {
-    return [this.#ctx.resources.snapshot()];
+    const { cluster, clock, resources } = this.#ctx;
+    if (cluster === undefined) return [resources.snapshot()];
+    return cluster
+      .nodes(clock.now())
+      .filter((n) => n.alive)
+      .map((n) => n.resources);
   }
 
   /**
@@ -360,8 +392,9 @@ export class TaskExecutor {
    * three missed heartbeats).
    */
   async nodes(): Promise<ClusterNode[]> {
-    const { store, clock, options } = this.#ctx;
+    const { store, clock, options, cluster } = this.#ctx;
     const now = clock.now();
+    if (cluster !== undefined) return cluster.nodes(now);
     const here: ClusterNode = { resources: this.#ctx.resources.snapshot(), heartbeatAt: now, alive: true };
     if (store.listNodes === undefined) return [here];
     const others = (await store.listNodes()).filter((n) => n.node !== this.node);

@@ -21,6 +21,11 @@ export interface ValidatorDependencies {
   capacity: () => Readonly<ResourceAmounts>;
   defaultMaxAttempts: number;
   node: string;
+  /**
+   * Where the tasks run elsewhere (`taskexec api`): why no live worker could run this one
+   * (undefined: this process runs them, and its handlers and capacity decide).
+   */
+  placement?: (type: string, requirements: ResourceAmounts, now: number) => ValidationIssue[] | undefined;
 }
 
 /**
@@ -63,7 +68,15 @@ export class TaskValidator {
     if (specification) {
       parameters = specification.parameters;
       const handler = this.deps.registry.get(specification.type);
-      if (handler === undefined) {
+      const elsewhere = this.deps.placement?.(specification.type, specification.requirements ?? {}, now);
+      if (elsewhere !== undefined) {
+        // The workers decide; this process checks the parameters of the types it knows too.
+        issues.push(...elsewhere);
+        if (handler?.parameters && !elsewhere.some((i) => i.code === "handler_not_found")) {
+          const checked = checkParameters(handler.parameters, parameters, "body.task_specification.parameters");
+          if (!checked.ok) issues.push(...checked.issues);
+        }
+      } else if (handler === undefined) {
         issues.push({
           path: "body.task_specification.type",
           message: `no handler for task type "${specification.type}" (known: ${this.deps.registry.types().join(", ")})`,
@@ -73,7 +86,8 @@ export class TaskValidator {
         const checked = checkParameters(handler.parameters, parameters, "body.task_specification.parameters");
         if (!checked.ok) issues.push(...checked.issues);
       }
-      issues.push(...unsatisfiableIssues(specification.requirements ?? {}, this.deps.capacity()));
+      if (elsewhere === undefined)
+        issues.push(...unsatisfiableIssues(specification.requirements ?? {}, this.deps.capacity()));
     }
 
     if (issues.length > 0 || !specification || !body.success) {

@@ -76,7 +76,8 @@ export class TaskWorker {
 
   /** Ids of tasks whose leases this node must keep renewing. */
   leasedTaskIds(): string[] {
-    return [...this.#active].filter(([, a]) => a.phase !== "allocating").map(([id]) => id);
+    const active = [...this.#active].filter(([, a]) => a.phase !== "allocating").map(([id]) => id);
+    return [...active, ...this.#intake.heldClaims()];
   }
 
   /** Listens for work; starts taking it once `start` is called. */

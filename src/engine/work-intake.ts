@@ -47,6 +47,11 @@ export class WorkIntake {
   #refillDelay = 0;
   /** The store hands out claims (a shared store): the frontier is filled by claiming. */
   readonly #claims: boolean;
+  /**
+   * The work signal hands over work claimed for this process, and is the only way work comes
+   * (distributed mode: the broker's queue): the store is never read for more.
+   */
+  readonly #handedOver: boolean;
   /** Claims to give back (tasks the frontier let go of), in one write per turn. */
   #toGiveBack: Set<string> | undefined;
   #stopListening: StopListening | undefined;
@@ -55,12 +60,15 @@ export class WorkIntake {
     this.#ctx = ctx;
     this.#worker = worker;
     const max = ctx.options.max_concurrent_tasks;
-    this.#claims = ctx.store.claimReady !== undefined;
+    this.#handedOver = ctx.work.handsOverClaimed;
+    this.#claims = ctx.store.claimReady !== undefined || this.#handedOver;
     // Claimed from a shared store, the frontier is this process's share of the queue: two tasks
     // per slot, so the other processes find the rest.
     this.#frontier = this.#claims
       ? new ReadyFrontier(max * 2, (task) => this.#giveBack(task.id))
       : new ReadyFrontier(Math.max(FRONTIER_MIN, max * FRONTIER_FACTOR));
+    // Handed over, the frontier holds all the work this process has: it is complete, always.
+    this.#frontier.complete = this.#handedOver;
   }
 
   /** Listens to the work signal; resolves once it does. */
@@ -92,6 +100,12 @@ export class WorkIntake {
   /** The worker took this task: it is never offered again, even once it ends. */
   taken(taskId: string): void {
     this.#unwritten.delete(taskId);
+    if (this.#handedOver) this.#ctx.work.taken([taskId]);
+  }
+
+  /** Tasks claimed and not started, whose claims must be renewed while they wait (handed over). */
+  heldClaims(): string[] {
+    return this.#handedOver ? [...this.#frontier.ids()] : [];
   }
 
   /** A task just became ready here (retry due, recovered, handed back). */
@@ -99,6 +113,7 @@ export class WorkIntake {
     if (this.#worker.isActive(task.id)) return;
     // A refill read before this task was written cannot say the frontier holds every ready task.
     if (!this.#frontier.offer(task) && this.#refilling) this.#missed = true;
+    if (this.#handedOver) this.#frontier.complete = true;
     this.#worker.pump();
   }
 
@@ -107,6 +122,7 @@ export class WorkIntake {
    * frontier can no longer claim to hold every ready task, so the next top-up reads again.
    */
   workMayBeReady(): void {
+    if (this.#handedOver) return; // there is nowhere else to look
     if (this.#refilling) this.#missed = true;
     this.#frontier.complete = false;
     this.#worker.pump();
@@ -115,11 +131,12 @@ export class WorkIntake {
   /** Drops a queued task that another path ended (cancel, deadline), or one never written. */
   forget(taskId: string): void {
     this.#unwritten.delete(taskId);
-    this.#frontier.remove(taskId);
+    if (this.#frontier.remove(taskId) && this.#handedOver) this.#ctx.work.taken([taskId]);
   }
 
   /** Reads (or claims) more ready tasks when the frontier runs low. */
   topUp(): void {
+    if (this.#handedOver) return; // work comes only as the signal hands it over
     // Claims top up as soon as there is room (one claim in flight): a claimed share is small.
     const low = this.#claims ? this.#frontier.capacity : this.#frontier.capacity / 2;
     if (this.#frontier.size < low) this.#refill();
@@ -161,7 +178,7 @@ export class WorkIntake {
       this.#unwritten.delete(id);
       if (this.#frontier.has(id)) continue;
       again = true;
-      if (!this.#frontier.offer(task)) this.#frontier.complete = false;
+      if (!this.#frontier.offer(task)) this.#frontier.complete = this.#handedOver;
     }
     if (again) this.#worker.pump();
   }
@@ -235,8 +252,10 @@ export class WorkIntake {
       const ids = (this.#toGiveBack = new Set());
       setImmediate(() => {
         this.#toGiveBack = undefined;
-        const { store, node } = this.#ctx;
-        this.#ctx.background("giving back claims", store.releaseClaims!(node, [...ids]));
+        const { store, node, work } = this.#ctx;
+        const given = store.releaseClaims!(node, [...ids]);
+        this.#ctx.background("giving back claims", given);
+        if (this.#handedOver) void given.finally(() => work.taken([...ids]));
       });
     }
     this.#toGiveBack.add(taskId);

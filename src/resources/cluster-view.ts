@@ -50,6 +50,13 @@ export class ClusterView {
     return members.sort((a, b) => a.status.nodeId.localeCompare(b.status.nodeId));
   }
 
+  /** The task types some live node runs, sorted. */
+  handlerTypes(now: number): string[] {
+    const types = new Set<string>();
+    for (const member of this.members(now)) if (member.alive) for (const t of member.status.handlerTypes) types.add(t);
+    return [...types].sort();
+  }
+
   /**
    * Why no live node could ever run a task of `type` asking for `requirements` (empty: one
    * could): its type is handled by none, or no single node has all it asks for.

@@ -22,6 +22,11 @@ export interface OpenStoreContext {
   onConnectionError?: (error: Error) => void;
   /** Where the store announces the tasks each submission creates (the work signal's `ready`). */
   onReady?: ReadyWorkSink;
+  /**
+   * Distributed mode: ready work is also written to the outbox, for the relay to hand to the
+   * broker (PostgreSQL only).
+   */
+  outbox?: boolean;
 }
 
 /**
@@ -49,6 +54,7 @@ export async function openStore(options: StoreOptions, context: OpenStoreContext
       onMigrated: context.onMigrated,
       onConnectionError: context.onConnectionError,
       onReady: context.onReady,
+      outbox: context.outbox,
     });
   }
   throw new StoreConfigError(`store.url: unsupported store "${url}" (use sqlite:<path> or postgres://…)`);

@@ -184,8 +184,17 @@ export interface TaskStore {
    * Only stores with `concurrentClaims` have it.
    */
   claimTasks?(owner: string, taskIds: readonly string[], now: number, until: number): Promise<TaskRecord[]>;
-  /** Gives back `owner`'s claims on tasks it has not started: these, or all of them. */
+  /**
+   * Gives back `owner`'s claims on tasks it has not started: these, or all of them. A store opened
+   * for distributed mode hands them to the work relay again.
+   */
   releaseClaims?(owner: string, taskIds?: readonly string[]): Promise<void>;
+  /**
+   * Gives back claims on ready tasks that lapsed (their holder stopped renewing them: it died) and
+   * hands the tasks to the work relay again; resolves to how many. Only a store opened for
+   * distributed mode does anything (elsewhere a lapsed claim is simply claimed again).
+   */
+  releaseLapsedClaims?(now: number, limit: number): Promise<number>;
   /** `waiting` tasks with no lease whose retry time has come. */
   fetchDueRetries(now: number, limit: number): Promise<TaskRecord[]>;
   /** Queued (`resource_allocation`, `waiting`) tasks whose deadline has passed. */

@@ -1,3 +1,4 @@
+import type { ObservedStatus } from "../domain/records.js";
 import type { TaskStatus } from "../protocol/task-status.js";
 
 export type StatusListener = (status: TaskStatus) => void;
@@ -9,6 +10,11 @@ export type StatusListener = (status: TaskStatus) => void;
 export interface RoutedStatus {
   submitter: string;
   status: TaskStatus;
+  /**
+   * The task's facts, for observers in other processes (charts count waits and run times) that
+   * hear the status from a broker and should not read the store for them. None for a rejection.
+   */
+  task?: Pick<ObservedStatus, "type" | "createdAt" | "startedAt">;
 }
 
 /** Ends a subscription. */
@@ -26,6 +32,11 @@ export type Unsubscribe = () => void;
  * `test/contract/status-bus.contract.ts` is the definition of this port.
  */
 export interface StatusBus {
+  /**
+   * Whether its subscribers hear what other processes publish (a broker) too; false: only this
+   * process's statuses (the others', heard through a status feed, are published here again).
+   */
+  readonly reachesOthers: boolean;
   publish(statuses: readonly RoutedStatus[]): Promise<void>;
   /** Listens to one task's statuses; resolves, once listening, to the unsubscribe. */
   subscribe(taskId: string, listener: StatusListener): Promise<Unsubscribe>;

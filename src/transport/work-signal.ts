@@ -25,7 +25,15 @@ export type StopListening = () => Promise<void>;
 export interface WorkSignal {
   /** Whether `mayBeReady` reaches other processes (false: this process is the only executor). */
   readonly reachesOthers: boolean;
+  /**
+   * Whether the work it hands its listeners is claimed for this process already, and the only work
+   * this process is to take (a broker's queue): the store is then not read for more, and each
+   * task handed over is reported back with `taken` once the listener started it or let it go.
+   */
+  readonly handsOverClaimed: boolean;
   ready(work: ReadyWork): void;
+  /** The listener is done with these tasks it was handed (it started them, or let them go). */
+  taken(taskIds: readonly string[]): void;
   mayBeReady(): Promise<void>;
   /** Resolves once `listener` listens, to the function that ends it. */
   listen(listener: WorkListener): Promise<StopListening>;

@@ -41,6 +41,7 @@ const QUERY_NAMES = [
   "delete_node",
   "select_outbox",
   "delete_outbox",
+  "release_lapsed_claims",
 ] as const;
 
 export type PostgresQueries = Record<(typeof QUERY_NAMES)[number], string>;

@@ -16,6 +16,7 @@ import type {
   TaskListing,
   ObservedStatus,
   ReadyWorkEntry,
+  ResourceAmounts,
   TaskRecord,
 } from "../../domain/records.js";
 import {
@@ -396,8 +397,18 @@ export class PostgresTaskStore implements TaskStore {
     await this.#pool.query({
       name: "release_claims",
       text: this.#q.release_claims,
-      values: [owner, taskIds ?? null],
+      values: [owner, taskIds ?? null, this.#outbox],
     });
+  }
+
+  async releaseLapsedClaims(now: number, limit: number): Promise<number> {
+    if (!this.#outbox) return 0;
+    const result = await this.#pool.query({
+      name: "release_lapsed_claims",
+      text: this.#q.release_lapsed_claims,
+      values: [now, limit],
+    });
+    return result.rowCount ?? 0;
   }
 
   fetchDueRetries(now: number, limit: number): Promise<TaskRecord[]> {
@@ -502,13 +513,30 @@ export class PostgresTaskStore implements TaskStore {
     const client = await this.#pool.connect();
     try {
       await client.query("BEGIN");
-      const { rows } = await client.query<{ id: string; task_id: string; priority: number }>(
-        this.#q.select_outbox,
-        [limit],
-      );
+      const { rows } = await client.query<{
+        id: string;
+        task_id: string;
+        priority: number;
+        type: string | null;
+        requirements: string | null;
+      }>(this.#q.select_outbox, [limit]);
       if (rows.length > 0) {
-        // Locked meanwhile: another relay skips them; the lock goes with a dead process.
-        await send(rows.map((r) => ({ taskId: r.task_id, priority: r.priority })));
+        // Locked meanwhile: another relay skips them; the lock goes with a dead process. Work for
+        // a task removed since is dropped.
+        await send(
+          rows.flatMap((r) =>
+            r.type === null || r.requirements === null
+              ? []
+              : [
+                  {
+                    taskId: r.task_id,
+                    priority: r.priority,
+                    type: r.type,
+                    requirements: JSON.parse(r.requirements) as ResourceAmounts,
+                  },
+                ],
+          ),
+        );
         await client.query(this.#q.delete_outbox, [rows.map((r) => r.id)]);
       }
       await client.query("COMMIT");

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from "amqplib";
+import type { ObservedStatus } from "../../domain/records.js";
 import { TaskStatus } from "../../protocol/task-status.js";
 import type { RoutedStatus, StatusBus, StatusListener, Unsubscribe } from "../status-bus.js";
 import type { AmqpConnection } from "./amqp-connection.js";
@@ -18,6 +19,12 @@ export interface AmqpStatusBusOptions {
 /** `<submitter>.<task_id>`; a rejected submission, which never became a task, `<submitter>.rejected`. */
 const routingKey = (submitter: string, status: TaskStatus) =>
   `${submitter}.${status.header.task_id ?? "rejected"}`;
+/** The task's facts travel as headers (RoutedStatus.task), for observers elsewhere. */
+const FACT_HEADERS = {
+  type: "x-taskexec-task-type",
+  createdAt: "x-taskexec-created-at",
+  startedAt: "x-taskexec-started-at",
+} as const;
 /** Binds every status, whoever submitted the task. */
 const ALL = "#";
 /** Binds one task's statuses: routing keys are `<submitter>.<task_id>`, and a submitter may contain dots. */
@@ -34,10 +41,13 @@ const taskKey = (taskId: string) => `#.${taskId}`;
  * watchers read it from the store.
  */
 export class AmqpStatusBus implements StatusBus {
+  readonly reachesOthers = true;
   /** Names this bus in the messages it publishes (`appId`), to drop its own when they come back. */
   readonly #id = randomUUID();
   readonly #byTask = new Map<string, Set<StatusListener>>();
   readonly #all = new Set<StatusListener>();
+  /** Listeners to what other processes publish, with the tasks' facts. */
+  readonly #others = new Set<(observed: ObservedStatus) => void>();
   readonly #onError: (error: unknown) => void;
   readonly #sign: (() => Promise<string>) | undefined;
   readonly #verify: ((token: string) => Promise<boolean>) | undefined;
@@ -71,13 +81,14 @@ export class AmqpStatusBus implements StatusBus {
     const auth = await this.#sign?.();
     await this.#ready;
     const channel = this.#publisher!;
-    for (const { submitter, status } of statuses) {
+    for (const { submitter, status, task } of statuses) {
       const signed = auth === undefined ? status : { ...status, header: { ...status.header, auth } };
       channel.publish(EXCHANGES.status, routingKey(submitter, status), Buffer.from(JSON.stringify(signed)), {
         persistent: true,
         contentType: "application/json",
         type: "task_status",
         appId: this.#id,
+        headers: task === undefined ? undefined : factHeaders(task),
       });
     }
     await channel.waitForConfirms();
@@ -101,12 +112,30 @@ export class AmqpStatusBus implements StatusBus {
   }
 
   async subscribeAll(listener: StatusListener): Promise<Unsubscribe> {
+    const first = !this.#bindsAll();
     this.#all.add(listener);
-    if (this.#all.size === 1) await this.#bind(ALL);
+    if (first) await this.#bind(ALL);
     return () => {
-      if (!this.#all.delete(listener) || this.#all.size > 0) return;
-      this.#unbind(ALL);
+      if (this.#all.delete(listener) && !this.#bindsAll()) this.#unbind(ALL);
     };
+  }
+
+  /**
+   * Listens to the statuses other processes publish, each with its submitter and its task's
+   * facts (a status published without them, a rejection, is not passed on): what the observers
+   * of a process that runs no tasks (`taskexec api`) count.
+   */
+  async listenOthers(listener: (observed: ObservedStatus) => void): Promise<Unsubscribe> {
+    const first = !this.#bindsAll();
+    this.#others.add(listener);
+    if (first) await this.#bind(ALL);
+    return () => {
+      if (this.#others.delete(listener) && !this.#bindsAll()) this.#unbind(ALL);
+    };
+  }
+
+  #bindsAll(): boolean {
+    return this.#all.size > 0 || this.#others.size > 0;
   }
 
   async close(): Promise<void> {
@@ -139,7 +168,7 @@ export class AmqpStatusBus implements StatusBus {
   }
 
   *#keys(): Generator<string> {
-    if (this.#all.size > 0) yield ALL;
+    if (this.#bindsAll()) yield ALL;
     for (const taskId of this.#byTask.keys()) yield taskKey(taskId);
   }
 
@@ -169,6 +198,7 @@ export class AmqpStatusBus implements StatusBus {
       (status) => {
         channel.ack(message);
         this.#deliver(status);
+        if (this.#others.size > 0) this.#tellOthers(status, message);
       },
       (error: unknown) => {
         // Not a status, or not from an executor: dead-lettered with why, never delivered.
@@ -205,6 +235,29 @@ export class AmqpStatusBus implements StatusBus {
     for (const listener of this.#all) this.#call(listener, status);
   }
 
+  #tellOthers(status: TaskStatus, message: ConsumeMessage): void {
+    const headers = (message.properties.headers ?? {}) as Record<string, unknown>;
+    const type = headers[FACT_HEADERS.type];
+    const createdAt = headers[FACT_HEADERS.createdAt];
+    const startedAt = headers[FACT_HEADERS.startedAt];
+    const key = message.fields.routingKey;
+    if (typeof type !== "string" || typeof createdAt !== "number" || status.header.task_id === null) return;
+    const observed: ObservedStatus = {
+      status,
+      submitter: key.slice(0, key.length - status.header.task_id.length - 1),
+      type,
+      createdAt,
+      startedAt: typeof startedAt === "number" ? startedAt : null,
+    };
+    for (const listener of this.#others) {
+      try {
+        listener(observed);
+      } catch (error) {
+        this.#onError(error);
+      }
+    }
+  }
+
   #call(listener: StatusListener, status: TaskStatus): void {
     try {
       listener(status);
@@ -212,4 +265,13 @@ export class AmqpStatusBus implements StatusBus {
       this.#onError(error);
     }
   }
+}
+
+function factHeaders(task: NonNullable<RoutedStatus["task"]>): Record<string, string | number> {
+  const headers: Record<string, string | number> = {
+    [FACT_HEADERS.type]: task.type,
+    [FACT_HEADERS.createdAt]: task.createdAt,
+  };
+  if (task.startedAt !== null) headers[FACT_HEADERS.startedAt] = task.startedAt;
+  return headers;
 }

@@ -1,6 +1,7 @@
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from "amqplib";
-import { type TaskRecord, writtenWork } from "../../domain/records.js";
-import { InProcessWorkSignal } from "../memory/in-process-work-signal.js";
+import { type ResourceAmounts, type TaskRecord, writtenWork } from "../../domain/records.js";
+import type { StopListening, WorkListener } from "../work-signal.js";
+import { OutboxWorkSignal } from "./outbox-work-signal.js";
 import type { AmqpConnection } from "./amqp-connection.js";
 import { ChannelSlot } from "./channel-slot.js";
 import { deadLetter } from "./dead-letter.js";
@@ -9,37 +10,61 @@ import type { WorkMessage } from "./work-relay.js";
 
 /** How long a delivery that could not be claimed (the database away) waits before it goes back. */
 const RETRY_MS = 1_000;
+/** How long a delivery this worker can never take is held before it goes back for another worker. */
+const PASS_ON_MS = 500;
 
 export interface AmqpWorkSignalOptions {
   /** Claims these tasks for this worker (the store's `claimTasks`); returns those it got. */
   claim: (taskIds: readonly string[]) => Promise<TaskRecord[]>;
-  /** Deliveries held at once: about the worker's share of work (twice its slots). */
+  /**
+   * Whether this worker could ever take a task of `type` asking for `requirements` (it has the
+   * handler, and the capacity); one it could not is passed on to the other workers.
+   */
+  accepts?: (type: string, requirements: ResourceAmounts) => boolean;
+  /** Deliveries held at once: the worker's `max_concurrent_tasks`. */
   prefetch: number;
   /** Woken when this process made work ready (it relays the outbox). */
   wake?: () => void;
   onError?: (error: unknown) => void;
 }
 
+interface Delivery {
+  channel: Channel;
+  message: ConsumeMessage;
+  taskId: string;
+}
+
 /**
- * The work signal of distributed mode, on a worker: consumes `taskexec.tasks` (prefetch about its
- * share of work), claims the tasks each turn's deliveries name in PostgreSQL, hands those it got
- * to its listeners as ready work, and only then acks the deliveries. A delivery naming a task
- * that finished, runs, or another worker holds is acked and dropped (the claim is the fence; the
- * start is checked again); one that is not a work message is dead-lettered. When the claim fails
- * (the database away), the deliveries go back to the queue after a pause.
+ * The work signal of distributed mode, on a worker: consumes `taskexec.tasks`, claims the tasks
+ * each turn's deliveries name in PostgreSQL, and hands those it got to its listeners as ready
+ * work, claimed for this process (`handsOverClaimed`). A claimed task's delivery stays unacked
+ * until the listener took it (started it, or let it go: `taken`), so the prefetch, tied to the
+ * worker's `max_concurrent_tasks`, is what it holds and has not started; the claim, not the
+ * delivery, fences the task (a worker that dies leaves a claim that lapses, and the task is handed
+ * to the relay again). A delivery naming a task that finished, runs, or another worker holds is
+ * acked and dropped; one for a task this worker could never take goes back to the queue after a
+ * pause, for another worker; one that is not a work message is dead-lettered. When the claim
+ * fails (the database away), the deliveries go back to the queue after a pause.
+ *
+ * Work made ready in this process goes to its own listeners at once, and to the others through the
+ * outbox, which `ready` and `mayBeReady` wake the relay for; `mayBeReady` itself reaches no other
+ * process.
  */
-export class AmqpWorkSignal extends InProcessWorkSignal {
-  override readonly reachesOthers = true;
+export class AmqpWorkSignal extends OutboxWorkSignal {
+  override readonly handsOverClaimed = true;
   readonly #options: AmqpWorkSignalOptions;
   readonly #report: (error: unknown) => void;
   readonly #slot = new ChannelSlot();
   #detach: (() => void) | undefined;
   /** Deliveries of this turn, claimed together. */
-  #batch: { channel: Channel; message: ConsumeMessage; taskId: string }[] = [];
+  #batch: Delivery[] = [];
+  /** Deliveries of tasks claimed and handed over, until the listener took them. */
+  readonly #held = new Map<string, Delivery[]>();
+  #consumerTag: string | undefined;
 
   private constructor(options: AmqpWorkSignalOptions) {
     const report = options.onError ?? (() => {});
-    super(report);
+    super(options.wake ?? (() => {}), report);
     this.#options = options;
     this.#report = report;
   }
@@ -50,42 +75,86 @@ export class AmqpWorkSignal extends InProcessWorkSignal {
     return signal;
   }
 
-  override ready(work: Parameters<InProcessWorkSignal["ready"]>[0]): void {
-    super.ready(work);
-    this.#options.wake?.();
+  /**
+   * Consumes while someone listens: once the last listener stops (the worker stops taking work),
+   * the consumer is cancelled and what was delivered and not claimed goes back to the queue, so
+   * that nothing is claimed for a worker that no longer takes work.
+   */
+  override async listen(listener: WorkListener): Promise<StopListening> {
+    const stop = await super.listen(listener);
+    const channel = this.#slot.current;
+    if (this.listeners === 1 && channel !== undefined && this.#consumerTag === undefined)
+      await this.#consume(channel);
+    return async () => {
+      await stop();
+      if (this.listeners > 0) return;
+      const tag = this.#consumerTag;
+      this.#consumerTag = undefined;
+      if (tag !== undefined) await this.#slot.current?.cancel(tag).catch(() => {});
+    };
   }
 
-  override async mayBeReady(): Promise<void> {
-    await super.mayBeReady();
-    this.#options.wake?.();
+  override taken(taskIds: readonly string[]): void {
+    for (const taskId of taskIds) {
+      const deliveries = this.#held.get(taskId);
+      if (deliveries === undefined) continue;
+      this.#held.delete(taskId);
+      for (const { channel, message } of deliveries) settle(() => channel.ack(message));
+    }
+  }
+
+  /** Claimed tasks handed over and not taken yet. */
+  get holding(): number {
+    return this.#held.size;
   }
 
   override async close(): Promise<void> {
     this.#detach?.();
+    this.#held.clear(); // unacked: the broker hands them out again, and the claims say whose they are
     await this.#slot.close();
     await super.close();
   }
 
   async #setup(model: ChannelModel): Promise<void> {
     const channel = await this.#slot.open(model);
+    // Deliveries held on the channel before are gone with it (the broker requeued them).
+    this.#held.clear();
     await channel.prefetch(this.#options.prefetch);
-    await channel.consume(QUEUES.tasks, (message) => {
-      if (message !== null) this.#delivered(channel, message);
-    });
+    this.#consumerTag = undefined;
+    if (this.listeners > 0) await this.#consume(channel);
     this.#slot.hold(channel);
   }
 
+  async #consume(channel: ConfirmChannel): Promise<void> {
+    const { consumerTag } = await channel.consume(QUEUES.tasks, (message) => {
+      if (message !== null) this.#delivered(channel, message);
+    });
+    this.#consumerTag = consumerTag;
+  }
+
   #delivered(channel: ConfirmChannel, message: ConsumeMessage): void {
-    let taskId: unknown;
+    let work: Partial<WorkMessage> | undefined;
     try {
-      taskId = (JSON.parse(message.content.toString("utf8")) as Partial<WorkMessage>).task_id;
+      work = JSON.parse(message.content.toString("utf8")) as Partial<WorkMessage>;
     } catch {
-      taskId = undefined;
+      work = undefined;
     }
+    const taskId = work?.task_id;
     if (typeof taskId !== "string" || taskId.length === 0) {
       deadLetter(channel, message, QUEUES.tasks, "not a work message: no task_id").catch((e: unknown) =>
         this.#report(e),
       );
+      return;
+    }
+    const { type, requirements } = work!;
+    if (
+      this.#options.accepts !== undefined &&
+      typeof type === "string" &&
+      typeof requirements === "object" &&
+      requirements !== null &&
+      !this.#options.accepts(type, requirements)
+    ) {
+      setTimeout(() => settle(() => channel.nack(message, false, true)), PASS_ON_MS);
       return;
     }
     if (this.#batch.length === 0) setImmediate(() => this.#claimBatch());
@@ -95,11 +164,26 @@ export class AmqpWorkSignal extends InProcessWorkSignal {
   #claimBatch(): void {
     const batch = this.#batch;
     this.#batch = [];
+    if (this.listeners === 0) {
+      // Delivered as the consumer was cancelled: not this worker's to claim.
+      for (const { channel, message } of batch) settle(() => channel.nack(message, false, true));
+      return;
+    }
     this.#options.claim([...new Set(batch.map((d) => d.taskId))]).then(
       (tasks) => {
-        // Acked once the claims are committed: the tasks are this worker's now, or stale.
-        if (tasks.length > 0) super.ready(writtenWork(tasks));
-        for (const { channel, message } of batch) settle(() => channel.ack(message));
+        const claimed = new Set(tasks.map((t) => t.id));
+        for (const delivery of batch) {
+          if (!claimed.has(delivery.taskId)) {
+            // Stale: the task finished, runs, or another worker holds it.
+            settle(() => delivery.channel.ack(delivery.message));
+            continue;
+          }
+          const held = this.#held.get(delivery.taskId);
+          if (held === undefined) this.#held.set(delivery.taskId, [delivery]);
+          else held.push(delivery);
+        }
+        // To this process's listeners only: the relay has nothing to do with claimed work.
+        if (tasks.length > 0) this.heardWork(writtenWork(tasks));
       },
       (error: unknown) => {
         this.#report(error);
@@ -110,7 +194,6 @@ export class AmqpWorkSignal extends InProcessWorkSignal {
     );
   }
 }
-
 /** Acks or nacks on the channel a message came on; if that channel closed, the broker redelivers it anyway. */
 function settle(act: () => void): void {
   try {

@@ -1,5 +1,5 @@
 import type { ChannelModel } from "amqplib";
-import type { ReadyWorkEntry } from "../../domain/records.js";
+import type { ReadyWorkEntry, ResourceAmounts } from "../../domain/records.js";
 import type { AmqpConnection } from "./amqp-connection.js";
 import { ChannelSlot } from "./channel-slot.js";
 import { MAX_PRIORITY, QUEUES } from "./topology.js";
@@ -14,6 +14,9 @@ export type ForwardReadyWork = (
 export interface WorkMessage {
   task_id: string;
   priority: number;
+  /** What a worker needs to decide whether it could ever take the task (SPEC §4). */
+  type: string;
+  requirements: ResourceAmounts;
 }
 
 const BATCH = 500;
@@ -102,8 +105,8 @@ export class WorkRelay {
   async #publish(entries: readonly ReadyWorkEntry[]): Promise<void> {
     const channel = this.#slot.current;
     if (channel === undefined) throw new Error("not connected to the broker; the outbox keeps the work");
-    for (const { taskId, priority } of entries) {
-      const body: WorkMessage = { task_id: taskId, priority };
+    for (const { taskId, priority, type, requirements } of entries) {
+      const body: WorkMessage = { task_id: taskId, priority, type, requirements };
       channel.sendToQueue(QUEUES.tasks, Buffer.from(JSON.stringify(body)), {
         persistent: true,
         priority: Math.max(0, Math.min(MAX_PRIORITY, priority)),

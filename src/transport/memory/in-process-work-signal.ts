@@ -4,6 +4,7 @@ import type { StopListening, WorkListener, WorkSignal } from "../work-signal.js"
 /** Delivers work signals within one process, by calling each listener (embedded mode). */
 export class InProcessWorkSignal implements WorkSignal {
   readonly reachesOthers: boolean = false;
+  readonly handsOverClaimed: boolean = false;
   readonly #listeners = new Set<WorkListener>();
   readonly #onError: (error: unknown) => void;
 
@@ -12,6 +13,16 @@ export class InProcessWorkSignal implements WorkSignal {
   }
 
   ready(work: ReadyWork): void {
+    this.heardWork(work);
+  }
+
+  /** How many listeners there are. */
+  protected get listeners(): number {
+    return this.#listeners.size;
+  }
+
+  /** Hands ready work to this process's listeners (a backend got it for them). */
+  protected heardWork(work: ReadyWork): void {
     for (const listener of this.#listeners) this.#call(() => listener.ready(work));
   }
 
@@ -24,6 +35,9 @@ export class InProcessWorkSignal implements WorkSignal {
   protected heard(): void {
     for (const listener of this.#listeners) this.#call(() => listener.mayBeReady());
   }
+
+  /** Ready work it handed over is not claimed: nothing to settle. */
+  taken(_taskIds: readonly string[]): void {}
 
   listen(listener: WorkListener): Promise<StopListening> {
     this.#listeners.add(listener);

@@ -9,6 +9,7 @@ const DONE = Promise.resolve();
  * throws never stops the others.
  */
 export class MemoryStatusBus implements StatusBus {
+  readonly reachesOthers = false;
   readonly #byTask = new Map<string, Set<StatusListener>>();
   readonly #all = new Set<StatusListener>();
   readonly #onListenerError: (error: unknown) => void;

@@ -1,5 +1,5 @@
 import type { ObservedStatus } from "../../domain/records.js";
-import type { OthersListener, StatusFeed } from "../status-feed.js";
+import type { FeedOptions, OthersListener, StatusFeed } from "../status-feed.js";
 import type { StopListening } from "../work-signal.js";
 import { ListenSession } from "./listen-session.js";
 
@@ -41,7 +41,7 @@ export interface PostgresStatusFeedOptions {
  */
 export class PostgresStatusFeed implements StatusFeed {
   readonly #options: PostgresStatusFeedOptions;
-  readonly #listeners = new Set<OthersListener>();
+  readonly #listeners = new Map<OthersListener, FeedOptions["only"]>();
   #session: ListenSession | undefined;
   #closed = false;
   /** Keys heard and not read yet, in the order heard; one read at a time keeps that order. */
@@ -66,8 +66,8 @@ export class PostgresStatusFeed implements StatusFeed {
     return feed;
   }
 
-  listen(listener: OthersListener): Promise<StopListening> {
-    this.#listeners.add(listener);
+  listen(listener: OthersListener, options: FeedOptions = {}): Promise<StopListening> {
+    this.#listeners.set(listener, options.only);
     return Promise.resolve(() => {
       this.#listeners.delete(listener);
       return Promise.resolve();
@@ -85,7 +85,12 @@ export class PostgresStatusFeed implements StatusFeed {
     if (this.#listeners.size === 0) return;
     const keys = readNotice(payload, this.#options.node);
     if (keys === undefined) return;
-    for (const key of keys) this.#pending.push(key);
+    // Listeners that want only some tasks: the rest is not read at all.
+    const filters = [...this.#listeners.values()];
+    const wanted = filters.includes(undefined)
+      ? keys
+      : keys.filter(([taskId]) => filters.some((only) => only!(taskId)));
+    for (const key of wanted) this.#pending.push(key);
     this.#drain();
   }
 
@@ -103,9 +108,11 @@ export class PostgresStatusFeed implements StatusFeed {
       try {
         const observed = await this.#options.read(keys);
         if (observed.length === 0) continue;
-        for (const listener of this.#listeners) {
+        for (const [listener, only] of this.#listeners) {
+          const theirs = only === undefined ? observed : observed.filter((o) => only(o.status.header.task_id!));
+          if (theirs.length === 0) continue;
           try {
-            listener(observed);
+            listener(theirs);
           } catch (error) {
             this.#options.onError(error as Error);
           }

@@ -147,7 +147,12 @@ describe.runIf(available)("workers taking work from taskexec.tasks", () => {
         });
         const got: string[] = [];
         await signal.listen({
-          ready: (work) => got.push(...work.tasks.map((t) => t.id)),
+          ready: (work) => {
+            const ids = work.tasks.map((t) => t.id);
+            got.push(...ids);
+            // Taken at once (a worker with room): the deliveries are acked, more come.
+            signal.taken(ids);
+          },
           mayBeReady: () => {},
         });
         closers.push(async () => {
@@ -190,11 +195,86 @@ describe.runIf(available)("workers taking work from taskexec.tasks", () => {
       expect(all).not.toContain(tasks[0]!.id);
       expect(w1.length).toBeGreaterThan(0);
       expect(w2.length).toBeGreaterThan(0);
-      const dead = (await channel.get(QUEUES.dead, { noAck: true })) as amqplib.GetMessage;
+      // Dead-lettered by a publish of its own, which may land a moment after the queue emptied.
+      const dead = await vi.waitFor(async () => {
+        const message = await channel.get(QUEUES.dead, { noAck: true });
+        expect(message).not.toBe(false);
+        return message as amqplib.GetMessage;
+      });
       expect(dead.content.toString()).toBe("not json");
     } finally {
       for (const close of closers.reverse()) await close();
       for (const c of connections) await c.close();
+      await api.close();
+    }
+  }, 30_000);
+
+  it("holds what it handed over until taken (the prefetch), passes on what it could never take, and a lapsed claim is handed over again", async () => {
+    const api = await openPostgresTaskStore({ url: db.url, node: "api", outbox: true });
+    const closers: (() => Promise<void>)[] = [];
+    try {
+      const connection = await AmqpConnection.open({ url: vhost.url, name: "test" });
+      closers.push(() => connection.close());
+      const relay = await WorkRelay.start(connection, {
+        forward: (n, send) => api.forwardReadyWork(n, send),
+        pollMs: 200,
+      });
+      closers.push(() => relay.stop());
+      const worker = async (node: string, accepts: (type: string) => boolean, claimMs: number, takes = false) => {
+        const store = await openPostgresTaskStore({ url: db.url, node, outbox: true });
+        const signal = await AmqpWorkSignal.open(connection, {
+          claim: (ids) => store.claimTasks(node, ids, Date.now(), Date.now() + claimMs),
+          accepts: (type) => accepts(type),
+          prefetch: 3,
+        });
+        const got: string[] = [];
+        const stop = await signal.listen({
+          ready: (w) => {
+            got.push(...w.tasks.map((t) => t.id));
+            if (takes) signal.taken(w.tasks.map((t) => t.id));
+          },
+          mayBeReady: () => {},
+        });
+        closers.push(async () => {
+          await signal.close();
+          await store.close();
+        });
+        return { got, signal, stop };
+      };
+      // A worker that takes nothing it is handed holds three tasks, and no more.
+      // (Its claims lapse after a second; nothing acts on that until the end of this test.)
+      const slow = await worker("slow", (type) => type === "noop", 1_000);
+      const gpu = await worker("gpu", (type) => type === "render", 60_000);
+      const tasks = Array.from({ length: 5 }, () => newTask());
+      const render = newTask({ type: "render" });
+      await api.submitTasks([...tasks, render]);
+      relay.wake();
+      await vi.waitFor(() => expect(slow.got).toHaveLength(3), { timeout: 10_000 });
+      // The render task went past the worker that cannot run it, to the one that can.
+      await vi.waitFor(() => expect(gpu.got).toEqual([render.id]), { timeout: 10_000 });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(slow.got).toHaveLength(3);
+      expect(slow.signal.holding).toBe(3);
+      // Taking one lets one more in.
+      slow.signal.taken([slow.got[0]!]);
+      await vi.waitFor(() => expect(slow.got).toHaveLength(4));
+
+      // The slow worker dies holding its claims: its deliveries go back to the queue, but the
+      // claims are live, so they are dropped; once the claims lapse, housekeeping gives them back
+      // and the relay hands the tasks over again, to a worker that takes them.
+      await slow.stop();
+      await slow.signal.close();
+      const heir = await worker("heir", () => true, 60_000, true);
+      await vi.waitFor(
+        async () => {
+          await api.releaseLapsedClaims(Date.now(), 100);
+          relay.wake();
+          expect(new Set(heir.got)).toEqual(new Set(tasks.map((t) => t.id)));
+        },
+        { timeout: 15_000, interval: 300 },
+      );
+    } finally {
+      for (const close of closers.reverse()) await close();
       await api.close();
     }
   }, 30_000);

@@ -1,0 +1,74 @@
+import type { FastifyInstance } from "fastify";
+import { ConfigError } from "../config/config-error.js";
+import type { CompiledOptions } from "../config/options.js";
+import { createExecutorFromCompiled, type Executor } from "../executor.js";
+import { createLogger } from "../observability/logger.js";
+import { ExecutorMetrics } from "../observability/metrics.js";
+import { RenewingToken } from "../security/renewing-token.js";
+import { readSecret } from "../security/secret-file.js";
+import { buildWorkerApp } from "./worker-endpoints.js";
+
+export interface WorkerService {
+  /** Where `/healthz`, `/readyz` and `/metrics` answer. */
+  url: string;
+  app: FastifyInstance;
+  executor: Executor;
+  /** Stops taking work, gives running tasks `graceMs`, hands the rest back, and closes. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Starts a worker (`taskexec worker`, distributed mode): takes work from `taskexec.tasks`, runs
+ * it with its handlers, publishes its statuses (signed with a token of role `executor`) and its
+ * resources, keeps the clockwork (retries, deadlines, lost leases), and answers only health and
+ * metrics over HTTP.
+ */
+export async function startWorker(options: CompiledOptions): Promise<WorkerService> {
+  const log = createLogger({ level: options.logging.level ?? "info", pretty: process.stdout.isTTY });
+  let sign: (() => Promise<string>) | undefined;
+  if (options.auth.enabled) {
+    // HS256 only: a worker signs with the secret the api verifies with (on one machine, the
+    // api's generated data_dir/jwt-secret serves too).
+    const secret = options.auth.jwt_secret ?? readSecret(options.data_dir);
+    if (secret === undefined) {
+      throw new ConfigError([
+        {
+          path: "auth.jwt_secret",
+          message:
+            "a worker signs the statuses it publishes with it: set the api's secret here (or run the worker with the api's data_dir, or auth.enabled: false on loopback)",
+        },
+      ]);
+    }
+    // Named after the node, known once the executor is made (signing starts with the first status).
+    let tokens: RenewingToken | undefined;
+    sign = () => (tokens ??= new RenewingToken(secret, `worker:${executor.node}`, ["executor"])).get();
+  }
+  const executor: Executor = await createExecutorFromCompiled(options, log, "worker", { sign });
+  const metrics = new ExecutorMetrics(executor.engine);
+  const app = buildWorkerApp({ executor: executor.engine, metrics, options, log });
+  await executor.start();
+  try {
+    await app.listen({ host: options.http.host, port: options.http.port });
+  } catch (error) {
+    await executor.stop({ graceMs: 0 });
+    const reason =
+      (error as NodeJS.ErrnoException).code === "EADDRINUSE" ? "the port is already in use" : String(error);
+    throw new ConfigError([
+      { path: "http.port", message: `cannot listen on ${options.http.host}:${options.http.port}: ${reason}` },
+    ]);
+  }
+  const address = app.server.address();
+  const port = typeof address === "object" && address !== null ? address.port : options.http.port;
+  const host = options.http.host.includes(":") ? `[${options.http.host}]` : options.http.host;
+  let closed: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    app,
+    executor,
+    close: (graceMs = options.shutdown_grace_ms) =>
+      (closed ??= (async () => {
+        await app.close();
+        await executor.stop({ graceMs });
+      })()),
+  };
+}

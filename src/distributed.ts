@@ -1,0 +1,228 @@
+// Distributed mode's wiring (SPEC §4): what an `api` or a `worker` process opens besides its
+// store — the broker connection, the status bus, the work signal, the outbox relay and the
+// resource feed — and how they are closed, in order.
+import type { CompiledOptions } from "./config/options.js";
+import { ConfigError } from "./config/config-error.js";
+import type { ClusterNode, ClusterPlacement } from "./engine/cluster-placement.js";
+import type { HandlerRegistry } from "./handlers/registry.js";
+import type { Logger } from "./observability/logger.js";
+import { unsatisfiableIssues } from "./resources/capacity.js";
+import { ClusterView } from "./resources/cluster-view.js";
+import type { ResourceManager } from "./resources/resource-manager.js";
+import type { TaskStore } from "./store/task-store.js";
+import { AmqpConnection } from "./transport/amqp/amqp-connection.js";
+import { AmqpResourceFeed } from "./transport/amqp/amqp-resource-feed.js";
+import { AmqpStatusBus } from "./transport/amqp/amqp-status-bus.js";
+import { AmqpStatusFeed } from "./transport/amqp/amqp-status-feed.js";
+import { AmqpWorkSignal } from "./transport/amqp/amqp-work-signal.js";
+import { OutboxWorkSignal } from "./transport/amqp/outbox-work-signal.js";
+import { WorkRelay } from "./transport/amqp/work-relay.js";
+import { PostgresStatusFeed } from "./transport/postgres/postgres-status-feed.js";
+import type { StatusFeed } from "./transport/status-feed.js";
+import type { WorkSignal } from "./transport/work-signal.js";
+
+/** Which side of distributed mode a process is. */
+export type DistributedRole = "admission" | "worker";
+
+/** What a process of distributed mode opens besides its store. */
+export interface DistributedTransports {
+  connection: AmqpConnection;
+  bus: AmqpStatusBus;
+  work: WorkSignal;
+  others: StatusFeed;
+  relay: WorkRelay;
+  resources: AmqpResourceFeed;
+}
+
+/** Refuses a config that cannot run distributed mode, naming the keys. */
+export function checkDistributedConfig(options: CompiledOptions, command: string): string {
+  const issues = [];
+  if (options.message_broker_url === undefined)
+    issues.push({ path: "message_broker_url", message: `taskexec ${command} needs the broker (amqp://…)` });
+  if (!/^postgres(ql)?:\/\//.test(options.store.url))
+    issues.push({ path: "store.url", message: `taskexec ${command} needs PostgreSQL (postgres://…)` });
+  if (issues.length > 0) throw new ConfigError(issues);
+  return options.message_broker_url!;
+}
+
+/**
+ * Opens the broker side of one process. A worker consumes `taskexec.tasks` (claiming what it is
+ * handed in PostgreSQL), signs the statuses it publishes, and hears of cancels through the
+ * database; an api verifies the statuses it hears and feeds its watchers and observers from
+ * `taskexec.status`. Both relay the outbox: the work either of them makes ready (a submission, a
+ * retry due, a task handed back) is published by whichever relay gets to it first.
+ */
+export async function openDistributedTransports(context: {
+  options: CompiledOptions;
+  role: DistributedRole;
+  node: string;
+  store: TaskStore;
+  log: Logger;
+  /** This worker's token for the statuses it publishes (undefined: auth is off). */
+  sign?: (() => Promise<string>) | undefined;
+  /** Whether a status's token speaks for an executor (undefined: auth is off). */
+  verify?: ((token: string) => Promise<boolean>) | undefined;
+  /** Whether this worker could ever take a task (its handlers and capacity). */
+  accepts?: ((type: string, requirements: Record<string, number>) => boolean) | undefined;
+}): Promise<DistributedTransports> {
+  const { options, role, node, store, log } = context;
+  const url = checkDistributedConfig(options, role === "worker" ? "worker" : "api");
+  const warn = (what: string) => (error: unknown) => log.warn({ err: error }, what);
+  const connection = await AmqpConnection.open({
+    url,
+    name: `taskexec ${role === "worker" ? "worker" : "api"} ${node}`,
+    onError: warn("the broker connection failed; reconnecting"),
+  });
+  const opened: { close(): Promise<unknown> }[] = [connection];
+  try {
+    const relay = await WorkRelay.start(connection, {
+      forward: store.forwardReadyWork!.bind(store),
+      pollMs: options.poll_ms,
+      onError: warn("relaying ready work failed; the outbox keeps it"),
+    });
+    opened.push({ close: () => relay.stop() });
+    const bus = await AmqpStatusBus.open(connection, {
+      onError: warn("a status from the broker was refused"),
+      sign: context.sign,
+      verify: context.verify,
+    });
+    opened.push(bus);
+    const resources = await AmqpResourceFeed.open(connection, warn("a resource status was refused"));
+    opened.push(resources);
+    const wake = () => relay.wake();
+    let work: WorkSignal;
+    let others: StatusFeed;
+    if (role === "worker") {
+      work = await AmqpWorkSignal.open(connection, {
+        claim: (ids) => {
+          const now = Date.now();
+          return store.claimTasks!(node, ids, now, now + options.lease_ms);
+        },
+        accepts: context.accepts,
+        prefetch: options.max_concurrent_tasks,
+        wake,
+        onError: warn("taking work from the broker failed"),
+      });
+      opened.push(work);
+      // Cancels come in at the api and are written to the database; the worker holding the
+      // task hears of them there (only its own tasks' statuses are read).
+      others = await PostgresStatusFeed.open({
+        url: options.store.url,
+        node,
+        read: store.observeStatuses!.bind(store),
+        onError: warn("lost the database's status notifications; reconnecting"),
+      });
+    } else {
+      work = new OutboxWorkSignal(wake, warn("a work listener threw"));
+      others = new AmqpStatusFeed(bus);
+    }
+    return { connection, bus, work, others, relay, resources };
+  } catch (error) {
+    for (const part of opened.reverse()) await part.close().catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * Closes what {@link openDistributedTransports} opened, once the engine stopped: the relay hands
+ * over what the stop made ready (tasks given back) first, then the rest goes, the store last.
+ */
+export async function closeDistributed(transports: DistributedTransports, store: TaskStore): Promise<void> {
+  const { relay, work, others, resources, bus, connection } = transports;
+  relay.wake();
+  await relay.idle();
+  await relay.stop();
+  await others.close();
+  await work.close();
+  await resources.close();
+  await bus.close();
+  await connection.close();
+  await store.close();
+}
+
+/** Whether a worker with these handlers and resources could ever take a task. */
+export function workerAccepts(
+  registry: HandlerRegistry,
+  resources: ResourceManager,
+): (type: string, requirements: Record<string, number>) => boolean {
+  return (type, requirements) =>
+    registry.get(type) !== undefined && unsatisfiableIssues(requirements, resources.capacity).length === 0;
+}
+
+/**
+ * The api's view of the workers, from their resource statuses: admission refuses what no live
+ * worker could run, and `/v1/resources` lists every node. Resolves once it listens.
+ */
+export async function listenToCluster(
+  feed: AmqpResourceFeed,
+  heartbeatMs: number,
+): Promise<ClusterPlacement> {
+  const view = new ClusterView(heartbeatMs);
+  await feed.listen((status) => view.heard(status, Date.now()));
+  return {
+    refusal: (type, requirements, now) => view.refusal(type, requirements, now),
+    handlerTypes: (now) => view.handlerTypes(now),
+    nodes: (now): ClusterNode[] =>
+      view.members(now).map(({ status, alive }) => ({
+        resources: {
+          node: status.nodeId,
+          capacity: status.capacity,
+          allocated: status.allocated,
+          free: Object.fromEntries(
+            Object.entries(status.capacity).map(([kind, total]) => [
+              kind,
+              Math.max(0, total - (status.allocated[kind] ?? 0)),
+            ]),
+          ),
+          running: status.runningTasks,
+          waiting: status.waitingTasks,
+        },
+        heartbeatAt: status.at,
+        alive,
+      })),
+  };
+}
+
+/**
+ * A worker's resource status on `taskexec.resources` every `heartbeat_ms` (its capacity, what it
+ * holds, its handler types). Returns the function that stops it.
+ */
+export function beaconResources(context: {
+  feed: AmqpResourceFeed;
+  node: string;
+  resources: ResourceManager;
+  registry: HandlerRegistry;
+  heartbeatMs: number;
+  log: Logger;
+}): () => void {
+  const { feed, node, resources, registry, heartbeatMs, log } = context;
+  let failing = false;
+  const beat = () => {
+    const now = resources.snapshot();
+    feed
+      .publish({
+        nodeId: node,
+        at: Date.now(),
+        capacity: now.capacity,
+        allocated: now.allocated,
+        runningTasks: now.running,
+        waitingTasks: now.waiting,
+        handlerTypes: registry.types(),
+      })
+      .then(
+        () => {
+          if (failing) log.info("publishing this worker's resources again");
+          failing = false;
+        },
+        (error: unknown) => {
+          // Once per outage: the connection's own errors say the rest.
+          if (!failing) log.warn({ err: error }, "could not publish this worker's resources");
+          failing = true;
+        },
+      );
+  };
+  beat();
+  const timer = setInterval(beat, heartbeatMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
