@@ -40,7 +40,11 @@ export function buildWorkerApp(context: {
       return { status: "ready" };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      return sendError(reply, { status: 503, code: "resource_unavailable", message: `not ready: ${message}` });
+      return sendError(reply, {
+        status: 503,
+        code: "resource_unavailable",
+        message: `not ready: ${message}`,
+      });
     }
   });
   app.get("/metrics", async (request, reply) => {

@@ -73,7 +73,11 @@ export class TaskValidator {
         // The workers decide; this process checks the parameters of the types it knows too.
         issues.push(...elsewhere);
         if (handler?.parameters && !elsewhere.some((i) => i.code === "handler_not_found")) {
-          const checked = checkParameters(handler.parameters, parameters, "body.task_specification.parameters");
+          const checked = checkParameters(
+            handler.parameters,
+            parameters,
+            "body.task_specification.parameters",
+          );
           if (!checked.ok) issues.push(...checked.issues);
         }
       } else if (handler === undefined) {

@@ -53,7 +53,8 @@ export class ClusterView {
   /** The task types some live node runs, sorted. */
   handlerTypes(now: number): string[] {
     const types = new Set<string>();
-    for (const member of this.members(now)) if (member.alive) for (const t of member.status.handlerTypes) types.add(t);
+    for (const member of this.members(now))
+      if (member.alive) for (const t of member.status.handlerTypes) types.add(t);
     return [...types].sort();
   }
 

@@ -26,6 +26,29 @@ export async function startMember(
   return { process, url: `http://127.0.0.1:${port}`, port };
 }
 
+/**
+ * Starts `taskexec api` or `taskexec worker` (distributed mode) on `databaseUrl` and `brokerUrl`,
+ * with its own data folder under `dir` and its own port; `extra` adds variables.
+ */
+export async function startDistributed(
+  command: "api" | "worker",
+  dir: string,
+  name: string,
+  urls: { database: string; broker: string },
+  extra: Record<string, string> = {},
+  args: string[] = [],
+): Promise<Member> {
+  const port = await freePort();
+  const env = serveEnv(join(dir, name), port, {
+    TASKEXEC_STORE__URL: urls.database,
+    TASKEXEC_MESSAGE_BROKER_URL: urls.broker,
+    ...extra,
+  });
+  const process = serve(env, args, command);
+  await process.ready;
+  return { process, url: `http://127.0.0.1:${port}`, port };
+}
+
 /** Headers of an admin of the cluster (all members sign with TEST_SECRET). */
 export async function adminHeaders(): Promise<Record<string, string>> {
   const token = await signToken(TEST_SECRET, { sub: "tester", roles: ["admin"], ttl: "30m" });

@@ -48,9 +48,16 @@ export function killServes(): void {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
 }
 
-/** The real `taskexec serve` binary in a child process, configured by environment variables. */
-export function serve(env: Record<string, string>, args: string[] = []): ServeProcess {
-  const child = spawn(process.execPath, [cliEntry(), "serve", ...args], {
+/**
+ * The real `taskexec serve` binary in a child process, configured by environment variables (or
+ * `taskexec api` or `taskexec worker`, with `command`).
+ */
+export function serve(
+  env: Record<string, string>,
+  args: string[] = [],
+  command: "serve" | "api" | "worker" = "serve",
+): ServeProcess {
+  const child = spawn(process.execPath, [cliEntry(), command, ...args], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -63,9 +70,9 @@ export function serve(env: Record<string, string>, args: string[] = []): ServePr
   const ready = new Promise<void>((resolve, reject) => {
     child.stdout.on("data", (chunk: Buffer) => {
       stdout += chunk.toString();
-      if (stdout.includes("is serving at")) resolve();
+      if (stdout.includes("is serving at") || stdout.includes("is taking work")) resolve();
     });
-    child.on("exit", (code) => reject(new Error(`serve exited ${code}: ${stdout}${stderr}`)));
+    child.on("exit", (code) => reject(new Error(`${command} exited ${code}: ${stdout}${stderr}`)));
   });
   ready.catch(() => {}); // a test that expects the exit awaits `exited` instead
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));

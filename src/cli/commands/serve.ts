@@ -20,7 +20,10 @@ export function registerServe(program: Command): void {
       "distributed mode: the HTTP API, the dashboard and the broker's submissions (PostgreSQL + RabbitMQ); runs no tasks",
     )
     .option("-c, --config <file>", "config file (default: ./config.yaml if present; env TASKEXEC_CONFIG)")
-    .option("--handlers <modules...>", "handler modules whose parameter schemas the API checks (they run on workers)")
+    .option(
+      "--handlers <modules...>",
+      "handler modules whose parameter schemas the API checks (they run on workers)",
+    )
     .action((options: ServeFlags) => runService("api", options));
 }
 

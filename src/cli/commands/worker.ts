@@ -12,12 +12,17 @@ export function registerWorker(program: Command): void {
     )
     .option("-c, --config <file>", "config file (default: ./config.yaml if present; env TASKEXEC_CONFIG)")
     .option("--handlers <modules...>", "more handler modules to load, after config's")
-    .option("--port <port>", "the port of /healthz, /readyz and /metrics (default: http.port; 0: any free one)")
+    .option(
+      "--port <port>",
+      "the port of /healthz, /readyz and /metrics (default: http.port; 0: any free one)",
+    )
     .action(async (flags: { config?: string; handlers?: string[]; port?: string }) => {
-      let { config, file } = serviceConfig(flags);
-      if (flags.port !== undefined) {
-        config = compileOptions({ ...config, http: { ...config.http, port: Number(flags.port) } });
-      }
+      const loaded = serviceConfig(flags);
+      const file = loaded.file;
+      const config =
+        flags.port === undefined
+          ? loaded.config
+          : compileOptions({ ...loaded.config, http: { ...loaded.config.http, port: Number(flags.port) } });
       const { startWorker } = await import("../../api/worker-service.js");
       const worker = await startWorker(config);
       const engine = worker.executor.engine;

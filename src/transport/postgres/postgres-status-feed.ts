@@ -109,7 +109,8 @@ export class PostgresStatusFeed implements StatusFeed {
         const observed = await this.#options.read(keys);
         if (observed.length === 0) continue;
         for (const [listener, only] of this.#listeners) {
-          const theirs = only === undefined ? observed : observed.filter((o) => only(o.status.header.task_id!));
+          const theirs =
+            only === undefined ? observed : observed.filter((o) => only(o.status.header.task_id!));
           if (theirs.length === 0) continue;
           try {
             listener(theirs);

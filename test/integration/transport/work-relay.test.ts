@@ -220,7 +220,12 @@ describe.runIf(available)("workers taking work from taskexec.tasks", () => {
         pollMs: 200,
       });
       closers.push(() => relay.stop());
-      const worker = async (node: string, accepts: (type: string) => boolean, claimMs: number, takes = false) => {
+      const worker = async (
+        node: string,
+        accepts: (type: string) => boolean,
+        claimMs: number,
+        takes = false,
+      ) => {
         const store = await openPostgresTaskStore({ url: db.url, node, outbox: true });
         const signal = await AmqpWorkSignal.open(connection, {
           claim: (ids) => store.claimTasks(node, ids, Date.now(), Date.now() + claimMs),
