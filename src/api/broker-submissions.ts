@@ -5,7 +5,7 @@ import { type AuthenticatedPrincipal, authorize } from "../security/roles.js";
 import type { SubmissionGuard } from "../security/submission-guard.js";
 import type { TokenVerifier } from "../security/token-verifier.js";
 import type { AmqpConnection } from "../transport/amqp/amqp-connection.js";
-import { ChannelSlot } from "../transport/amqp/channel-slot.js";
+import { ChannelSlot, settle } from "../transport/amqp/channel-slot.js";
 import { deadLetter } from "../transport/amqp/dead-letter.js";
 import { QUEUES } from "../transport/amqp/topology.js";
 import type { StatusBus } from "../transport/status-bus.js";
@@ -85,13 +85,7 @@ export class BrokerSubmissions {
       this.#take(channel, message).catch((error: unknown) => {
         // Not durable (the store is away): back in the queue after a pause, to be taken again.
         this.#options.onError(error);
-        setTimeout(() => {
-          try {
-            channel.nack(message, false, true);
-          } catch {
-            // The channel is gone (a reconnect): the broker redelivers it anyway.
-          }
-        }, RETRY_MS);
+        setTimeout(() => settle(() => channel.nack(message, false, true)), RETRY_MS);
       });
     });
     this.#slot.hold(channel);

@@ -5,7 +5,7 @@ import {
   type ResourceStatus,
 } from "../../resources/resource-status-codec.js";
 import type { AmqpConnection } from "./amqp-connection.js";
-import { ChannelSlot } from "./channel-slot.js";
+import { ChannelSlot, settle } from "./channel-slot.js";
 import { deadLetter } from "./dead-letter.js";
 import { EXCHANGES } from "./topology.js";
 
@@ -88,7 +88,7 @@ export class AmqpResourceFeed {
       deadLetter(channel, message, queue, reason).catch((e: unknown) => this.#onError(e));
       return;
     }
-    channel.ack(message);
+    settle(() => channel.ack(message));
     for (const listener of this.#listeners) {
       try {
         listener(status);

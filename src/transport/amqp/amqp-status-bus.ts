@@ -4,6 +4,7 @@ import type { ObservedStatus } from "../../domain/records.js";
 import { TaskStatus } from "../../protocol/task-status.js";
 import type { RoutedStatus, StatusBus, StatusListener, Unsubscribe } from "../status-bus.js";
 import type { AmqpConnection } from "./amqp-connection.js";
+import { settle } from "./channel-slot.js";
 import { deadLetter } from "./dead-letter.js";
 import { EXCHANGES } from "./topology.js";
 
@@ -185,7 +186,7 @@ export class AmqpStatusBus implements StatusBus {
 
   #heard(channel: Channel, publisher: ConfirmChannel, queue: string, message: ConsumeMessage): void {
     if (message.properties.appId === this.#id) {
-      channel.ack(message);
+      settle(() => channel.ack(message));
       return;
     }
     // Checked one after the other, so that each task's statuses are delivered in the order they came.
@@ -196,7 +197,7 @@ export class AmqpStatusBus implements StatusBus {
     );
     checked.then(
       (status) => {
-        channel.ack(message);
+        settle(() => channel.ack(message));
         this.#deliver(status);
         if (this.#others.size > 0) this.#tellOthers(status, message);
       },

@@ -3,7 +3,7 @@ import { type ResourceAmounts, type TaskRecord, writtenWork } from "../../domain
 import type { StopListening, WorkListener } from "../work-signal.js";
 import { OutboxWorkSignal } from "./outbox-work-signal.js";
 import type { AmqpConnection } from "./amqp-connection.js";
-import { ChannelSlot } from "./channel-slot.js";
+import { ChannelSlot, settle } from "./channel-slot.js";
 import { deadLetter } from "./dead-letter.js";
 import { QUEUES } from "./topology.js";
 import type { WorkMessage } from "./work-relay.js";
@@ -192,13 +192,5 @@ export class AmqpWorkSignal extends OutboxWorkSignal {
         }, RETRY_MS);
       },
     );
-  }
-}
-/** Acks or nacks on the channel a message came on; if that channel closed, the broker redelivers it anyway. */
-function settle(act: () => void): void {
-  try {
-    act();
-  } catch {
-    // IllegalOperationError: the channel is gone (a reconnect); never on a new channel.
   }
 }

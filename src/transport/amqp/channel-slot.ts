@@ -32,3 +32,16 @@ export class ChannelSlot {
     await channel?.close().catch(() => {});
   }
 }
+
+/**
+ * Acks or nacks on the channel a message came on. When that channel closed meanwhile (a
+ * reconnect), amqplib throws; there is nothing to do then, since the broker redelivers what was
+ * not acked, and a delivery tag is never settled on another channel.
+ */
+export function settle(act: () => void): void {
+  try {
+    act();
+  } catch {
+    // IllegalOperationError: the channel is gone.
+  }
+}

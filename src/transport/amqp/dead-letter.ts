@@ -1,4 +1,5 @@
 import type { ConfirmChannel, ConsumeMessage } from "amqplib";
+import { settle } from "./channel-slot.js";
 import { EXCHANGES } from "./topology.js";
 
 /** The header that says why a message was dead-lettered. */
@@ -27,5 +28,5 @@ export async function deadLetter(
     },
   });
   await channel.waitForConfirms();
-  deliveredOn.ack(message);
+  settle(() => deliveredOn.ack(message));
 }
