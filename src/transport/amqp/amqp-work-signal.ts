@@ -6,7 +6,7 @@ import type { AmqpConnection } from "./amqp-connection.js";
 import { ChannelSlot, settle } from "./channel-slot.js";
 import { deadLetter } from "./dead-letter.js";
 import { QUEUES } from "./topology.js";
-import type { WorkMessage } from "./work-relay.js";
+import { WorkMessage } from "./work-relay.js";
 
 /** How long a delivery that could not be claimed (the database away) waits before it goes back. */
 const RETRY_MS = 1_000;
@@ -133,27 +133,20 @@ export class AmqpWorkSignal extends OutboxWorkSignal {
   }
 
   #delivered(channel: ConfirmChannel, message: ConsumeMessage): void {
-    let work: Partial<WorkMessage> | undefined;
+    let work: WorkMessage;
     try {
-      work = JSON.parse(message.content.toString("utf8")) as Partial<WorkMessage>;
+      work = WorkMessage.parse(JSON.parse(message.content.toString("utf8")));
     } catch {
-      work = undefined;
-    }
-    const taskId = work?.task_id;
-    if (typeof taskId !== "string" || taskId.length === 0) {
-      deadLetter(channel, message, QUEUES.tasks, "not a work message: no task_id").catch((e: unknown) =>
-        this.#report(e),
-      );
+      deadLetter(
+        channel,
+        message,
+        QUEUES.tasks,
+        "not a work message (see ready_task in asyncapi.yaml)",
+      ).catch((e: unknown) => this.#report(e));
       return;
     }
-    const { type, requirements } = work!;
-    if (
-      this.#options.accepts !== undefined &&
-      typeof type === "string" &&
-      typeof requirements === "object" &&
-      requirements !== null &&
-      !this.#options.accepts(type, requirements)
-    ) {
+    const { task_id: taskId, type, requirements } = work;
+    if (this.#options.accepts !== undefined && !this.#options.accepts(type, requirements)) {
       setTimeout(() => settle(() => channel.nack(message, false, true)), PASS_ON_MS);
       return;
     }

@@ -3,7 +3,9 @@ import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
 import { messageJsonSchemas } from "../../protocol/json-schemas.js";
 import { PROTOCOL_VERSION } from "../../protocol/version.js";
+import { z } from "zod";
 import { REASON_HEADER } from "./dead-letter.js";
+import { WorkMessage } from "./work-relay.js";
 import { EXCHANGES, MAX_PRIORITY, QUEUES } from "./topology.js";
 
 const PROTO = fileURLToPath(new URL("../../../proto/resource_status.proto", import.meta.url));
@@ -112,8 +114,12 @@ export function asyncApiDocument(): Record<string, unknown> {
         subscribe: { operationId: "resourceStatus", bindings: persistent, message: ref("resource_status") },
       },
       [QUEUES.tasks]: {
-        description: `Work for the workers, by priority (x-max-priority ${MAX_PRIORITY}); declared by every process.`,
+        description:
+          `Work for the workers, by priority (x-max-priority ${MAX_PRIORITY}); declared by every process. Published ` +
+          "from the transactional outbox of PostgreSQL; a worker claims the task there, and acks once it started it " +
+          "or let it go (a message may come twice: the claim is the fence).",
         bindings: queue(QUEUES.tasks),
+        subscribe: { operationId: "readyTask", bindings: persistent, message: ref("ready_task") },
       },
       [QUEUES.dead]: {
         description: `Bound to ${EXCHANGES.dead} (fanout): poison and refused messages, as they came, with ${REASON_HEADER}.`,
@@ -136,6 +142,13 @@ export function asyncApiDocument(): Record<string, unknown> {
           name: "task_status",
           contentType: "application/json",
           payload: payload("task_status"),
+        },
+        ready_task: {
+          name: "ready_task",
+          contentType: "application/json",
+          payload: (({ $schema: _schema, ...schema }) => schema)(
+            z.toJSONSchema(WorkMessage) as Record<string, unknown>,
+          ),
         },
         resource_status: {
           name: "resource_status",

@@ -1,5 +1,6 @@
 import type { ChannelModel } from "amqplib";
-import type { ReadyWorkEntry, ResourceAmounts } from "../../domain/records.js";
+import { z } from "zod";
+import type { ReadyWorkEntry } from "../../domain/records.js";
 import type { AmqpConnection } from "./amqp-connection.js";
 import { ChannelSlot } from "./channel-slot.js";
 import { MAX_PRIORITY, QUEUES } from "./topology.js";
@@ -10,14 +11,19 @@ export type ForwardReadyWork = (
   send: (entries: readonly ReadyWorkEntry[]) => Promise<void>,
 ) => Promise<number>;
 
-/** The body of a `taskexec.tasks` message: the task to claim (its record is in PostgreSQL). */
-export interface WorkMessage {
-  task_id: string;
-  priority: number;
-  /** What a worker needs to decide whether it could ever take the task (SPEC §4). */
-  type: string;
-  requirements: ResourceAmounts;
-}
+/**
+ * The body of a `taskexec.tasks` message: the task to claim (its record is in PostgreSQL), and
+ * what a worker needs to decide whether it could ever take it (SPEC §4).
+ */
+export const WorkMessage = z.object({
+  task_id: z.string().min(1).describe("The task to claim in PostgreSQL."),
+  priority: z.int().min(0).describe("The task's priority (also the message's)."),
+  type: z.string().min(1).describe("The task's type: a worker without its handler passes it on."),
+  requirements: z
+    .record(z.string(), z.number().min(0))
+    .describe("What the task asks for: a worker that could never fit it passes it on."),
+});
+export type WorkMessage = z.infer<typeof WorkMessage>;
 
 const BATCH = 500;
 

@@ -183,7 +183,10 @@ describe.runIf(available)("workers taking work from taskexec.tasks", () => {
       const channel = await raw.createConfirmChannel();
       channel.sendToQueue(QUEUES.tasks, Buffer.from("not json"));
       // A second message for a task already relayed (a relay that died before removing it).
-      channel.sendToQueue(QUEUES.tasks, Buffer.from(JSON.stringify({ task_id: tasks[1]!.id, priority: 1 })));
+      channel.sendToQueue(
+        QUEUES.tasks,
+        Buffer.from(JSON.stringify({ task_id: tasks[1]!.id, priority: 1, type: "noop", requirements: {} })),
+      );
       await channel.waitForConfirms();
       await vi.waitFor(() => expect(new Set([...w1, ...w2]).size).toBe(99), { timeout: 15_000 });
       await vi.waitFor(async () => expect((await channel.checkQueue(QUEUES.tasks)).messageCount).toBe(0));
