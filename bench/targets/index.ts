@@ -12,4 +12,5 @@ export const benchTargets: Readonly<Record<string, () => Promise<BenchTarget>>> 
   "graphile-worker": async () => new (await import("./graphile-worker.js")).GraphileWorkerTarget(),
   "pg-boss": async () => new (await import("./pg-boss.js")).PgBossTarget(),
   postgres: async () => new (await import("./taskexec-postgres.js")).TaskexecPostgresTarget(),
+  distributed: async () => new (await import("./taskexec-distributed.js")).TaskexecDistributedTarget(),
 };

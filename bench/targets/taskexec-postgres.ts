@@ -25,6 +25,9 @@ const ROOT = join(import.meta.dirname, "..", "..");
  * harness hears the child's starts and completions as any process of the cluster does, through
  * the database. Each process gets half the concurrency, so the cluster has the peers' total.
  */
+export const BENCH_SECRET = SECRET;
+export const BENCH_PREFIX = PREFIX;
+
 export class TaskexecPostgresTarget implements BenchTarget {
   readonly name = "taskexec (PostgreSQL, 2 processes)";
   readonly backend = "PostgreSQL, two serve processes (this one and a child); HTTP on loopback";
@@ -95,7 +98,8 @@ export class TaskexecPostgresTarget implements BenchTarget {
   }
 }
 
-async function freshDatabase(): Promise<string> {
+/** An empty database for one measurement (dropped and made again). */
+export async function freshDatabase(): Promise<string> {
   const client = new pg.Client({ connectionString: PG_URL });
   await client.connect();
   try {
@@ -109,20 +113,30 @@ async function freshDatabase(): Promise<string> {
   return url.toString();
 }
 
-/** The second serve: the built binary, resolved once it serves. */
-function startChild(url: string, concurrency: number, dir: string): Promise<ChildProcess> {
+/**
+ * A second process of the cluster: the built binary (`serve`, or a distributed `worker`) with the
+ * bench handler, resolved once it serves.
+ */
+export function startChild(
+  url: string,
+  concurrency: number,
+  dir: string,
+  command: "serve" | "worker" = "serve",
+  extra: Record<string, string> = {},
+): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
     [
       join(ROOT, "dist", "src", "cli", "main.js"),
-      "serve",
+      command,
       "--handlers",
       join(ROOT, "bench", "targets", "postgres-bench-handler.mjs"),
     ],
     {
       env: {
         ...process.env,
-        TASKEXEC_DATA_DIR: join(dir, "child"),
+        ...extra,
+        TASKEXEC_DATA_DIR: join(dir, `child-${Math.random().toString(36).slice(2)}`),
         TASKEXEC_STORE__URL: url,
         TASKEXEC_HTTP__PORT: "0",
         TASKEXEC_AUTH__JWT_SECRET: SECRET,
@@ -138,8 +152,8 @@ function startChild(url: string, concurrency: number, dir: string): Promise<Chil
     let out = "";
     child.stdout.on("data", (chunk: Buffer) => {
       out += chunk.toString();
-      if (out.includes("is serving at")) resolve(child);
+      if (out.includes("is serving at") || out.includes("is taking work")) resolve(child);
     });
-    child.on("exit", (code) => reject(new Error(`the second serve exited (${code}): ${out}`)));
+    child.on("exit", (code) => reject(new Error(`the second ${command} exited (${code}): ${out}`)));
   });
 }
