@@ -38,7 +38,7 @@ const HandlerEntry = z.union([
  */
 export const ExecutorOptionsSchema = z.strictObject({
   ...ServiceOptionsShape,
-  /** `embedded`: this process runs the API and the executor on store.url. @default "embedded" */
+  /** `embedded`: `taskexec serve` runs the API and the executor on store.url. `distributed`: `taskexec api` and `taskexec worker` processes over message_broker_url (serve refuses it). @default "embedded" */
   mode: z.enum(["embedded", "distributed"]).default("embedded"),
   /**
    * This executor's node name in statuses and resource views (no spaces: processes sharing a

@@ -89,6 +89,6 @@ export const ServiceOptionsShape = {
       token: z.string().min(1).optional(),
     })
     .prefault({}),
-  /** The RabbitMQ URL of distributed mode (SPEC §4). */
+  /** The RabbitMQ URL of distributed mode (SPEC §4): `taskexec api` and `taskexec worker` need it (`amqps://` for TLS). */
   message_broker_url: z.string().min(1).optional(),
 };
