@@ -147,7 +147,7 @@ export function asyncApiDocument(): Record<string, unknown> {
           name: "ready_task",
           contentType: "application/json",
           payload: (({ $schema: _schema, ...schema }) => schema)(
-            z.toJSONSchema(WorkMessage) as Record<string, unknown>,
+            z.toJSONSchema(WorkMessage),
           ),
         },
         resource_status: {
