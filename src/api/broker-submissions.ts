@@ -1,4 +1,5 @@
 import type { ChannelModel, ConfirmChannel, ConsumeMessage } from "amqplib";
+import { rejectionStatus } from "../engine/status-changes.js";
 import type { TaskExecutor } from "../engine/task-executor.js";
 import { TaskexecError } from "../protocol/errors.js";
 import { type AuthenticatedPrincipal, authorize } from "../security/roles.js";
@@ -129,7 +130,11 @@ export class BrokerSubmissions {
     const principal = await this.#authenticate(body);
     if (type === "cancel_task") return this.#cancel(principal, body);
     const [admission] = this.#options.guard.admit(principal.id, [body]);
-    if (!admission!.ok) throw new Refusal(admission!.error.code, admission!.error.message, principal.id);
+    if (!admission!.ok) {
+      // Over the rate limit or a quota: the submitter hears why, as over HTTP (429).
+      await this.#answerRefusal(principal, message, admission!.error);
+      throw new Refusal(admission!.error.code, admission!.error.message, principal.id);
+    }
     const [outcome] = await this.#options.executor.submitMany(asActor(principal), [body]);
     switch (outcome!.kind) {
       case "accepted":
@@ -140,10 +145,24 @@ export class BrokerSubmissions {
       case "rejected":
         await this.#options.bus.publish([{ submitter: principal.id, status: outcome!.status }]);
         throw new Refusal(outcome!.error.code, outcome!.error.message, principal.id, true);
-      case "malformed":
       case "refused":
+        await this.#answerRefusal(principal, message, outcome!.error);
+        throw new Refusal(outcome!.error.code, outcome!.error.message, principal.id, true);
+      case "malformed":
         throw new Refusal(outcome!.error.code, outcome!.error.message, principal.id, true);
     }
+  }
+
+  /** A `rejected` status for a submission refused before it became a task (it has a message id). */
+  async #answerRefusal(
+    principal: AuthenticatedPrincipal,
+    message: ConsumeMessage,
+    error: TaskexecError,
+  ): Promise<void> {
+    const messageId = messageIdOf(message);
+    if (messageId === null) return;
+    const status = rejectionStatus(messageId, error.code, [], error.message, Date.now());
+    await this.#options.bus.publish([{ submitter: principal.id, status }]);
   }
 
   async #authenticate(body: unknown): Promise<AuthenticatedPrincipal> {

@@ -182,6 +182,29 @@ describe.runIf(available)("submissions over the broker", () => {
     );
   });
 
+  it("answers a submission over the rate limit with a rejected status on taskexec.status, and dead-letters it", async () => {
+    await door.stop();
+    door = await BrokerSubmissions.start(connection, {
+      executor: h.executor.engine,
+      verifier: createTokenVerifier(h.executor.options.auth),
+      guard: new SubmissionGuard({ ...h.executor.options.limits, submit_per_minute: 2 }),
+      bus,
+      prefetch: 1,
+      onError: () => {},
+    });
+    const alice = await token();
+    for (const id of ["first", "second", "third"]) await send(submit(alice, id));
+    await vi.waitFor(() => expect(heard.some((s) => s.header.reference_id === "third")).toBe(true));
+    const answer = heard.find((s) => s.header.reference_id === "third")!;
+    expect(answer.body).toMatchObject({ status: "rejected", details: { error: { code: "rate_limited" } } });
+    const [dead] = await collectDead(1);
+    expect(dead!.reason.split(":")[0]).toBe("rate_limited");
+    expect((await h.executor.engine.listTasks(admin, {})).tasks.map((t) => t.reference_id).sort()).toEqual([
+      "first",
+      "second",
+    ]);
+  });
+
   it("keeps the queue flowing under a flood of 1,000 poison messages", async () => {
     const kinds = [
       Buffer.from("not json {"),
