@@ -13,6 +13,7 @@ import { signToken } from "../security/token-signer.js";
 import { createTokenVerifier } from "../security/token-verifier.js";
 import { buildApp } from "./app.js";
 import { BrokerSubmissions } from "./broker-submissions.js";
+import { listenAt } from "./listen.js";
 import { Authenticator } from "./authenticator.js";
 import { EventStreams } from "./sse.js";
 import { TaskFeed } from "./task-feed.js";
@@ -116,21 +117,15 @@ export async function startService(
           prefetch: Math.min(1000, options.max_concurrent_tasks),
           onError: (error) => log.warn({ err: error }, "a broker submission was refused"),
         });
-  try {
-    await app.listen({ host: options.http.host, port: options.http.port });
-  } catch (error) {
-    await brokerDoor?.stop();
-    await executor.stop({ graceMs: 0 });
-    const reason =
-      (error as NodeJS.ErrnoException).code === "EADDRINUSE" ? "the port is already in use" : String(error);
-    throw new ConfigError([
-      { path: "http.port", message: `cannot listen on ${options.http.host}:${options.http.port}: ${reason}` },
-    ]);
-  }
-  const address = app.server.address();
-  const port = typeof address === "object" && address !== null ? address.port : options.http.port;
-  const host = options.http.host.includes(":") ? `[${options.http.host}]` : options.http.host;
-  const url = `${https ? "https" : "http"}://${host}:${port}`;
+  const url = await listenAt(
+    app,
+    options,
+    async () => {
+      await brokerDoor?.stop();
+      await executor.stop({ graceMs: 0 });
+    },
+    https ? "https" : "http",
+  );
 
   let adminToken: string | undefined;
   if (ownSecret && secret !== undefined) {

@@ -4,6 +4,7 @@ import type { CompiledOptions } from "../config/options.js";
 import type { TaskExecutor } from "../engine/task-executor.js";
 import type { ExecutorMetrics } from "../observability/metrics.js";
 import { answerClientError, sendError, toHttpError } from "./http-errors.js";
+import { answerMetrics, answerReadiness } from "./routes/probes.js";
 
 /**
  * The little HTTP a worker answers (SPEC §4): liveness, readiness (the store and the broker) and
@@ -34,30 +35,7 @@ export function buildWorkerApp(context: {
     }),
   );
   app.get("/healthz", () => ({ status: "ok", role: "worker", node: executor.node }));
-  app.get("/readyz", async (_request, reply) => {
-    try {
-      await executor.checkReady();
-      return { status: "ready" };
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      return sendError(reply, {
-        status: 503,
-        code: "resource_unavailable",
-        message: `not ready: ${message}`,
-      });
-    }
-  });
-  app.get("/metrics", async (request, reply) => {
-    const token = options.metrics.token;
-    if (token !== undefined && request.headers.authorization !== `Bearer ${token}`) {
-      return sendError(reply, {
-        status: 401,
-        code: "unauthenticated",
-        message: "metrics need Authorization: Bearer <metrics.token>",
-      });
-    }
-    const text = await metrics.registry.metrics();
-    return reply.type(metrics.registry.contentType).send(text);
-  });
+  app.get("/readyz", (_request, reply) => answerReadiness(executor, reply));
+  app.get("/metrics", (request, reply) => answerMetrics(metrics, options, request, reply));
   return app;
 }

@@ -6,6 +6,7 @@ import { createLogger } from "../observability/logger.js";
 import { ExecutorMetrics } from "../observability/metrics.js";
 import { RenewingToken } from "../security/renewing-token.js";
 import { readSecret } from "../security/secret-file.js";
+import { listenAt } from "./listen.js";
 import { buildWorkerApp } from "./worker-endpoints.js";
 
 export interface WorkerService {
@@ -47,22 +48,10 @@ export async function startWorker(options: CompiledOptions): Promise<WorkerServi
   const metrics = new ExecutorMetrics(executor.engine);
   const app = buildWorkerApp({ executor: executor.engine, metrics, options, log });
   await executor.start();
-  try {
-    await app.listen({ host: options.http.host, port: options.http.port });
-  } catch (error) {
-    await executor.stop({ graceMs: 0 });
-    const reason =
-      (error as NodeJS.ErrnoException).code === "EADDRINUSE" ? "the port is already in use" : String(error);
-    throw new ConfigError([
-      { path: "http.port", message: `cannot listen on ${options.http.host}:${options.http.port}: ${reason}` },
-    ]);
-  }
-  const address = app.server.address();
-  const port = typeof address === "object" && address !== null ? address.port : options.http.port;
-  const host = options.http.host.includes(":") ? `[${options.http.host}]` : options.http.host;
+  const url = await listenAt(app, options, () => executor.stop({ graceMs: 0 }));
   let closed: Promise<void> | undefined;
   return {
-    url: `http://${host}:${port}`,
+    url,
     app,
     executor,
     close: (graceMs = options.shutdown_grace_ms) =>

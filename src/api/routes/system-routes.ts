@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { answerMetrics, answerReadiness } from "./probes.js";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { ACTIVITY_WINDOW_S } from "../../observability/recent-activity.js";
@@ -142,21 +143,8 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
-  api.get(
-    "/metrics",
-    { schema: { summary: "Prometheus metrics", tags: ["system"] } },
-    async (request, reply) => {
-      const token = ctx.options.metrics.token;
-      if (token !== undefined && request.headers.authorization !== `Bearer ${token}`) {
-        return sendError(reply, {
-          status: 401,
-          code: "unauthenticated",
-          message: "metrics need Authorization: Bearer <metrics.token>",
-        });
-      }
-      const text = await ctx.metrics.registry.metrics();
-      return reply.type(ctx.metrics.registry.contentType).send(text);
-    },
+  api.get("/metrics", { schema: { summary: "Prometheus metrics", tags: ["system"] } }, (request, reply) =>
+    answerMetrics(ctx.metrics, ctx.options, request, reply),
   );
 
   api.get(
@@ -173,19 +161,7 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
   api.get(
     "/readyz",
     { schema: { summary: "Readiness: the store answers", tags: ["system"] } },
-    async (_request, reply) => {
-      try {
-        await ctx.executor.checkReady();
-        return { status: "ready" };
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        return sendError(reply, {
-          status: 503,
-          code: "resource_unavailable",
-          message: `not ready: ${message}`,
-        });
-      }
-    },
+    (_request, reply) => answerReadiness(ctx.executor, reply),
   );
 
   app.setNotFoundHandler((request, reply) =>

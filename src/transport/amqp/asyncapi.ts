@@ -146,9 +146,7 @@ export function asyncApiDocument(): Record<string, unknown> {
         ready_task: {
           name: "ready_task",
           contentType: "application/json",
-          payload: (({ $schema: _schema, ...schema }) => schema)(
-            z.toJSONSchema(WorkMessage),
-          ),
+          payload: (({ $schema: _schema, ...schema }) => schema)(z.toJSONSchema(WorkMessage)),
         },
         resource_status: {
           name: "resource_status",
