@@ -95,7 +95,9 @@ export class BrokerSubmissions {
   async #take(channel: ConfirmChannel, message: ConsumeMessage): Promise<void> {
     try {
       await this.#handle(message);
-      channel.ack(message);
+      // The outcome is durable; a channel closed meanwhile has the broker redeliver the message,
+      // and the resubmission is answered as a duplicate.
+      settle(() => channel.ack(message));
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
       if (!error.audited) await this.#audit(message, error);
