@@ -255,7 +255,10 @@ export class WorkIntake {
         const { store, node, work } = this.#ctx;
         const given = store.releaseClaims!(node, [...ids]);
         this.#ctx.background("giving back claims", given);
-        if (this.#handedOver) void given.finally(() => work.taken([...ids]));
+        // Settled either way (a failed give-back lapses, and is handed over again then); the
+        // failure itself is logged by background() above, not raised a second time here.
+        const settleAll = () => work.taken([...ids]);
+        if (this.#handedOver) given.then(settleAll, settleAll);
       });
     }
     this.#toGiveBack.add(taskId);
