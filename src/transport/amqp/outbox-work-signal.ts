@@ -3,7 +3,7 @@ import { InProcessWorkSignal } from "../memory/in-process-work-signal.js";
 
 /**
  * The work signal of a process that makes work ready and runs none (`taskexec api`): the work is
- * in the store's outbox already, and `ready` and `mayBeReady` wake the relay that hands it to the
+ * in the store's outbox (once written), and `ready` and `mayBeReady` wake the relay that hands it to the
  * broker now instead of at its next poll.
  */
 export class OutboxWorkSignal extends InProcessWorkSignal {
@@ -14,9 +14,13 @@ export class OutboxWorkSignal extends InProcessWorkSignal {
     this.#wake = wake;
   }
 
+  /**
+   * Wakes the relay once the work is written: it may be announced before its transaction commits,
+   * and a relay pass run before that would find nothing and leave the task to the next poll.
+   */
   override ready(work: ReadyWork): void {
     super.ready(work);
-    this.#wake();
+    work.written.then(this.#wake, () => {}); // none written: nothing to relay
   }
 
   override async mayBeReady(): Promise<void> {
