@@ -26,7 +26,8 @@
  *
  * @packageDocumentation
  */
-export { TaskClient, type TaskClientOptions, TaskexecHttpError } from "./client/http-task-client.js";
+export { TaskexecHttpError } from "./client/http-task-client.js";
+export { TaskClient, type TaskClientOptions } from "./client/url-task-client.js";
 export type {
   SubmitManyResult,
   SubmitRequest,

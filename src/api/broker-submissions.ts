@@ -1,6 +1,7 @@
 import type { ChannelModel, ConfirmChannel, ConsumeMessage } from "amqplib";
 import { rejectionStatus } from "../engine/status-changes.js";
 import type { TaskExecutor } from "../engine/task-executor.js";
+import { isErrorCode } from "../protocol/error-codes.js";
 import { TaskexecError } from "../protocol/errors.js";
 import { type AuthenticatedPrincipal, authorize } from "../security/roles.js";
 import type { SubmissionGuard } from "../security/submission-guard.js";
@@ -39,6 +40,8 @@ class Refusal extends Error {
     readonly principal = UNKNOWN,
     /** The engine audited it already (a rejection, a malformed message, a quota it refused). */
     readonly audited = false,
+    /** The sender heard why already (the engine's rejection, with its issues). */
+    readonly answered = false,
   ) {
     super(message);
   }
@@ -101,6 +104,9 @@ export class BrokerSubmissions {
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
       if (!error.audited) await this.#audit(message, error);
+      // A sender known by its token hears why (a sender not known has no routing key to hear on).
+      if (!error.answered && error.principal !== UNKNOWN)
+        await this.#answerRefusal(error.principal, message, error);
       await deadLetter(channel, message, QUEUES.submissions, `${error.decision}: ${error.message}`);
     }
   }
@@ -133,8 +139,7 @@ export class BrokerSubmissions {
     if (type === "cancel_task") return this.#cancel(principal, body);
     const [admission] = this.#options.guard.admit(principal.id, [body]);
     if (!admission!.ok) {
-      // Over the rate limit or a quota: the submitter hears why, as over HTTP (429).
-      await this.#answerRefusal(principal, message, admission!.error);
+      // Over the rate limit or a quota: the submitter hears why (as over HTTP, 429), in #take.
       throw new Refusal(admission!.error.code, admission!.error.message, principal.id);
     }
     const [outcome] = await this.#options.executor.submitMany(asActor(principal), [body]);
@@ -142,29 +147,30 @@ export class BrokerSubmissions {
       case "accepted":
         return; // announced by the engine
       case "duplicate":
-        await this.#options.bus.publish([{ submitter: outcome!.task.submitter, status: outcome!.status }]);
+        await this.#options.bus.publish([
+          { submitter: outcome!.task.submitter, status: outcome!.status, duplicate: true },
+        ]);
         return;
       case "rejected":
         await this.#options.bus.publish([{ submitter: principal.id, status: outcome!.status }]);
-        throw new Refusal(outcome!.error.code, outcome!.error.message, principal.id, true);
+        throw new Refusal(outcome!.error.code, outcome!.error.message, principal.id, true, true);
       case "refused":
-        await this.#answerRefusal(principal, message, outcome!.error);
         throw new Refusal(outcome!.error.code, outcome!.error.message, principal.id, true);
       case "malformed":
         throw new Refusal(outcome!.error.code, outcome!.error.message, principal.id, true);
     }
   }
 
-  /** A `rejected` status for a submission refused before it became a task (it has a message id). */
-  async #answerRefusal(
-    principal: AuthenticatedPrincipal,
-    message: ConsumeMessage,
-    error: TaskexecError,
-  ): Promise<void> {
+  /**
+   * A `rejected` status answering a message refused before it did anything (it has a message
+   * id), on `<submitter>.rejected`: a submission over a limit, a cancel of no task of theirs.
+   */
+  async #answerRefusal(submitter: string, message: ConsumeMessage, error: Refusal): Promise<void> {
     const messageId = messageIdOf(message);
     if (messageId === null) return;
-    const status = rejectionStatus(messageId, error.code, [], error.message, Date.now());
-    await this.#options.bus.publish([{ submitter: principal.id, status }]);
+    const code = isErrorCode(error.decision) ? error.decision : "validation_failed";
+    const status = rejectionStatus(messageId, code, [], error.message, Date.now());
+    await this.#options.bus.publish([{ submitter, status }]);
   }
 
   async #authenticate(body: unknown): Promise<AuthenticatedPrincipal> {
@@ -214,8 +220,8 @@ export class BrokerSubmissions {
         await this.#options.bus.publish([{ submitter: task.submitter, status }]);
       }
     } catch (error) {
-      if (error instanceof TaskexecError && error.code === "not_found")
-        throw new Refusal("not_found", error.message, principal.id);
+      // Not theirs, not there, not allowed: refused with its code (the store away goes back).
+      if (error instanceof TaskexecError) throw new Refusal(error.code, error.message, principal.id);
       throw error;
     }
   }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { TaskClient } from "../client/http-task-client.js";
+import { TaskClient } from "../client/url-task-client.js";
 import { LOCAL_TOKEN_FILE } from "../security/secret-file.js";
 import { UsageError } from "./cli-error.js";
 

@@ -41,6 +41,11 @@ export class HttpConnections {
     this.#request = secure ? httpsRequest : httpRequest;
   }
 
+  /** Closes every connection; a request still in flight fails. */
+  close(): void {
+    this.#agent.destroy();
+  }
+
   async send(
     method: string,
     path: string,

@@ -17,7 +17,7 @@ import type {
   TaskPage,
 } from "./task-client.js";
 
-export interface TaskClientOptions {
+export interface HttpTaskClientOptions {
   /** The server's base URL, e.g. `http://127.0.0.1:8080`. */
   url: string;
   /** A JWT (`taskexec token` mints one). */
@@ -49,13 +49,13 @@ interface ErrorBody {
 }
 
 /** The client of a taskexec server over HTTP: the same calls as `executor.client()`. */
-export class TaskClient implements TaskClientApi {
+export class HttpTaskClient implements TaskClientApi {
   readonly #url: string;
   readonly #token: string | undefined;
   readonly #reconnectForMs: number;
   readonly #connections: HttpConnections;
 
-  constructor(options: TaskClientOptions) {
+  constructor(options: HttpTaskClientOptions) {
     this.#url = options.url.replace(/\/+$/, "");
     this.#token = options.token;
     this.#reconnectForMs = options.reconnectForMs ?? 30_000;
@@ -159,6 +159,12 @@ export class TaskClient implements TaskClientApi {
       if (options.signal?.aborted) return;
       await new Promise((r) => setTimeout(r, 200));
     }
+  }
+
+  /** Closes its kept-alive connections (idle ones never keep the process alive anyway). */
+  close(): Promise<void> {
+    this.#connections.close();
+    return Promise.resolve();
   }
 
   #auth(): Record<string, string> {

@@ -15,6 +15,11 @@ export interface RoutedStatus {
    * hear the status from a broker and should not read the store for them. None for a rejection.
    */
   task?: Pick<ObservedStatus, "type" | "createdAt" | "startedAt">;
+  /**
+   * The answer to a submission that named an existing task (its latest status): a broker marks
+   * it, so that a submitter hearing it knows nothing new was created (HTTP answers 200, not 202).
+   */
+  duplicate?: boolean;
 }
 
 /** Ends a subscription. */

@@ -86,6 +86,43 @@ describe.runIf(available)("RabbitMQ", () => {
     }
   }, 30_000);
 
+  it("lets a submitter's client hear that submitter's statuses and rejections alone, each duplicate answer marked", async () => {
+    const vhost = await createTestVhost();
+    const api = await openBus(vhost.url, "api");
+    const client = await openBus(vhost.url, "client");
+    try {
+      const heard: [string, number, boolean][] = [];
+      const stop = await client.listenSubmitter("alice.smith", (s, duplicate) =>
+        heard.push([s.header.task_id ?? "rejected", s.header.sequence, duplicate]),
+      );
+      const rejection = {
+        ...status("x", 1, "rejected"),
+        header: { ...status("x", 1).header, task_id: null },
+      };
+      await api.publish([
+        routed("t1", 1, "submitted", "alice.smith"),
+        routed("t2", 1, "submitted", "bob"),
+        routed("t3", 1, "submitted", "smith"), // a submitter whose name ends like alice's
+        { submitter: "alice.smith", status: rejection },
+        { ...routed("t1", 2, "completed", "alice.smith"), duplicate: true },
+      ]);
+      await vi.waitFor(() => expect(heard).toHaveLength(3));
+      expect(heard).toEqual([
+        ["t1", 1, false],
+        ["rejected", 1, false],
+        ["t1", 2, true],
+      ]);
+      stop();
+      await api.publish([routed("t1", 3, "completed", "alice.smith")]);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(heard).toHaveLength(3);
+    } finally {
+      await api.close();
+      await client.close();
+      await vhost.remove();
+    }
+  });
+
   it("hears only statuses signed by an executor, without the token; dead-letters the others with why", async () => {
     const vhost = await createTestVhost();
     const errors: unknown[] = [];

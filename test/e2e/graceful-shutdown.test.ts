@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { TaskClient } from "../../src/client/http-task-client.js";
+import { TaskClient } from "../../src/client/url-task-client.js";
 import { signToken } from "../../src/security/token-signer.js";
 import { until } from "../helpers/executor.js";
 import { freePort, killServes, serve, serveEnv } from "../helpers/serve.js";

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { TaskClient } from "../../src/client/http-task-client.js";
+import { TaskClient } from "../../src/client/url-task-client.js";
 import { readServerSentEvents } from "../../src/client/sse-reader.js";
 import type { TaskStatus } from "../../src/protocol/task-status.js";
 import { type ServiceHarness, startTestService, submitMessage } from "../helpers/service.js";

@@ -26,10 +26,17 @@ const FACT_HEADERS = {
   createdAt: "x-taskexec-created-at",
   startedAt: "x-taskexec-started-at",
 } as const;
+/** Marks a submission's answer that names an existing task (RoutedStatus.duplicate). */
+const DUPLICATE_HEADER = "x-taskexec-duplicate";
 /** Binds every status, whoever submitted the task. */
 const ALL = "#";
 /** Binds one task's statuses: routing keys are `<submitter>.<task_id>`, and a submitter may contain dots. */
 const taskKey = (taskId: string) => `#.${taskId}`;
+/** Binds one submitter's statuses and rejections. */
+const submitterKey = (submitter: string) => `${submitter}.#`;
+
+/** Hears one submitter's statuses, and whether each answers a duplicate submission. */
+export type SubmitterListener = (status: TaskStatus, duplicate: boolean) => void;
 
 /**
  * The StatusBus over RabbitMQ: statuses are published, persistent and confirmed, to the
@@ -49,6 +56,8 @@ export class AmqpStatusBus implements StatusBus {
   readonly #all = new Set<StatusListener>();
   /** Listeners to what other processes publish, with the tasks' facts. */
   readonly #others = new Set<(observed: ObservedStatus) => void>();
+  /** Listeners to submitters' statuses (a client of the broker: its answers and its tasks'). */
+  readonly #bySubmitter = new Map<string, Set<SubmitterListener>>();
   readonly #onError: (error: unknown) => void;
   readonly #sign: (() => Promise<string>) | undefined;
   readonly #verify: ((token: string) => Promise<boolean>) | undefined;
@@ -82,14 +91,16 @@ export class AmqpStatusBus implements StatusBus {
     const auth = await this.#sign?.();
     await this.#ready;
     const channel = this.#publisher!;
-    for (const { submitter, status, task } of statuses) {
+    for (const { submitter, status, task, duplicate } of statuses) {
       const signed = auth === undefined ? status : { ...status, header: { ...status.header, auth } };
+      const headers: Record<string, string | number> = task === undefined ? {} : factHeaders(task);
+      if (duplicate === true) headers[DUPLICATE_HEADER] = 1;
       channel.publish(EXCHANGES.status, routingKey(submitter, status), Buffer.from(JSON.stringify(signed)), {
         persistent: true,
         contentType: "application/json",
         type: "task_status",
         appId: this.#id,
-        headers: task === undefined ? undefined : factHeaders(task),
+        headers,
       });
     }
     await channel.waitForConfirms();
@@ -135,6 +146,27 @@ export class AmqpStatusBus implements StatusBus {
     };
   }
 
+  /**
+   * Listens to the statuses of one submitter's tasks, and to the rejections of its submissions
+   * (`<submitter>.#`): what a submitter's client hears its answers on.
+   */
+  async listenSubmitter(submitter: string, listener: SubmitterListener): Promise<Unsubscribe> {
+    let listeners = this.#bySubmitter.get(submitter);
+    if (listeners === undefined) {
+      listeners = new Set();
+      this.#bySubmitter.set(submitter, listeners);
+      await this.#bind(submitterKey(submitter));
+    }
+    const set = listeners;
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size > 0 || this.#bySubmitter.get(submitter) !== set) return;
+      this.#bySubmitter.delete(submitter);
+      this.#unbind(submitterKey(submitter));
+    };
+  }
+
   #bindsAll(): boolean {
     return this.#all.size > 0 || this.#others.size > 0;
   }
@@ -171,6 +203,7 @@ export class AmqpStatusBus implements StatusBus {
   *#keys(): Generator<string> {
     if (this.#bindsAll()) yield ALL;
     for (const taskId of this.#byTask.keys()) yield taskKey(taskId);
+    for (const submitter of this.#bySubmitter.keys()) yield submitterKey(submitter);
   }
 
   async #bind(key: string): Promise<void> {
@@ -199,6 +232,7 @@ export class AmqpStatusBus implements StatusBus {
       (status) => {
         settle(() => channel.ack(message));
         this.#deliver(status);
+        if (this.#bySubmitter.size > 0) this.#tellSubmitter(status, message);
         if (this.#others.size > 0) this.#tellOthers(status, message);
       },
       (error: unknown) => {
@@ -236,16 +270,28 @@ export class AmqpStatusBus implements StatusBus {
     for (const listener of this.#all) this.#call(listener, status);
   }
 
+  #tellSubmitter(status: TaskStatus, message: ConsumeMessage): void {
+    const listeners = this.#bySubmitter.get(submitterOf(message.fields.routingKey, status));
+    if (listeners === undefined) return;
+    const duplicate = message.properties.headers?.[DUPLICATE_HEADER] === 1;
+    for (const listener of listeners) {
+      try {
+        listener(status, duplicate);
+      } catch (error) {
+        this.#onError(error);
+      }
+    }
+  }
+
   #tellOthers(status: TaskStatus, message: ConsumeMessage): void {
     const headers = (message.properties.headers ?? {}) as Record<string, unknown>;
     const type = headers[FACT_HEADERS.type];
     const createdAt = headers[FACT_HEADERS.createdAt];
     const startedAt = headers[FACT_HEADERS.startedAt];
-    const key = message.fields.routingKey;
     if (typeof type !== "string" || typeof createdAt !== "number" || status.header.task_id === null) return;
     const observed: ObservedStatus = {
       status,
-      submitter: key.slice(0, key.length - status.header.task_id.length - 1),
+      submitter: submitterOf(message.fields.routingKey, status),
       type,
       createdAt,
       startedAt: typeof startedAt === "number" ? startedAt : null,
@@ -266,6 +312,11 @@ export class AmqpStatusBus implements StatusBus {
       this.#onError(error);
     }
   }
+}
+
+/** The submitter a routing key names: what precedes `.<task_id>` (or `.rejected`). */
+function submitterOf(key: string, status: TaskStatus): string {
+  return key.slice(0, key.length - (status.header.task_id ?? "rejected").length - 1);
 }
 
 function factHeaders(task: NonNullable<RoutedStatus["task"]>): Record<string, string | number> {

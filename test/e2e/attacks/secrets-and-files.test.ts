@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { TaskClient } from "../../../src/client/http-task-client.js";
+import { TaskClient } from "../../../src/client/url-task-client.js";
 import { runCli } from "../../helpers/cli.js";
 import { freePort, killServes, serve } from "../../helpers/serve.js";
 import { tempDir } from "../../helpers/temp.js";

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { HttpConnections } from "../../../src/client/http-connections.js";
-import { TaskClient } from "../../../src/client/http-task-client.js";
+import { TaskClient } from "../../../src/client/url-task-client.js";
 
 let server: Server | undefined;
 afterEach(async () => {
