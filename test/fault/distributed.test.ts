@@ -202,6 +202,50 @@ describe.runIf(available)("distributed mode: an api and workers over RabbitMQ an
     expect(new Set(runs.filter((r) => r.message.startsWith("cpu-")).map((r) => r.pid)).size).toBe(2);
   }, 90_000);
 
+  it("hand a task back when its worker cannot fit it within allocation_timeout_ms, so that another worker runs it", async () => {
+    const retry = {
+      TASKEXEC_RETRY__BASE_MS: "100",
+      TASKEXEC_RETRY__MAX_MS: "200",
+      TASKEXEC_RETRY__MAX_ATTEMPTS: "10",
+    };
+    const api = await start("api", "api", retry);
+    const worker = { TASKEXEC_RESOURCES: '{"cpu":1}', TASKEXEC_ALLOCATION_TIMEOUT_MS: "1000", ...retry };
+    const busy = await start("worker", "busy", worker);
+    await liveWorkers(api, 1);
+    const message = (id: string, ms: number) => ({
+      ...submitMessage("logged", { ms }, id),
+      body: {
+        priority: 5,
+        task_specification: { type: "logged", parameters: { ms }, requirements: { cpu: 1 } },
+      },
+    });
+    // The only worker's one CPU is taken for 30 s; the next task it is handed waits for it.
+    expect((await post(api, "/v1/tasks", message("long", 20_000))).status).toBe(202);
+    await waitFor("the long task to run", async () => (await countStates()).executing === 1);
+    const short = await post(api, "/v1/tasks", message("short", 0));
+    const shortId = (short.body.header as { task_id: string }).task_id;
+    await waitFor("the short task to wait for the CPU", async () => (await countStates()).waiting === 1);
+    const free = await start("worker", "free", worker);
+    await waitFor("the short task to complete", async () => (await countStates()).completed === 1, 30_000);
+    expect(await countStates()).toEqual({ completed: 1, executing: 1 }); // long still holds its CPU
+
+    const runs = readLines(runLog).filter(([task]) => task === shortId);
+    expect(runs.map(([, , pid]) => Number(pid))).toEqual([free.process.child.pid]);
+    const events = await withDatabase(db.url, async (c) => {
+      const { rows } = await c.query<{ details: string | null }>(
+        "SELECT details FROM task_events WHERE task_id = $1 ORDER BY sequence",
+        [shortId],
+      );
+      return rows.map((r) => (r.details === null ? {} : (JSON.parse(r.details) as Record<string, unknown>)));
+    });
+    const waited = events.find((d) => d.event === "resources_waiting")!;
+    const handedBack = events.find((d) => d.event === "retry_scheduled")!;
+    const started = events.find((d) => d.event === "execution_started")!;
+    expect((handedBack.error as { code: string }).code).toBe("resource_unavailable");
+    expect(started.node).not.toBe(waited.node);
+    expect(busy.process.child.exitCode).toBeNull();
+  }, 90_000);
+
   it("keep taking broker submissions through a flood of 10,000 poison messages, each dead-lettered, none creating a task", async () => {
     const api = await start("api", "api");
     await start("worker", "w");

@@ -46,9 +46,9 @@ interface Delivery {
  * pause, for another worker; one that is not a work message is dead-lettered. When the claim
  * fails (the database away), the deliveries go back to the queue after a pause.
  *
- * Work made ready in this process goes to its own listeners at once, and to the others through the
- * outbox, which `ready` and `mayBeReady` wake the relay for; `mayBeReady` itself reaches no other
- * process.
+ * Work made ready in this process (a retry due, a claim given back) goes through the outbox like
+ * anyone's, which `ready` and `mayBeReady` wake the relay for (OutboxWorkSignal): it comes back
+ * from the broker to whichever worker is free, claimed.
  */
 export class AmqpWorkSignal extends OutboxWorkSignal {
   override readonly handsOverClaimed = true;

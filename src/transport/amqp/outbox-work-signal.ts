@@ -2,9 +2,12 @@ import type { ReadyWork } from "../../domain/records.js";
 import { InProcessWorkSignal } from "../memory/in-process-work-signal.js";
 
 /**
- * The work signal of a process that makes work ready and runs none (`taskexec api`): the work is
- * in the store's outbox (once written), and `ready` and `mayBeReady` wake the relay that hands it to the
- * broker now instead of at its next poll.
+ * The work signal of distributed mode's processes, as a maker of work: the work is in the store's
+ * outbox (once written), and `ready` and `mayBeReady` wake the relay that hands it to the broker
+ * now instead of at its next poll. Nothing is handed to this process's listeners directly: work
+ * reaches a worker, this one included, only as the broker delivers it and the worker claims it
+ * (a retry made due here would otherwise skip the claim, and stay with a worker that could not
+ * fit it while another could).
  */
 export class OutboxWorkSignal extends InProcessWorkSignal {
   readonly #wake: () => void;
@@ -19,12 +22,11 @@ export class OutboxWorkSignal extends InProcessWorkSignal {
    * and a relay pass run before that would find nothing and leave the task to the next poll.
    */
   override ready(work: ReadyWork): void {
-    super.ready(work);
     work.written.then(this.#wake, () => {}); // none written: nothing to relay
   }
 
-  override async mayBeReady(): Promise<void> {
-    await super.mayBeReady();
+  override mayBeReady(): Promise<void> {
     this.#wake();
+    return Promise.resolve();
   }
 }

@@ -23,6 +23,16 @@ describe("OutboxWorkSignal (the api's: it wakes the outbox relay)", () => {
     expect(wakes).toBe(1);
   });
 
+  it("hands nothing to this process's listeners: work reaches a worker only through the broker, claimed", async () => {
+    const signal = new OutboxWorkSignal(() => {});
+    const heard: string[] = [];
+    await signal.listen({ ready: () => heard.push("ready"), mayBeReady: () => heard.push("mayBeReady") });
+    signal.ready({ tasks: [], written: Promise.resolve(["t-1"]) });
+    await signal.mayBeReady();
+    await turn();
+    expect(heard).toEqual([]);
+  });
+
   it("does not wake it for work that was never written (a duplicate submission)", async () => {
     let wakes = 0;
     const signal = new OutboxWorkSignal(() => (wakes += 1));
