@@ -21,13 +21,13 @@ export interface AmqpStatusBusOptions {
 const routingKey = (submitter: string, status: TaskStatus) =>
   `${submitter}.${status.header.task_id ?? "rejected"}`;
 /** The task's facts travel as headers (RoutedStatus.task), for observers elsewhere. */
-const FACT_HEADERS = {
+export const FACT_HEADERS = {
   type: "x-taskexec-task-type",
   createdAt: "x-taskexec-created-at",
   startedAt: "x-taskexec-started-at",
 } as const;
 /** Marks a submission's answer that names an existing task (RoutedStatus.duplicate). */
-const DUPLICATE_HEADER = "x-taskexec-duplicate";
+export const DUPLICATE_HEADER = "x-taskexec-duplicate";
 /** Binds every status, whoever submitted the task. */
 const ALL = "#";
 /** Binds one task's statuses: routing keys are `<submitter>.<task_id>`, and a submitter may contain dots. */

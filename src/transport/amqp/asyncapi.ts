@@ -4,6 +4,7 @@ import { stringify } from "yaml";
 import { messageJsonSchemas } from "../../protocol/json-schemas.js";
 import { PROTOCOL_VERSION } from "../../protocol/version.js";
 import { z } from "zod";
+import { DUPLICATE_HEADER, FACT_HEADERS } from "./amqp-status-bus.js";
 import { REASON_HEADER } from "./dead-letter.js";
 import { WorkMessage } from "./work-relay.js";
 import { EXCHANGES, MAX_PRIORITY, QUEUES } from "./topology.js";
@@ -95,7 +96,8 @@ export function asyncApiDocument(): Record<string, unknown> {
       "{submitter}.{task_id}": {
         description:
           `Routing key on the ${EXCHANGES.status} exchange (topic): every task_status, in per-task sequence order, ` +
-          "at least once. A submission that never became a task is answered on {submitter}.rejected. Bind " +
+          "at least once. A submission that never became a task, and a cancel refused, is answered on " +
+          "{submitter}.rejected (its reference_id is the message's id). Bind " +
           "`alice.#` for one submitter's tasks, `#.<task_id>` for one task.",
         parameters: {
           submitter: {
@@ -141,6 +143,29 @@ export function asyncApiDocument(): Record<string, unknown> {
         task_status: {
           name: "task_status",
           contentType: "application/json",
+          headers: {
+            type: "object",
+            properties: {
+              [FACT_HEADERS.type]: {
+                type: "string",
+                description: "The task's type (for observers' charts).",
+              },
+              [FACT_HEADERS.createdAt]: {
+                type: "integer",
+                description: "When the task was accepted (ms since 1970).",
+              },
+              [FACT_HEADERS.startedAt]: {
+                type: "integer",
+                description: "When its attempt started (ms since 1970).",
+              },
+              [DUPLICATE_HEADER]: {
+                type: "integer",
+                const: 1,
+                description:
+                  "Set on the answer to a submission whose message id named an existing task (nothing was created).",
+              },
+            },
+          },
           payload: payload("task_status"),
         },
         ready_task: {
