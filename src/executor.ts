@@ -14,6 +14,7 @@ import { loadHandlerModules } from "./handlers/load-modules.js";
 import { HandlerRegistry } from "./handlers/registry.js";
 import { createLogger, type Logger } from "./observability/logger.js";
 import { ResourceManager, type ResourceSnapshot } from "./resources/resource-manager.js";
+import { DeadWorkerEnds } from "./engine/dead-worker-ends.js";
 import { StoreConfigError } from "./store/errors.js";
 import { openStore } from "./store/open-store.js";
 import {
@@ -212,11 +213,19 @@ export async function createExecutorFromCompiled(
   );
   if (distributed === undefined) return new Executor(new TaskExecutor(ctx, { ownsStore: true }), compiled);
   const parts = distributed;
-  let stopBeacon = () => {};
+  let stopSide: () => void | Promise<void> = () => {};
   if (role === "admission") {
     ctx.cluster = await listenToCluster(parts.resources, compiled.heartbeat_ms);
+    const ends = await DeadWorkerEnds.start({
+      store,
+      bus,
+      cluster: ctx.cluster,
+      heartbeatMs: compiled.heartbeat_ms,
+      log,
+    });
+    stopSide = () => ends.stop();
   } else {
-    stopBeacon = beaconResources({
+    stopSide = beaconResources({
       feed: parts.resources,
       node,
       resources,
@@ -232,7 +241,7 @@ export async function createExecutorFromCompiled(
   return new Executor(engine, compiled, {
     transports: parts,
     afterStop: async () => {
-      stopBeacon();
+      await stopSide();
       await closeDistributed(parts, store);
     },
   });

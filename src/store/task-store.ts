@@ -117,6 +117,13 @@ export interface StoreCapabilities {
  * after that. How a backend gets there (one transaction per event-loop turn, a statement per
  * batch) is its own business. `test/contract/task-store.contract.ts` is the definition of this port.
  */
+/** A task that ended: the key of its last status, and when it ended. */
+export interface EndedTask {
+  taskId: string;
+  sequence: number;
+  endedAt: number;
+}
+
 export interface TaskStore {
   readonly capabilities: StoreCapabilities;
 
@@ -241,6 +248,12 @@ export interface TaskStore {
    * processes that hear of them through a status feed). Only stores with `concurrentClaims` have it.
    */
   observeStatuses?(keys: readonly (readonly [string, number])[]): Promise<ObservedStatus[]>;
+  /**
+   * The last status (task id, sequence) of each task that ended in [`from`, `until`), oldest end
+   * first, with when it ended: what a process that died may have written and not announced.
+   * Only stores with `concurrentClaims` have it.
+   */
+  endedBetween?(from: number, until: number, limit: number): Promise<EndedTask[]>;
 
   close(): Promise<void>;
 }

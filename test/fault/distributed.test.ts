@@ -94,6 +94,25 @@ describe.runIf(available)("distributed mode: an api and workers over RabbitMQ an
     const api = await start("api", "api", { TASKEXEC_LIMITS__SUBMIT_PER_MINUTE: "100000" });
     const workers = await Promise.all(["w0", "w1", "w2"].map((name) => start("worker", name, slots)));
     await liveWorkers(api, 3);
+    // A submitter on the broker must hear every task's end, a worker killed before it published
+    // one included (the api tells such ends again: DeadWorkerEnds).
+    const listener = await amqplib.connect(vhost.url);
+    const ends = new Set<string>();
+    const channel = await listener.createChannel();
+    const { queue } = await channel.assertQueue("", { exclusive: true });
+    await channel.bindQueue(queue, EXCHANGES.status, "#");
+    await channel.consume(
+      queue,
+      (m) => {
+        if (m === null) return; // cancelled: the vhost is going
+        const s = JSON.parse(m.content.toString()) as {
+          header: { task_id: string };
+          body: { status: string };
+        };
+        if (s.body.status === "completed") ends.add(s.header.task_id);
+      },
+      { noAck: true },
+    );
     // From the first submission on, one worker is killed every 1.5 s (SIGKILL: no goodbye) and a
     // new one started in its place.
     const killed: { pid: number; ranBefore: Set<string> }[] = [];
@@ -156,6 +175,12 @@ describe.runIf(available)("distributed mode: an api and workers over RabbitMQ an
       const twice = [...runs].filter(([, n]) => n > 1).map(([task]) => task);
       expect(twice.filter((task) => !heldByDead.has(task))).toEqual([]);
     });
+    await waitFor(
+      "every end to be heard on taskexec.status",
+      () => Promise.resolve(ends.size === 10_000),
+      15_000,
+    );
+    await listener.close();
   }, 240_000);
 
   it("place tasks by resources: a cpu: 1 worker never runs two cpu: 1 tasks at once, gpu tasks run only where the GPU is, and what no worker can fit is refused", async () => {

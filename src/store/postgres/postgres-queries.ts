@@ -11,6 +11,7 @@ const QUERY_NAMES = [
   "select_task_by_message",
   "select_events",
   "select_events_by_key",
+  "select_ended_between",
   "select_ready",
   "select_ready_after",
   "claim_ready",

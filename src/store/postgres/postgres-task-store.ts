@@ -41,6 +41,7 @@ import type {
   SubmissionAudit,
   SubmissionQuota,
   TaskStore,
+  EndedTask,
   ReadyWorkSink,
 } from "../task-store.js";
 import type { InsertRow } from "./postgres-params.js";
@@ -365,6 +366,14 @@ export class PostgresTaskStore implements TaskStore {
       createdAt: row.created_at,
       startedAt: row.started_at,
     }));
+  }
+
+  async endedBetween(from: number, until: number, limit: number): Promise<EndedTask[]> {
+    const rows = await this.#rows<{ task_id: string; sequence: number; finished_at: number }>(
+      "select_ended_between",
+      [from, until, limit],
+    );
+    return rows.map((r) => ({ taskId: r.task_id, sequence: r.sequence, endedAt: r.finished_at }));
   }
 
   fetchReady(limit: number, after?: SchedulingKey): Promise<TaskRecord[]> {

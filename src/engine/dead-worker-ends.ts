@@ -1,0 +1,129 @@
+import { isTerminal } from "../protocol/states.js";
+import type { TaskStatus } from "../protocol/task-status.js";
+import type { TaskStore } from "../store/task-store.js";
+import type { StatusBus, Unsubscribe } from "../transport/status-bus.js";
+import type { Logger } from "../observability/logger.js";
+import type { ClusterPlacement } from "./cluster-placement.js";
+
+/** How long before a dead worker's last beat its unannounced ends are looked for. */
+const BEFORE_LAST_BEAT_MS = 10_000;
+/** How long an end heard here is remembered (between one and two of these). */
+const REMEMBER_MS = 120_000;
+/** Ends read from the store at once. */
+const PAGE = 2_000;
+
+export interface DeadWorkerEndsOptions {
+  store: TaskStore;
+  bus: StatusBus;
+  cluster: ClusterPlacement;
+  heartbeatMs: number;
+  log: Logger;
+}
+
+/**
+ * The api's guard for "every status at least once" over the broker (distributed mode). A worker
+ * publishes a status once it is committed; one killed in between leaves in the database a status
+ * that no one announced. Its running tasks are recovered with new statuses, but an end (a task
+ * it completed or failed) would never be told: a client waiting on the broker would wait forever.
+ * So the api remembers the ends it heard lately, and when a worker it saw alive stops beating, it
+ * reads the tasks that ended from a while before that worker's last beat and publishes again the
+ * end of each it did not hear (one a live worker published and the api has not heard yet is told
+ * twice, and dropped by `sequence` as any redelivery is).
+ */
+export class DeadWorkerEnds {
+  readonly #options: DeadWorkerEndsOptions;
+  readonly #startedAt = Date.now();
+  /** Ends heard lately, in two generations (the older is dropped as the newer takes over). */
+  #heard = new Set<string>();
+  #heardBefore = new Set<string>();
+  #generationAt = Date.now();
+  /** Workers seen alive, which a missed beat turns into dead ones. */
+  readonly #alive = new Set<string>();
+  #timer: NodeJS.Timeout | undefined;
+  #unsubscribe: Unsubscribe = () => {};
+  #checking: Promise<void> = Promise.resolve();
+
+  private constructor(options: DeadWorkerEndsOptions) {
+    this.#options = options;
+  }
+
+  static async start(options: DeadWorkerEndsOptions): Promise<DeadWorkerEnds> {
+    const guard = new DeadWorkerEnds(options);
+    guard.#unsubscribe = await options.bus.subscribeAll((status) => guard.#hear(status));
+    guard.#timer = setInterval(() => {
+      guard.#checking = guard.#checking.then(() => guard.#check(Date.now()));
+    }, options.heartbeatMs);
+    guard.#timer.unref();
+    return guard;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#unsubscribe();
+    await this.#checking;
+  }
+
+  #hear(status: TaskStatus): void {
+    if (status.header.task_id !== null && isTerminal(status.body.status))
+      this.#heard.add(status.header.task_id);
+  }
+
+  #heardOf(taskId: string): boolean {
+    return this.#heard.has(taskId) || this.#heardBefore.has(taskId);
+  }
+
+  async #check(now: number): Promise<void> {
+    if (now - this.#generationAt >= REMEMBER_MS) {
+      this.#heardBefore = this.#heard;
+      this.#heard = new Set();
+      this.#generationAt = now;
+    }
+    for (const node of this.#options.cluster.nodes(now)) {
+      const id = node.resources.node;
+      if (node.alive) {
+        this.#alive.add(id);
+        continue;
+      }
+      if (!this.#alive.delete(id)) continue; // never seen alive here, or handled already
+      const from = Math.max(this.#startedAt, node.heartbeatAt - BEFORE_LAST_BEAT_MS);
+      try {
+        const told = await this.#tellAgain(from, now);
+        if (told > 0)
+          this.#options.log.warn(
+            { node: id, told },
+            "a worker stopped beating: told again the ends of tasks it may not have announced",
+          );
+      } catch (error) {
+        this.#alive.add(id); // the next check tries again
+        this.#options.log.warn({ err: error, node: id }, "could not tell again a dead worker's ends");
+      }
+    }
+  }
+
+  /** Publishes the ends in [from, until) not heard here; resolves to how many. */
+  async #tellAgain(from: number, until: number): Promise<number> {
+    const { store, bus } = this.#options;
+    let told = 0;
+    for (let since = from; ;) {
+      const ended = await store.endedBetween!(since, until, PAGE);
+      const unheard = ended.filter((e) => !this.#heardOf(e.taskId));
+      if (unheard.length > 0) {
+        const observed = await store.observeStatuses!(unheard.map((e) => [e.taskId, e.sequence] as const));
+        await bus.publish(
+          observed.map(({ status, submitter, type, createdAt, startedAt }) => ({
+            submitter,
+            status,
+            task: { type, createdAt, startedAt },
+          })),
+        );
+        for (const e of unheard) this.#heard.add(e.taskId);
+        told += observed.length;
+      }
+      if (ended.length < PAGE) return told;
+      // The next page starts at the last end read (ends in that same millisecond are read again,
+      // and skipped as heard).
+      since = ended[ended.length - 1]!.endedAt;
+      if (ended.every((e) => e.endedAt === since)) return told; // a millisecond fuller than a page
+    }
+  }
+}

@@ -1,0 +1,128 @@
+// The api's DeadWorkerEnds on the machine's PostgreSQL and RabbitMQ: a worker that dies between
+// committing a task's end and publishing it leaves that end unannounced; the api tells it again.
+import amqplib from "amqplib";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { DeadWorkerEnds } from "../../../src/engine/dead-worker-ends.js";
+import { createLogger } from "../../../src/observability/logger.js";
+import { openPostgresTaskStore } from "../../../src/store/postgres/open-postgres-store.js";
+import type { PostgresTaskStore } from "../../../src/store/postgres/postgres-task-store.js";
+import { listenToCluster } from "../../../src/distributed.js";
+import { AmqpConnection } from "../../../src/transport/amqp/amqp-connection.js";
+import { AmqpResourceFeed } from "../../../src/transport/amqp/amqp-resource-feed.js";
+import { AmqpStatusBus } from "../../../src/transport/amqp/amqp-status-bus.js";
+import { EXCHANGES } from "../../../src/transport/amqp/topology.js";
+import { createTestDatabase, postgresForTests, type TestDatabase } from "../../helpers/postgres.js";
+import { createTestVhost, rabbitForTests, type TestVhost } from "../../helpers/rabbitmq.js";
+import { draft, newTask } from "../../helpers/tasks.js";
+
+const available = (await postgresForTests()) && (await rabbitForTests());
+const HEARTBEAT_MS = 200;
+
+describe.runIf(available)("DeadWorkerEnds (distributed mode's api)", () => {
+  let db: TestDatabase;
+  let vhost: TestVhost;
+  let store: PostgresTaskStore;
+  let connection: AmqpConnection;
+  beforeEach(async () => {
+    [db, vhost] = await Promise.all([createTestDatabase(), createTestVhost()]);
+    store = await openPostgresTaskStore({ url: db.url, node: "api-1" });
+    connection = await AmqpConnection.open({ url: vhost.url, name: "api-1" });
+  });
+  afterEach(async () => {
+    await connection.close();
+    await store.close();
+    await Promise.all([db.drop(), vhost.remove()]);
+  });
+
+  /** Ends a new task as a worker would, committed and not published. */
+  const endUnannounced = async (state: "completed" | "failed") => {
+    const task = newTask();
+    await store.submitTasks([task]);
+    const started = await store.recordChange({
+      taskId: task.id,
+      from: ["resource_allocation"],
+      to: "executing",
+      status: draft({ event: "execution_started" }),
+    });
+    const before =
+      state === "completed"
+        ? (
+            await store.recordChange({
+              taskId: task.id,
+              known: started.task,
+              from: ["executing"],
+              to: "completing",
+              status: draft(),
+            })
+          ).task
+        : started.task;
+    const ended = await store.recordChange({
+      taskId: task.id,
+      known: before,
+      from: [before.state],
+      to: state,
+      patch: { finishedAt: Date.now() },
+      status: draft({ event: state === "completed" ? "task_completed" : "task_failed" }),
+    });
+    return { id: task.id, sequence: ended.task.lastSequence };
+  };
+
+  it("tells again, once a worker it saw alive stops beating, the ends it did not hear, and only those", async () => {
+    const bus = await AmqpStatusBus.open(connection);
+    const resources = await AmqpResourceFeed.open(connection);
+    const cluster = await listenToCluster(resources, HEARTBEAT_MS);
+    const log = createLogger({ level: "silent" });
+    const guard = await DeadWorkerEnds.start({ store, bus, cluster, heartbeatMs: HEARTBEAT_MS, log });
+    const raw = await amqplib.connect(vhost.url);
+    try {
+      const channel = await raw.createChannel();
+      const { queue } = await channel.assertQueue("", { exclusive: true });
+      await channel.bindQueue(queue, EXCHANGES.status, "#");
+      const heard: string[] = [];
+      await channel.consume(
+        queue,
+        (m) => {
+          const s = JSON.parse(m!.content.toString()) as {
+            header: { task_id: string };
+            body: { status: string };
+          };
+          heard.push(`${s.header.task_id} ${s.body.status}`);
+        },
+        { noAck: true },
+      );
+      // A worker beats for a while...
+      const beat = (at: number) =>
+        resources.publish({
+          nodeId: "worker-1",
+          at,
+          capacity: { cpu: 1 },
+          allocated: {},
+          runningTasks: 0,
+          waitingTasks: 0,
+          handlerTypes: ["noop"],
+        });
+      for (let i = 0; i < 3; i++) {
+        await beat(Date.now());
+        await new Promise((r) => setTimeout(r, HEARTBEAT_MS));
+      }
+      // ...ends three tasks, announcing one of them, and dies.
+      const lost = [(await endUnannounced("completed")).id, (await endUnannounced("failed")).id];
+      const { id: announcedId, sequence } = await endUnannounced("completed");
+      const [announced] = await store.observeStatuses([[announcedId, sequence]]);
+      await bus.publish([{ submitter: announced!.submitter, status: announced!.status }]);
+      await beat(Date.now());
+      await vi.waitFor(() => expect(heard).toHaveLength(3), { timeout: 5_000 });
+      expect(heard.sort()).toEqual(
+        [`${lost[0]} completed`, `${lost[1]} failed`, `${announcedId} completed`].sort(),
+      );
+      // Nothing more: neither the end heard before, nor the same ends at the next checks.
+      await new Promise((r) => setTimeout(r, HEARTBEAT_MS * 5));
+      expect(heard).toHaveLength(3);
+    } finally {
+      await raw.close();
+      await guard.stop();
+      await resources.close();
+      await bus.close();
+    }
+  });
+});
