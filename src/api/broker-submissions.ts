@@ -220,8 +220,10 @@ export class BrokerSubmissions {
         await this.#options.bus.publish([{ submitter: task.submitter, status }]);
       }
     } catch (error) {
-      // Not theirs, not there, not allowed: refused with its code (the store away goes back).
-      if (error instanceof TaskexecError) throw new Refusal(error.code, error.message, principal.id);
+      // Not theirs, not there, not allowed: refused with its code. What may pass (a fault of
+      // ours, the store away) goes back to the queue, to be taken again.
+      if (error instanceof TaskexecError && !error.retryable)
+        throw new Refusal(error.code, error.message, principal.id);
       throw error;
     }
   }
