@@ -1,5 +1,6 @@
 // The transactional outbox (PostgreSQL) and its relay to taskexec.tasks (RabbitMQ).
 import amqplib from "amqplib";
+import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { openPostgresTaskStore } from "../../../src/store/postgres/open-postgres-store.js";
 import type { PostgresTaskStore } from "../../../src/store/postgres/postgres-task-store.js";
@@ -108,6 +109,26 @@ describe.runIf(available)("the work outbox and its relay", () => {
     release();
     expect(await first).toBe(2);
     expect(await outboxSize()).toBe(0);
+  });
+
+  it("waits for a task another transaction holds instead of taking it for claimed elsewhere (a losing requeue must not drop the only message)", async () => {
+    const task = newTask();
+    await store.submitTasks([task]);
+    // Another writer holds the row (as a second worker's compare-and-set on the same task does,
+    // writing nothing in the end), and lets it go a moment later.
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    try {
+      await holder.query("BEGIN");
+      await holder.query("SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE", [task.id]);
+      const now = Date.now();
+      const claiming = store.claimTasks("worker-1", [task.id], now, now + 60_000);
+      await new Promise((r) => setTimeout(r, 200));
+      await holder.query("ROLLBACK");
+      expect((await claiming).map((t) => t.id)).toEqual([task.id]);
+    } finally {
+      await holder.end();
+    }
   });
 
   it("writes nothing to the outbox in shared-database mode", async () => {
