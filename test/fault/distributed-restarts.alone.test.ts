@@ -11,6 +11,7 @@ import { AmqpStatusBus } from "../../src/transport/amqp/amqp-status-bus.js";
 import {
   adminHeaders,
   brokenLogs,
+  probe,
   type Member,
   startDistributed,
   submitMessage,
@@ -119,8 +120,7 @@ describe.runIf(available)("RabbitMQ and PostgreSQL restarted under an api and tw
         await new Promise((r) => setTimeout(r, 10));
       }
     })();
-    const readiness = (members: Member[]) =>
-      Promise.all(members.map((m) => fetch(`${m.url}/readyz`).then((r) => r.status)));
+    const readiness = (members: Member[]) => Promise.all(members.map((m) => probe(m, "/readyz")));
     const outage = async (what: string, stop: () => void, startAgain: () => void) => {
       const before = accepted.size;
       await waitFor(
@@ -131,7 +131,7 @@ describe.runIf(available)("RabbitMQ and PostgreSQL restarted under an api and tw
       await waitFor(`every process to say it is not ready without ${what}`, async () =>
         (await readiness(everyone)).every((s) => s === 503),
       );
-      for (const m of everyone) expect((await fetch(`${m.url}/healthz`)).status).toBe(200);
+      for (const m of everyone) expect(await probe(m, "/healthz")).toBe(200);
       await new Promise((r) => setTimeout(r, 1_000));
       startAgain();
       await waitFor(

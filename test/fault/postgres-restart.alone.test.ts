@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   adminHeaders,
   brokenLogs,
+  probe,
   startMember,
   submitMessage,
   waitFor,
@@ -86,14 +87,14 @@ describe.runIf(available)("PostgreSQL restarted under two serve processes", () =
     await waitFor("200 accepted tasks", async () => accepted.size >= 200);
     cluster("stop");
     await waitFor("a and b to say they are not ready", async () => {
-      const states = await Promise.all([a, b].map((m) => fetch(`${m.url}/readyz`).then((r) => r.status)));
+      const states = await Promise.all([a, b].map((m) => probe(m, "/readyz")));
       return states.every((s) => s === 503);
     });
-    expect((await fetch(`${a.url}/healthz`)).status).toBe(200); // alive, just not ready
+    expect(await probe(a, "/healthz")).toBe(200); // alive, just not ready
     await new Promise((r) => setTimeout(r, 1_000));
     cluster("start");
     await waitFor("a and b to be ready again", async () => {
-      const states = await Promise.all([a, b].map((m) => fetch(`${m.url}/readyz`).then((r) => r.status)));
+      const states = await Promise.all([a, b].map((m) => probe(m, "/readyz")));
       return states.every((s) => s === 200);
     });
     const before = accepted.size;

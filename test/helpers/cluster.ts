@@ -49,6 +49,30 @@ export async function startDistributed(
   return { process, url: `http://127.0.0.1:${port}`, port };
 }
 
+/**
+ * The status a member answers on `path` (`/readyz`, `/healthz`). A kept-alive socket the member
+ * closed as the request went out is tried once more on a new one; a member that exited, or that
+ * fails twice, fails the probe with what it printed (which process, and why, not "fetch failed").
+ */
+export async function probe(member: Member, path: string): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (await fetch(`${member.url}${path}`, { signal: AbortSignal.timeout(10_000) })).status;
+    } catch (error) {
+      const { child } = member.process;
+      if (attempt < 2 && child.exitCode === null && child.signalCode === null) continue;
+      const { stdout, stderr } = member.process.output();
+      const state =
+        child.exitCode === null && child.signalCode === null
+          ? `pid ${child.pid} alive`
+          : `exited ${child.exitCode ?? child.signalCode}`;
+      throw new Error(`${member.url}${path} failed (${state}): ${(stdout + stderr).slice(-4_000)}`, {
+        cause: error,
+      });
+    }
+  }
+}
+
 /** Headers of an admin of the cluster (all members sign with TEST_SECRET). */
 export async function adminHeaders(): Promise<Record<string, string>> {
   const token = await signToken(TEST_SECRET, { sub: "tester", roles: ["admin"], ttl: "30m" });
