@@ -8,6 +8,7 @@ import type { HandlerRegistry } from "./handlers/registry.js";
 import type { Logger } from "./observability/logger.js";
 import { unsatisfiableIssues } from "./resources/capacity.js";
 import { ClusterView } from "./resources/cluster-view.js";
+import { tellEndsAgain } from "./engine/tell-ends-again.js";
 import type { ResourceManager } from "./resources/resource-manager.js";
 import type { TaskStore } from "./store/task-store.js";
 import { AmqpConnection } from "./transport/amqp/amqp-connection.js";
@@ -20,6 +21,9 @@ import { WorkRelay } from "./transport/amqp/work-relay.js";
 import { PostgresStatusFeed } from "./transport/postgres/postgres-status-feed.js";
 import type { StatusFeed } from "./transport/status-feed.js";
 import type { WorkSignal } from "./transport/work-signal.js";
+
+/** How long before the first status dropped while the broker was away ends are told again from. */
+const TELL_AGAIN_BEFORE_MS = 10_000;
 
 /** Which side of distributed mode a process is. */
 export type DistributedRole = "admission" | "worker";
@@ -81,10 +85,19 @@ export async function openDistributedTransports(context: {
       onError: warn("relaying ready work failed; the outbox keeps it"),
     });
     opened.push({ close: () => relay.stop() });
-    const bus = await AmqpStatusBus.open(connection, {
+    const bus: AmqpStatusBus = await AmqpStatusBus.open(connection, {
       onError: warn("a status from the broker was refused"),
       sign: context.sign,
       verify: context.verify,
+      // Statuses dropped while the broker was away are in the store: the ends among them (what a
+      // client on the broker waits for) are told again, with those of a while before.
+      afterDropping: (since, dropped) => {
+        tellEndsAgain({ store, bus }, since - TELL_AGAIN_BEFORE_MS, Date.now()).then(
+          (told) =>
+            log.warn({ dropped, told: told.length }, "the broker is back: told again the ends dropped"),
+          warn("could not tell again the ends dropped while the broker was away"),
+        );
+      },
     });
     opened.push(bus);
     const resources = await AmqpResourceFeed.open(connection, warn("a resource status was refused"));

@@ -4,13 +4,12 @@ import type { TaskStore } from "../store/task-store.js";
 import type { StatusBus, Unsubscribe } from "../transport/status-bus.js";
 import type { Logger } from "../observability/logger.js";
 import type { ClusterPlacement } from "./cluster-placement.js";
+import { tellEndsAgain } from "./tell-ends-again.js";
 
 /** How long before a dead worker's last beat its unannounced ends are looked for. */
 const BEFORE_LAST_BEAT_MS = 10_000;
 /** How long an end heard here is remembered (between one and two of these). */
 const REMEMBER_MS = 120_000;
-/** Ends read from the store at once. */
-const PAGE = 2_000;
 
 export interface DeadWorkerEndsOptions {
   store: TaskStore;
@@ -102,28 +101,8 @@ export class DeadWorkerEnds {
 
   /** Publishes the ends in [from, until) not heard here; resolves to how many. */
   async #tellAgain(from: number, until: number): Promise<number> {
-    const { store, bus } = this.#options;
-    let told = 0;
-    for (let since = from; ;) {
-      const ended = await store.endedBetween!(since, until, PAGE);
-      const unheard = ended.filter((e) => !this.#heardOf(e.taskId));
-      if (unheard.length > 0) {
-        const observed = await store.observeStatuses!(unheard.map((e) => [e.taskId, e.sequence] as const));
-        await bus.publish(
-          observed.map(({ status, submitter, type, createdAt, startedAt }) => ({
-            submitter,
-            status,
-            task: { type, createdAt, startedAt },
-          })),
-        );
-        for (const e of unheard) this.#heard.add(e.taskId);
-        told += observed.length;
-      }
-      if (ended.length < PAGE) return told;
-      // The next page starts at the last end read (ends in that same millisecond are read again,
-      // and skipped as heard).
-      since = ended[ended.length - 1]!.endedAt;
-      if (ended.every((e) => e.endedAt === since)) return told; // a millisecond fuller than a page
-    }
+    const told = await tellEndsAgain(this.#options, from, until, (taskId) => this.#heardOf(taskId));
+    for (const taskId of told) this.#heard.add(taskId);
+    return told.length;
   }
 }

@@ -8,7 +8,7 @@ import { signToken } from "../../src/security/token-signer.js";
 import { createTokenVerifier } from "../../src/security/token-verifier.js";
 import { REASON_HEADER } from "../../src/transport/amqp/dead-letter.js";
 import { EXCHANGES, QUEUES } from "../../src/transport/amqp/topology.js";
-import { closeConnections, createTestVhost, rabbitForTests } from "../helpers/rabbitmq.js";
+import { closeConnections, createTestVhost, rabbitForTests, shutOut } from "../helpers/rabbitmq.js";
 import { TEST_SECRET } from "../helpers/service.js";
 import { describeStatusBusContract, routed, status } from "./status-bus.contract.js";
 
@@ -175,6 +175,60 @@ describe.runIf(available)("RabbitMQ", () => {
       await raw.close();
       await api.close();
       await worker.close();
+      await vhost.remove();
+    }
+  });
+
+  it("holds statuses for an absent broker up to maxWaiting, drops the rest, and says so once it is back", async () => {
+    const vhost = await createTestVhost();
+    const connection = await AmqpConnection.open({ url: vhost.url, name: "node-a" });
+    // What the broker carries, on a queue of the test's own that outlives the cut connections.
+    const observer = await amqplib.connect(vhost.url);
+    const channel = await observer.createChannel();
+    const { queue } = await channel.assertQueue("observed", { durable: false });
+    await channel.bindQueue(queue, EXCHANGES.status, "#");
+    await observer.close();
+    const errors: unknown[] = [];
+    const dropped: [number, number][] = [];
+    const bus = await AmqpStatusBus.open(connection, {
+      onError: (error) => errors.push(error),
+      maxWaiting: 5,
+      afterDropping: (since, count) => dropped.push([since, count]),
+    });
+    try {
+      const heardHere: number[] = [];
+      await bus.subscribe("t1", (s) => heardHere.push(s.header.sequence));
+      const awayFrom = Date.now();
+      const letIn = await shutOut(vhost.name);
+      await vi.waitFor(() => expect(connection.connected).toBe(false));
+      const published = [
+        bus.publish([1, 2, 3, 4].map((n) => routed("t1", n))), // waits
+        bus.publish([5, 6].map((n) => routed("t1", n))), // 4 + 2 > 5: dropped
+        bus.publish([routed("t1", 7)]), // 4 + 1: waits
+      ];
+      await published[1]; // settles at once, with nothing to wait for
+      expect(errors.map(String)).toEqual([expect.stringMatching(/broker is away .* dropped from memory/)]);
+      expect(dropped).toEqual([]); // not until the broker is back
+      await letIn();
+      await Promise.all(published);
+      expect(dropped).toEqual([[expect.any(Number), 2]]);
+      expect(dropped[0]![0]).toBeGreaterThanOrEqual(awayFrom);
+      expect(heardHere).toEqual([1, 2, 3, 4, 5, 6, 7]); // listeners here hear everything at once
+      const reader = await amqplib.connect(vhost.url);
+      const sequences: number[] = [];
+      const readChannel = await reader.createChannel();
+      for (let m = await readChannel.get(queue); m !== false; m = await readChannel.get(queue))
+        sequences.push(
+          (JSON.parse(m.content.toString()) as { header: { sequence: number } }).header.sequence,
+        );
+      await reader.close();
+      expect(sequences).toEqual([1, 2, 3, 4, 7]);
+      // The next outage starts counting afresh.
+      await bus.publish([routed("t1", 8)]);
+      expect(dropped).toHaveLength(1);
+    } finally {
+      await bus.close();
+      await connection.close();
       await vhost.remove();
     }
   });

@@ -66,3 +66,16 @@ export async function closeConnections(vhost: string): Promise<void> {
     .map(([pid]) => pid!);
   for (const pid of pids) await run("rabbitmqctl", ["close_connection", pid, "test: connection cut"]);
 }
+
+/**
+ * Keeps every client out of `vhost` (its permissions cleared, its connections closed), as a
+ * broker away for a while would; resolves to the function that lets them in again.
+ */
+export async function shutOut(vhost: string): Promise<() => Promise<void>> {
+  const user = decodeURIComponent(new URL(RABBITMQ_URL).username || "guest");
+  await run("rabbitmqctl", ["clear_permissions", "-p", vhost, user]);
+  await closeConnections(vhost);
+  return async () => {
+    await run("rabbitmqctl", ["set_permissions", "-p", vhost, user, ".*", ".*", ".*"]);
+  };
+}

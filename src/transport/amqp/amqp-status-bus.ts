@@ -15,7 +15,17 @@ export interface AmqpStatusBusOptions {
   sign?: () => Promise<string>;
   /** Whether a received status's header.auth speaks for an executor (or an admin); others are refused. */
   verify?: (token: string) => Promise<boolean>;
+  /** Statuses held in memory while the broker is away (default {@link MAX_WAITING}); more are dropped. */
+  maxWaiting?: number;
+  /**
+   * Called once the broker is back when statuses were dropped while it was away: `since` is when
+   * the first was dropped (the process tells the ends again from the store, see tellEndsAgain).
+   */
+  afterDropping?: (since: number, dropped: number) => void;
 }
+
+/** Statuses held in memory while the broker is away, by default (a few MB). */
+export const MAX_WAITING = 10_000;
 
 /** `<submitter>.<task_id>`; a rejected submission, which never became a task, `<submitter>.rejected`. */
 const routingKey = (submitter: string, status: TaskStatus) =>
@@ -47,6 +57,10 @@ export type SubmitterListener = (status: TaskStatus, duplicate: boolean) => void
  * dropped (they were delivered at publish). After a reconnect the channels, the queue and its
  * bindings are made again; what was published meanwhile to other processes is not heard, and
  * watchers read it from the store.
+ *
+ * While the broker is away, statuses to publish wait in memory for it, up to `maxWaiting`; past
+ * that they are dropped (they are in the store), so that a long outage under submissions cannot
+ * exhaust the process's memory, and `afterDropping` is called once it is back.
  */
 export class AmqpStatusBus implements StatusBus {
   readonly reachesOthers = true;
@@ -70,11 +84,20 @@ export class AmqpStatusBus implements StatusBus {
   #ready: Promise<void>;
   #markReady: () => void = () => {};
   #detach: (() => void) | undefined;
+  readonly #maxWaiting: number;
+  readonly #afterDropping: ((since: number, dropped: number) => void) | undefined;
+  /** Statuses waiting for a channel to publish on. */
+  #waiting = 0;
+  /** Statuses dropped since the broker went away, and when the first was. */
+  #dropped = 0;
+  #droppedSince: number | undefined;
 
   private constructor(options: AmqpStatusBusOptions) {
     this.#onError = options.onError ?? (() => {});
     this.#sign = options.sign;
     this.#verify = options.verify;
+    this.#maxWaiting = options.maxWaiting ?? MAX_WAITING;
+    this.#afterDropping = options.afterDropping;
     this.#ready = new Promise((resolve) => (this.#markReady = resolve));
   }
 
@@ -88,8 +111,18 @@ export class AmqpStatusBus implements StatusBus {
   async publish(statuses: readonly RoutedStatus[]): Promise<void> {
     for (const { status } of statuses) this.#deliver(status);
     if (statuses.length === 0) return;
-    const auth = await this.#sign?.();
-    await this.#ready;
+    if (this.#publisher === undefined && this.#waiting + statuses.length > this.#maxWaiting) {
+      this.#drop(statuses.length);
+      return;
+    }
+    this.#waiting += statuses.length;
+    let auth: string | undefined;
+    try {
+      auth = await this.#sign?.();
+      await this.#ready;
+    } finally {
+      this.#waiting -= statuses.length;
+    }
     const channel = this.#publisher!;
     for (const { submitter, status, task, duplicate } of statuses) {
       const signed = auth === undefined ? status : { ...status, header: { ...status.header, auth } };
@@ -167,6 +200,18 @@ export class AmqpStatusBus implements StatusBus {
     };
   }
 
+  #drop(count: number): void {
+    if (this.#droppedSince === undefined) {
+      this.#droppedSince = Date.now();
+      this.#onError(
+        new Error(
+          `the broker is away and ${this.#waiting} statuses wait for it: the next are dropped from memory until it is back (the store keeps them; their ends are told again then)`,
+        ),
+      );
+    }
+    this.#dropped += count;
+  }
+
   #bindsAll(): boolean {
     return this.#all.size > 0 || this.#others.size > 0;
   }
@@ -198,6 +243,12 @@ export class AmqpStatusBus implements StatusBus {
     this.#consumer = consumer;
     this.#queue = queue;
     this.#markReady();
+    if (this.#droppedSince !== undefined) {
+      const [since, dropped] = [this.#droppedSince, this.#dropped];
+      this.#droppedSince = undefined;
+      this.#dropped = 0;
+      this.#afterDropping?.(since, dropped);
+    }
   }
 
   *#keys(): Generator<string> {

@@ -1,19 +1,23 @@
-// The api's DeadWorkerEnds on the machine's PostgreSQL and RabbitMQ: a worker that dies between
-// committing a task's end and publishing it leaves that end unannounced; the api tells it again.
+// Ends committed and never published, told again from the store, on the machine's PostgreSQL and
+// RabbitMQ: a worker that dies between committing a task's end and publishing it leaves that end
+// unannounced, and the api tells it again (DeadWorkerEnds); statuses dropped while the broker was
+// away are told again, the ends among them, by the process that dropped them once it is back.
 import amqplib from "amqplib";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { DeadWorkerEnds } from "../../../src/engine/dead-worker-ends.js";
 import { createLogger } from "../../../src/observability/logger.js";
 import { openPostgresTaskStore } from "../../../src/store/postgres/open-postgres-store.js";
 import type { PostgresTaskStore } from "../../../src/store/postgres/postgres-task-store.js";
-import { listenToCluster } from "../../../src/distributed.js";
+import { compileOptions } from "../../../src/config/options.js";
+import { listenToCluster, openDistributedTransports } from "../../../src/distributed.js";
 import { AmqpConnection } from "../../../src/transport/amqp/amqp-connection.js";
 import { AmqpResourceFeed } from "../../../src/transport/amqp/amqp-resource-feed.js";
-import { AmqpStatusBus } from "../../../src/transport/amqp/amqp-status-bus.js";
+import { AmqpStatusBus, MAX_WAITING } from "../../../src/transport/amqp/amqp-status-bus.js";
 import { EXCHANGES } from "../../../src/transport/amqp/topology.js";
 import { createTestDatabase, postgresForTests, type TestDatabase } from "../../helpers/postgres.js";
-import { createTestVhost, rabbitForTests, type TestVhost } from "../../helpers/rabbitmq.js";
+import { createTestVhost, rabbitForTests, shutOut, type TestVhost } from "../../helpers/rabbitmq.js";
 import { draft, newTask } from "../../helpers/tasks.js";
+import { routed } from "../../contract/status-bus.contract.js";
 
 const available = (await postgresForTests()) && (await rabbitForTests());
 const HEARTBEAT_MS = 200;
@@ -123,6 +127,56 @@ describe.runIf(available)("DeadWorkerEnds (distributed mode's api)", () => {
       await guard.stop();
       await resources.close();
       await bus.close();
+    }
+  });
+
+  it("tells again the ends committed while the broker was away, once statuses were dropped for it", async () => {
+    const parts = await openDistributedTransports({
+      options: compileOptions({ store: { url: db.url }, message_broker_url: vhost.url }),
+      role: "admission",
+      node: "api-1",
+      store,
+      log: createLogger({ level: "silent" }),
+    });
+    // What the broker carries, on a queue of the test's own that outlives the cut connections.
+    const raw = await amqplib.connect(vhost.url);
+    const { queue } = await (await raw.createChannel()).assertQueue("observed", { durable: false });
+    await (await raw.createChannel()).bindQueue(queue, EXCHANGES.status, "#");
+    await raw.close();
+    try {
+      const letIn = await shutOut(vhost.name);
+      await vi.waitFor(() => expect(parts.connection.connected).toBe(false));
+      const ended = await endUnannounced("completed");
+      // More statuses than wait for the broker in memory: they are dropped.
+      await parts.bus.publish(Array.from({ length: MAX_WAITING + 1 }, (_, i) => routed(`other-${i}`, 1)));
+      await letIn();
+      const reader = await amqplib.connect(vhost.url);
+      try {
+        const channel = await reader.createChannel();
+        const heard: string[] = [];
+        await channel.consume(
+          queue,
+          (m) => {
+            const s = JSON.parse(m!.content.toString()) as {
+              header: { task_id: string };
+              body: { status: string };
+            };
+            heard.push(`${s.header.task_id} ${s.body.status}`);
+          },
+          { noAck: true },
+        );
+        await vi.waitFor(() => expect(heard).toContain(`${ended.id} completed`), { timeout: 15_000 });
+        expect(heard.filter((h) => h.startsWith("other-"))).toEqual([]);
+      } finally {
+        await reader.close();
+      }
+    } finally {
+      await parts.relay.stop();
+      await parts.others.close();
+      await parts.work.close();
+      await parts.resources.close();
+      await parts.bus.close();
+      await parts.connection.close();
     }
   });
 });
