@@ -8,6 +8,12 @@ import { backToAllocation, completed, deadlinePassedInQueue, errorInfo, failure 
 
 const BATCH = 500;
 const RETENTION_EVERY_MS = 3_600_000;
+/**
+ * How often the lease owners are read to find local ones whose process is gone. The read visits
+ * every lease entry (dead index entries too, until vacuum), so not at every sweep: a lease whose
+ * owner died lapses by itself anyway; this only recovers a crashed sibling's tasks sooner.
+ */
+const OWNERS_EVERY_MS = 5_000;
 
 /**
  * The engine's clockwork, on one timer each: brings due retries back to the queue, fails queued
@@ -22,6 +28,9 @@ export class Housekeeping {
   #sweepAt = Number.POSITIVE_INFINITY;
   #sweeping: Promise<void> | undefined;
   #again = false;
+  /** Local lease owners whose process is gone, as last read, and when. */
+  #deadOwners: string[] = [];
+  #ownersReadAt = Number.NEGATIVE_INFINITY;
   #leaseTimer: TimerHandle | undefined;
   #retentionTimer: TimerHandle | undefined;
   #pollTimer: TimerHandle | undefined;
@@ -99,9 +108,13 @@ export class Housekeeping {
     do {
       this.#again = false;
       const now = clock.now();
-      const dead = (await store.leaseOwners()).filter(
-        (owner) => owner !== this.#ctx.node && isDeadLocalOwner(owner),
-      );
+      if (now - this.#ownersReadAt >= OWNERS_EVERY_MS) {
+        this.#deadOwners = (await store.leaseOwners()).filter(
+          (owner) => owner !== this.#ctx.node && isDeadLocalOwner(owner),
+        );
+        this.#ownersReadAt = now;
+      }
+      const dead = this.#deadOwners;
       const lost = await store.fetchLostLeases(now, dead, BATCH);
       const due = await store.fetchDueRetries(now, BATCH);
       const overdue = await store.fetchOverdue(now, BATCH);
