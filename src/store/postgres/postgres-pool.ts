@@ -14,9 +14,9 @@ export interface PoolOptions {
 }
 
 /**
- * A connection pool for the store: BIGINT columns come back as numbers, and an error on an idle
- * connection (the server went away) is reported instead of bringing the process down; the pool
- * opens new connections when the server is back.
+ * A connection pool for the store: BIGINT columns come back as numbers, and an error on a
+ * connection (the server went away), idle or checked out, never brings the process down (one on
+ * an idle connection is reported); the pool opens new connections when the server is back.
  */
 export function createPool(options: PoolOptions): pg.Pool {
   const pool = new pg.Pool({
@@ -38,6 +38,11 @@ export function createPool(options: PoolOptions): pg.Pool {
     },
   });
   pool.on("error", (error) => options.onError?.(error));
+  // A connection the server ends while it is checked out and between two queries (a transaction
+  // waiting for the broker's confirms, a restart of the server) emits 'error' with no query to
+  // fail: the pool listens only to idle ones, and an 'error' no one listens to ends the process.
+  // Its holder learns of it at its next query, and the pool drops it when released.
+  pool.on("connect", (client) => client.on("error", () => {}));
   return pool;
 }
 

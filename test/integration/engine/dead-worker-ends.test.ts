@@ -20,6 +20,23 @@ import { draft, newTask } from "../../helpers/tasks.js";
 import { routed } from "../../contract/status-bus.contract.js";
 
 const available = (await postgresForTests()) && (await rabbitForTests());
+
+/** What `queue` carries from now on, as "<task id> <status>" strings. */
+async function hear(channel: amqplib.Channel, queue: string): Promise<string[]> {
+  const heard: string[] = [];
+  await channel.consume(
+    queue,
+    (m) => {
+      const s = JSON.parse(m!.content.toString()) as {
+        header: { task_id: string };
+        body: { status: string };
+      };
+      heard.push(`${s.header.task_id} ${s.body.status}`);
+    },
+    { noAck: true },
+  );
+  return heard;
+}
 const HEARTBEAT_MS = 200;
 
 describe.runIf(available)("DeadWorkerEnds (distributed mode's api)", () => {
@@ -82,18 +99,7 @@ describe.runIf(available)("DeadWorkerEnds (distributed mode's api)", () => {
       const channel = await raw.createChannel();
       const { queue } = await channel.assertQueue("", { exclusive: true });
       await channel.bindQueue(queue, EXCHANGES.status, "#");
-      const heard: string[] = [];
-      await channel.consume(
-        queue,
-        (m) => {
-          const s = JSON.parse(m!.content.toString()) as {
-            header: { task_id: string };
-            body: { status: string };
-          };
-          heard.push(`${s.header.task_id} ${s.body.status}`);
-        },
-        { noAck: true },
-      );
+      const heard = await hear(channel, queue);
       // A worker beats for a while...
       const beat = (at: number) =>
         resources.publish({
@@ -153,18 +159,7 @@ describe.runIf(available)("DeadWorkerEnds (distributed mode's api)", () => {
       const reader = await amqplib.connect(vhost.url);
       try {
         const channel = await reader.createChannel();
-        const heard: string[] = [];
-        await channel.consume(
-          queue,
-          (m) => {
-            const s = JSON.parse(m!.content.toString()) as {
-              header: { task_id: string };
-              body: { status: string };
-            };
-            heard.push(`${s.header.task_id} ${s.body.status}`);
-          },
-          { noAck: true },
-        );
+        const heard = await hear(channel, queue);
         await vi.waitFor(() => expect(heard).toContain(`${ended.id} completed`), { timeout: 15_000 });
         expect(heard.filter((h) => h.startsWith("other-"))).toEqual([]);
       } finally {

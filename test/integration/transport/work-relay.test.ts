@@ -9,7 +9,12 @@ import { QUEUES } from "../../../src/transport/amqp/topology.js";
 import { AmqpWorkSignal } from "../../../src/transport/amqp/amqp-work-signal.js";
 import { type WorkMessage, WorkRelay } from "../../../src/transport/amqp/work-relay.js";
 import { withDatabase } from "../../helpers/cluster.js";
-import { createTestDatabase, postgresForTests, type TestDatabase } from "../../helpers/postgres.js";
+import {
+  createTestDatabase,
+  postgresForTests,
+  terminateSessions,
+  type TestDatabase,
+} from "../../helpers/postgres.js";
 import { createTestVhost, rabbitForTests, type TestVhost } from "../../helpers/rabbitmq.js";
 import { draft, newTask } from "../../helpers/tasks.js";
 
@@ -139,6 +144,28 @@ describe.runIf(available)("the work outbox and its relay", () => {
     } finally {
       await shared.close();
     }
+  });
+
+  it("survives the server ending the connection it holds while the broker confirms: the pass fails, the outbox keeps the work", async () => {
+    await store.submitTasks([newTask()]);
+    let confirm: () => void = () => {};
+    let sending: () => void = () => {};
+    const sent = new Promise<void>((resolve) => (sending = resolve));
+    const pass = store.forwardReadyWork(10, async () => {
+      sending();
+      await new Promise<void>((resolve) => (confirm = resolve));
+    });
+    await sent;
+    // The transaction's connection is checked out and idle: a restart of the server ends it. That
+    // used to be an 'error' event no one listened to, and brought the whole process down.
+    await terminateSessions(db.url, "taskexec");
+    await new Promise((r) => setTimeout(r, 200));
+    confirm();
+    await expect(pass).rejects.toThrow();
+    expect(await outboxSize()).toBe(1);
+    // The pool opens new connections: the next pass hands the work over.
+    await vi.waitFor(async () => expect(await store.forwardReadyWork(10, async () => {})).toBe(1));
+    expect(await outboxSize()).toBe(0);
   });
 });
 
