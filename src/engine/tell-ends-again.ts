@@ -6,10 +6,10 @@ const PAGE = 2_000;
 
 /**
  * Publishes again, from the store, the end of every task that ended in [from, until), except
- * those `skip` names; resolves to how many it told. What distributed mode does when an end may
- * have been committed and never published (a worker killed in between, statuses dropped while the
- * broker was away): an end told twice is dropped by `sequence`, as any redelivery is, while an end
- * never told leaves a client on the broker waiting forever.
+ * those `skip` names; resolves to the tasks whose end it told. What distributed mode does when an
+ * end may have been committed and never published (a worker killed in between, statuses dropped
+ * while the broker was away): an end told twice is dropped by `sequence`, as any redelivery is,
+ * while an end never told leaves a client on the broker waiting forever.
  */
 export async function tellEndsAgain(
   parts: { store: TaskStore; bus: StatusBus },
