@@ -8,7 +8,13 @@ import { signToken } from "../../src/security/token-signer.js";
 import { createTokenVerifier } from "../../src/security/token-verifier.js";
 import { REASON_HEADER } from "../../src/transport/amqp/dead-letter.js";
 import { EXCHANGES, QUEUES } from "../../src/transport/amqp/topology.js";
-import { closeConnections, createTestVhost, rabbitForTests, shutOut } from "../helpers/rabbitmq.js";
+import {
+  closeConnections,
+  createTestVhost,
+  observeStatuses,
+  rabbitForTests,
+  shutOut,
+} from "../helpers/rabbitmq.js";
 import { TEST_SECRET } from "../helpers/service.js";
 import { describeStatusBusContract, routed, status } from "./status-bus.contract.js";
 
@@ -182,12 +188,7 @@ describe.runIf(available)("RabbitMQ", () => {
   it("holds statuses for an absent broker up to maxWaiting, drops the rest, and says so once it is back", async () => {
     const vhost = await createTestVhost();
     const connection = await AmqpConnection.open({ url: vhost.url, name: "node-a" });
-    // What the broker carries, on a queue of the test's own that outlives the cut connections.
-    const observer = await amqplib.connect(vhost.url);
-    const channel = await observer.createChannel();
-    const { queue } = await channel.assertQueue("observed", { durable: false });
-    await channel.bindQueue(queue, EXCHANGES.status, "#");
-    await observer.close();
+    const queue = await observeStatuses(vhost.url); // what the broker carries
     const errors: unknown[] = [];
     const dropped: [number, number][] = [];
     const bus = await AmqpStatusBus.open(connection, {

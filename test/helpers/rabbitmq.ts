@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
 import amqplib from "amqplib";
+import { EXCHANGES } from "../../src/transport/amqp/topology.js";
 
 const run = promisify(execFile);
 
@@ -78,4 +79,20 @@ export async function shutOut(vhost: string): Promise<() => Promise<void>> {
   return async () => {
     await run("rabbitmqctl", ["set_permissions", "-p", vhost, user, ".*", ".*", ".*"]);
   };
+}
+
+/**
+ * A queue of the test's own on `vhost`, bound to every status on `taskexec.status`, that outlives
+ * the connections a test cuts (not exclusive); resolves to its name. The topology must exist.
+ */
+export async function observeStatuses(url: string): Promise<string> {
+  const connection = await amqplib.connect(url);
+  try {
+    const channel = await connection.createChannel();
+    const { queue } = await channel.assertQueue("observed", { durable: false });
+    await channel.bindQueue(queue, EXCHANGES.status, "#");
+    return queue;
+  } finally {
+    await connection.close();
+  }
 }

@@ -15,7 +15,13 @@ import { AmqpResourceFeed } from "../../../src/transport/amqp/amqp-resource-feed
 import { AmqpStatusBus, MAX_WAITING } from "../../../src/transport/amqp/amqp-status-bus.js";
 import { EXCHANGES } from "../../../src/transport/amqp/topology.js";
 import { createTestDatabase, postgresForTests, type TestDatabase } from "../../helpers/postgres.js";
-import { createTestVhost, rabbitForTests, shutOut, type TestVhost } from "../../helpers/rabbitmq.js";
+import {
+  createTestVhost,
+  observeStatuses,
+  rabbitForTests,
+  shutOut,
+  type TestVhost,
+} from "../../helpers/rabbitmq.js";
 import { draft, newTask } from "../../helpers/tasks.js";
 import { routed } from "../../contract/status-bus.contract.js";
 
@@ -144,11 +150,7 @@ describe.runIf(available)("DeadWorkerEnds (distributed mode's api)", () => {
       store,
       log: createLogger({ level: "silent" }),
     });
-    // What the broker carries, on a queue of the test's own that outlives the cut connections.
-    const raw = await amqplib.connect(vhost.url);
-    const { queue } = await (await raw.createChannel()).assertQueue("observed", { durable: false });
-    await (await raw.createChannel()).bindQueue(queue, EXCHANGES.status, "#");
-    await raw.close();
+    const queue = await observeStatuses(vhost.url); // what the broker carries
     try {
       const letIn = await shutOut(vhost.name);
       await vi.waitFor(() => expect(parts.connection.connected).toBe(false));
