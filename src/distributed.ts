@@ -163,20 +163,47 @@ export function workerAccepts(
 }
 
 /**
- * The api's view of the workers, from their resource statuses: admission refuses what no live
- * worker could run, and `/v1/resources` lists every node. Resolves once it listens.
+ * The api's view of the workers, from their resource statuses on the broker and the heartbeats
+ * they record in the store (read now, then every heartbeat period: the view is there at once after
+ * a restart and holds through a broker outage). Admission refuses only what no worker heard
+ * lately could run, and `/v1/resources` lists every node. Resolves once it listens; `stop` ends
+ * the store's reading.
  */
-export async function listenToCluster(
-  feed: AmqpResourceFeed,
-  heartbeatMs: number,
-): Promise<ClusterPlacement> {
-  const view = new ClusterView(heartbeatMs);
+export async function listenToCluster(context: {
+  feed: AmqpResourceFeed;
+  store: TaskStore;
+  options: CompiledOptions;
+  log: Logger;
+}): Promise<{ placement: ClusterPlacement; stop: () => void }> {
+  const { feed, store, options, log } = context;
+  const view = new ClusterView({
+    heartbeatMs: options.heartbeat_ms,
+    placementWindowMs: options.cluster.placement_window,
+    forgetAfterMs: options.cluster.forget_after,
+    maxNodes: options.cluster.max_nodes,
+    since: Date.now(),
+  });
   await feed.listen((status) => view.heard(status, Date.now()));
-  return {
+  let failing = false;
+  const read = async () => {
+    try {
+      view.recorded((await store.listNodes?.()) ?? [], Date.now());
+      failing = false;
+    } catch (error) {
+      if (!failing) log.warn({ err: error }, "could not read the workers' heartbeats from the store");
+      failing = true;
+    }
+  };
+  await read();
+  const timer = setInterval(() => void read(), options.heartbeat_ms);
+  timer.unref();
+  const placement: ClusterPlacement = {
     refusal: (type, requirements, now) => view.refusal(type, requirements, now),
+    liveWorkerFor: (type, requirements, now) => view.liveWorkerFor(type, requirements, now),
     handlerTypes: (now) => view.handlerTypes(now),
+    describeTypes: (now) => view.describeTypes(now),
     nodes: (now): ClusterNode[] =>
-      view.members(now).map(({ status, alive }) => ({
+      view.members(now).map(({ status, alive, heardAt }) => ({
         resources: {
           node: status.nodeId,
           capacity: status.capacity,
@@ -190,10 +217,12 @@ export async function listenToCluster(
           running: status.runningTasks,
           waiting: status.waitingTasks,
         },
-        heartbeatAt: status.at,
+        heartbeatAt: heardAt,
         alive,
+        bootId: status.bootId,
       })),
   };
+  return { placement, stop: () => clearInterval(timer) };
 }
 
 /**
@@ -203,18 +232,20 @@ export async function listenToCluster(
 export function beaconResources(context: {
   feed: AmqpResourceFeed;
   node: string;
+  bootId: string;
   resources: ResourceManager;
   registry: HandlerRegistry;
   heartbeatMs: number;
   log: Logger;
 }): () => void {
-  const { feed, node, resources, registry, heartbeatMs, log } = context;
+  const { feed, node, bootId, resources, registry, heartbeatMs, log } = context;
   let failing = false;
   const beat = () => {
     const now = resources.snapshot();
     feed
       .publish({
         nodeId: node,
+        bootId,
         at: Date.now(),
         capacity: now.capacity,
         allocated: now.allocated,

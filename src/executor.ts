@@ -215,7 +215,8 @@ export async function createExecutorFromCompiled(
   const parts = distributed;
   let stopSide: () => void | Promise<void> = () => {};
   if (role === "admission") {
-    ctx.cluster = await listenToCluster(parts.resources, compiled.heartbeat_ms);
+    const cluster = await listenToCluster({ feed: parts.resources, store, options: compiled, log });
+    ctx.cluster = cluster.placement;
     const ends = await DeadWorkerEnds.start({
       store,
       bus,
@@ -223,11 +224,15 @@ export async function createExecutorFromCompiled(
       heartbeatMs: compiled.heartbeat_ms,
       log,
     });
-    stopSide = () => ends.stop();
+    stopSide = async () => {
+      cluster.stop();
+      await ends.stop();
+    };
   } else {
     stopSide = beaconResources({
       feed: parts.resources,
       node,
+      bootId: ctx.bootId,
       resources,
       registry,
       heartbeatMs: compiled.heartbeat_ms,

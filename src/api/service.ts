@@ -119,7 +119,7 @@ export async function startService(
         });
   const url = await listenAt(
     app,
-    options,
+    { host: options.http.host, port: options.http.port, key: "http.port" },
     async () => {
       await brokerDoor?.stop();
       await executor.stop({ graceMs: 0 });

@@ -6,7 +6,7 @@ import { createLogger } from "../observability/logger.js";
 import { ExecutorMetrics } from "../observability/metrics.js";
 import { RenewingToken } from "../security/renewing-token.js";
 import { readSecret } from "../security/secret-file.js";
-import { listenAt } from "./listen.js";
+import { listenAt, type ListenAddress } from "./listen.js";
 import { buildWorkerApp } from "./worker-endpoints.js";
 
 export interface WorkerService {
@@ -16,6 +16,14 @@ export interface WorkerService {
   executor: Executor;
   /** Stops taking work, gives running tasks `graceMs`, hands the rest back, and closes. */
   close(graceMs?: number): Promise<void>;
+}
+
+/** The worker's own health port (`worker.*`): its default gives way to a free port when taken. */
+export const WORKER_DEFAULT_PORT = 8081;
+
+function workerAddress(options: CompiledOptions): ListenAddress {
+  const { host = options.http.host, port } = options.worker;
+  return { host, port: port ?? WORKER_DEFAULT_PORT, key: "worker.port", anyPortIfTaken: port === undefined };
 }
 
 /**
@@ -47,8 +55,16 @@ export async function startWorker(options: CompiledOptions): Promise<WorkerServi
   const executor: Executor = await createExecutorFromCompiled(options, log, "worker", { sign });
   const metrics = new ExecutorMetrics(executor.engine);
   const app = buildWorkerApp({ executor: executor.engine, metrics, options, log });
-  await executor.start();
-  const url = await listenAt(app, options, () => executor.stop({ graceMs: 0 }));
+  // Listens before it takes work: a port it cannot have stops it before it runs anything.
+  const url = await listenAt(app, workerAddress(options), () => executor.stop({ graceMs: 0 }));
+  try {
+    await executor.start();
+  } catch (error) {
+    await app.close();
+    await executor.stop({ graceMs: 0 }).catch(() => {});
+    throw error;
+  }
+  log.info({ url }, "health and metrics are served");
   let closed: Promise<void> | undefined;
   return {
     url,

@@ -59,7 +59,7 @@ export const ExecutorOptionsSchema = z.strictObject({
   poll_ms: PositiveMs.default(1_000),
   /** Tasks running at once; as many more may wait for resources without a slot (one principal: half). @default 100 */
   max_concurrent_tasks: z.int().min(1).max(100_000).default(100),
-  /** This node's capacity per resource kind. @default the machine's CPUs and memory, gpu 0 */
+  /** This node's capacity per resource kind; kinds not named keep their defaults (set one to 0 to offer none). @default the machine's CPUs and memory, gpu 0 */
   resources: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/), z.number().min(0)).optional(),
   /** How long a task may wait for resources before the attempt fails `resource_unavailable`. @default 60000 */
   allocation_timeout_ms: PositiveMs.default(60_000),
@@ -77,6 +77,21 @@ export const ExecutorOptionsSchema = z.strictObject({
     .prefault({}),
   /** How often leases are renewed and this node reports itself alive. @default 5000 */
   heartbeat_ms: PositiveMs.default(5000),
+  /** Distributed mode: how the api judges the workers it hears of (their heartbeats). */
+  cluster: z
+    .strictObject({
+      /**
+       * Workers heard within this long decide what `taskexec api` refuses: a task only none of
+       * them could run is refused (`handler_not_found`, `resource_unsatisfiable`); any other is
+       * accepted, and waits for a worker if none alive runs it now. @default "10m"
+       */
+      placement_window: Duration.default(600_000),
+      /** A worker silent this long is forgotten (no longer listed). @default "1h" */
+      forget_after: Duration.default(3_600_000),
+      /** Workers the api keeps at most; past it, the one heard least lately is forgotten. @default 1000 */
+      max_nodes: z.int().min(1).max(100_000).default(1000),
+    })
+    .prefault({}),
   /** How long a running task's lease lasts without renewal before it counts as lost. @default 30000 */
   lease_ms: z.int().min(100).default(30_000),
   /** How long finished tasks are kept. @default "7d" */
@@ -160,7 +175,7 @@ export function compileOptions(options: ExecutorOptions = {}): CompiledOptions {
       parsed.error.issues.map((i) => ({ path: formatPath(i.path) || "(root)", message: i.message })),
     );
   }
-  const compiled = { ...parsed.data, resources: parsed.data.resources ?? machineCapacity() };
+  const compiled = { ...parsed.data, resources: { ...machineCapacity(), ...parsed.data.resources } };
   return deepFreeze(compiled);
 }
 

@@ -46,6 +46,18 @@ export const ServiceOptionsShape = {
       path: ["headers_timeout_ms"],
     })
     .prefault({}),
+  /** `taskexec worker` only: where its `/healthz`, `/readyz` and `/metrics` answer (the api's are `http.*`). */
+  worker: z
+    .strictObject({
+      /** The address to listen on. @default http.host */
+      host: z.string().min(1).optional(),
+      /**
+       * The port (0: any free one). When this default is taken (a second worker on the host), a
+       * free port is used and printed; a port set here, or with `--port`, must be free. @default 8081
+       */
+      port: z.int().min(0).max(65_535).optional(),
+    })
+    .prefault({}),
   auth: z
     .strictObject({
       /** Off only for local experiments: every request is then an admin. Refused off loopback. @default true */

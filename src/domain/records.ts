@@ -211,7 +211,28 @@ export interface NodeResources {
   waiting: number;
 }
 
+/** What a client may know of a task type: `GET /v1/types`, `taskexec types`, the dashboard's form. */
+export interface TaskTypeInfo {
+  type: string;
+  description: string | null;
+  /** The JSON Schema of the parameters; null when the handler's schema cannot describe itself or it has none. */
+  parameters_schema: Record<string, unknown> | null;
+  /** Parameters that pass the schema, when the handler gives an example. */
+  example: Record<string, unknown> | null;
+}
+
+/**
+ * What a node records of itself at each heartbeat, where several share a store: its resources,
+ * and, for the processes that run no tasks (`taskexec api`), what it runs and which run of its
+ * process this is (a node id configured by hand outlives a restart; the boot id does not).
+ */
+export interface NodeReport extends NodeResources {
+  bootId?: string;
+  handlerTypes?: string[];
+  types?: TaskTypeInfo[];
+}
+
 /** A node's resources as it last recorded them (its heartbeat), where several share a store. */
-export interface NodeRecord extends NodeResources {
+export interface NodeRecord extends NodeReport {
   heartbeatAt: number;
 }

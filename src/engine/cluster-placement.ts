@@ -1,12 +1,15 @@
-import type { ResourceAmounts } from "../domain/records.js";
+import type { ResourceAmounts, TaskTypeInfo } from "../domain/records.js";
 import type { ValidationIssue } from "../protocol/issues.js";
 import type { ResourceSnapshot } from "../resources/resource-manager.js";
 
 /** A node of the cluster as `nodes()` lists it. */
 export interface ClusterNode {
   resources: ResourceSnapshot;
+  /** When its last heartbeat was heard (this process's clock). */
   heartbeatAt: number;
   alive: boolean;
+  /** Which run of its process this is ("" when unknown). */
+  bootId: string;
 }
 
 /**
@@ -15,10 +18,17 @@ export interface ClusterNode {
  * the issues `refusal` gives, instead of checking this process's handlers and capacity.
  */
 export interface ClusterPlacement {
-  /** Why no live worker could ever run a task of `type` asking for `requirements`; empty if one could. */
+  /**
+   * Why no worker heard lately (within a generous window) could ever run a task of `type` asking
+   * for `requirements`; empty if one could, or if too little was heard yet to say.
+   */
   refusal(type: string, requirements: ResourceAmounts, now: number): ValidationIssue[];
+  /** Whether a live worker could run it now; an accepted task none could waits for one. */
+  liveWorkerFor(type: string, requirements: ResourceAmounts, now: number): boolean;
   /** Every worker heard of, alive or not. */
   nodes(now: number): ClusterNode[];
-  /** The handler types some live worker runs. */
+  /** The handler types the workers heard lately run. */
   handlerTypes(now: number): string[];
+  /** The same, each with its description, parameters' JSON Schema and example. */
+  describeTypes(now: number): TaskTypeInfo[];
 }

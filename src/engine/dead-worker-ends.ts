@@ -36,8 +36,12 @@ export class DeadWorkerEnds {
   #heard = new Set<string>();
   #heardBefore = new Set<string>();
   #generationAt = Date.now();
-  /** Workers seen alive, which a missed beat turns into dead ones. */
-  readonly #alive = new Set<string>();
+  /**
+   * Incarnations (node and boot id) seen alive, with when each was last heard: one that misses
+   * its beats, or whose node comes back with another boot id (a restart under a node id set by
+   * hand), is dead.
+   */
+  readonly #alive = new Map<string, { node: string; heardAt: number }>();
   #timer: NodeJS.Timeout | undefined;
   #unsubscribe: Unsubscribe = () => {};
   #checking: Promise<void> = Promise.resolve();
@@ -77,31 +81,35 @@ export class DeadWorkerEnds {
       this.#heard = new Set();
       this.#generationAt = now;
     }
+    const aliveNow = new Set<string>();
     for (const node of this.#options.cluster.nodes(now)) {
-      const id = node.resources.node;
-      if (node.alive) {
-        this.#alive.add(id);
-        continue;
-      }
-      if (!this.#alive.delete(id)) continue; // never seen alive here, or handled already
-      const from = Math.max(this.#startedAt, node.heartbeatAt - BEFORE_LAST_BEAT_MS);
+      if (!node.alive) continue;
+      const key = `${node.resources.node} ${node.bootId}`;
+      aliveNow.add(key);
+      this.#alive.set(key, { node: node.resources.node, heardAt: node.heartbeatAt });
+    }
+    for (const [key, dead] of [...this.#alive]) {
+      if (aliveNow.has(key)) continue;
+      this.#alive.delete(key);
+      // From when it was last heard here (never from what it said of its own clock).
+      const from = Math.max(this.#startedAt, dead.heardAt - BEFORE_LAST_BEAT_MS);
       try {
-        const told = await this.#tellAgain(from, now);
+        const told = await this.#tellAgain(from, now, dead.node);
         if (told > 0)
           this.#options.log.warn(
-            { node: id, told },
+            { node: dead.node, told },
             "a worker stopped beating: told again the ends of tasks it may not have announced",
           );
       } catch (error) {
-        this.#alive.add(id); // the next check tries again
-        this.#options.log.warn({ err: error, node: id }, "could not tell again a dead worker's ends");
+        this.#alive.set(key, dead); // the next check tries again
+        this.#options.log.warn({ err: error, node: dead.node }, "could not tell again a dead worker's ends");
       }
     }
   }
 
-  /** Publishes the ends in [from, until) not heard here; resolves to how many. */
-  async #tellAgain(from: number, until: number): Promise<number> {
-    const told = await tellEndsAgain(this.#options, from, until, (taskId) => this.#heardOf(taskId));
+  /** Publishes the ends `node` recorded in [from, until) not heard here; resolves to how many. */
+  async #tellAgain(from: number, until: number, node: string): Promise<number> {
+    const told = await tellEndsAgain(this.#options, from, until, (taskId) => this.#heardOf(taskId), node);
     for (const taskId of told) this.#heard.add(taskId);
     return told.length;
   }

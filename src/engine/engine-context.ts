@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { Clock } from "../clock/clock.js";
 import type { TimerQueue } from "../clock/timer-queue.js";
@@ -25,6 +26,11 @@ export class EngineContext {
    * process runs what it accepts.
    */
   cluster: ClusterPlacement | undefined;
+  /**
+   * This run of the process: a node id set by hand outlives a restart, so the processes that
+   * watch this node tell its incarnations apart by this.
+   */
+  readonly bootId = randomUUID();
 
   constructor(
     readonly options: CompiledOptions,

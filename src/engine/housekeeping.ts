@@ -57,9 +57,15 @@ export class Housekeeping {
 
   /** Records this node's resources for the other processes' views, every `heartbeat_ms`. */
   async #heartbeat(): Promise<void> {
-    const { store, node, resources, clock, timers, options } = this.#ctx;
+    const { store, node, resources, registry, clock, timers, options, bootId } = this.#ctx;
     try {
-      await store.recordNode!(node, resources.snapshot(), clock.now());
+      const report = {
+        ...resources.snapshot(),
+        bootId,
+        handlerTypes: registry.types(),
+        types: [...registry.describe()],
+      };
+      await store.recordNode!(node, report, clock.now());
       if (this.#heartbeatsMissed > 0)
         this.#ctx.log.info({ missed: this.#heartbeatsMissed }, "recording this node's heartbeat again");
       this.#heartbeatsMissed = 0;

@@ -90,7 +90,7 @@ export function completed(task: TaskRecord, attempt: number, result: unknown, no
     from: ["completing"],
     to: "completed",
     patch: { result, progress: 1, finishedAt: now, leaseOwner: null, leaseExpiresAt: null },
-    status: draft(now, { event: "task_completed", attempt, result }, 1),
+    status: draft(now, { event: "task_completed", attempt, result, ...ranOn(task) }, 1),
   };
 }
 
@@ -138,8 +138,13 @@ export function failed(
     from: [from],
     to: "failed",
     patch: { attempts, error, finishedAt: now, leaseOwner: null, leaseExpiresAt: null, allocation: null },
-    status: draft(now, { event: "task_failed", attempt: attempts, error }),
+    status: draft(now, { event: "task_failed", attempt: attempts, error, ...ranOn(task) }),
   };
+}
+
+/** The node that held the task as it ended: which worker ran it, and whose death may leave its end untold. */
+function ranOn(task: TaskRecord): { node?: string } {
+  return task.leaseOwner === null ? {} : { node: task.leaseOwner };
 }
 
 export function cancelled(task: TaskRecord, reason: string, by: string, now: number): TaskChange {

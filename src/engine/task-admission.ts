@@ -44,6 +44,7 @@ export class TaskAdmission {
       registry: ctx.registry,
       capacity: () => ctx.resources.capacity,
       placement: (type, requirements, now) => ctx.cluster?.refusal(type, requirements, now),
+      liveWorker: (type, requirements, now) => ctx.cluster?.liveWorkerFor(type, requirements, now) ?? true,
       defaultMaxAttempts: ctx.options.retry.max_attempts,
       node: ctx.node,
     });

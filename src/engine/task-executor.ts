@@ -98,9 +98,10 @@ export class TaskExecutor {
     return cluster === undefined ? this.#ctx.registry.types() : cluster.handlerTypes(clock.now());
   }
 
-  /** The types this executor runs, each with its parameters' JSON Schema and example. */
+  /** The types this executor runs (a process that runs none: the workers'), each with its parameters' JSON Schema and example. */
   describeTypes(): readonly HandlerTypeInfo[] {
-    return this.#ctx.registry.describe();
+    const { cluster, clock } = this.#ctx;
+    return cluster === undefined ? this.#ctx.registry.describe() : cluster.describeTypes(clock.now());
   }
 
   /** Recovers what a previous run left (lost leases, due retries), then starts running tasks. */
@@ -395,15 +396,21 @@ export class TaskExecutor {
     const { store, clock, options, cluster } = this.#ctx;
     const now = clock.now();
     if (cluster !== undefined) return cluster.nodes(now);
-    const here: ClusterNode = { resources: this.#ctx.resources.snapshot(), heartbeatAt: now, alive: true };
+    const here: ClusterNode = {
+      resources: this.#ctx.resources.snapshot(),
+      heartbeatAt: now,
+      alive: true,
+      bootId: this.#ctx.bootId,
+    };
     if (store.listNodes === undefined) return [here];
     const others = (await store.listNodes()).filter((n) => n.node !== this.node);
     const alive = (at: number) => at >= now - 3 * options.heartbeat_ms;
     return [
       here,
-      ...others.map(({ heartbeatAt, ...resources }) => ({
-        resources,
+      ...others.map(({ heartbeatAt, node, capacity, allocated, free, running, waiting, bootId }) => ({
+        resources: { node, capacity, allocated, free, running, waiting },
         heartbeatAt,
+        bootId: bootId ?? "",
         alive: alive(heartbeatAt),
       })),
     ];

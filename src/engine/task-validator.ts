@@ -26,6 +26,8 @@ export interface ValidatorDependencies {
    * (undefined: this process runs them, and its handlers and capacity decide).
    */
   placement?: (type: string, requirements: ResourceAmounts, now: number) => ValidationIssue[] | undefined;
+  /** Where the tasks run elsewhere: whether a live worker could take this one now. */
+  liveWorker?: (type: string, requirements: ResourceAmounts, now: number) => boolean;
 }
 
 /**
@@ -97,6 +99,10 @@ export class TaskValidator {
     if (issues.length > 0 || !specification || !body.success) {
       return { ok: false, messageId, code: issues[0]?.code ?? "validation_failed", issues };
     }
+    const requirements = specification.requirements ?? {};
+    // Accepted though no live worker could take it now (none heard lately, or the ones that run
+    // it are away): it waits in the queue for one, and its acceptance says so.
+    const awaitingWorker = this.deps.liveWorker?.(specification.type, requirements, now) === false;
     return {
       ok: true,
       task: {
@@ -107,7 +113,7 @@ export class TaskValidator {
         priority: body.data.priority,
         deadline,
         parameters,
-        requirements: specification.requirements ?? {},
+        requirements,
         timeoutMs: specification.timeout_ms ?? null,
         maxAttempts: specification.max_attempts ?? this.deps.defaultMaxAttempts,
         createdAt: now,
@@ -115,7 +121,11 @@ export class TaskValidator {
         accepted: {
           messageId: timeOrderedId(),
           at: now,
-          details: { event: "task_accepted", node: this.deps.node },
+          details: {
+            event: "task_accepted",
+            node: this.deps.node,
+            ...(awaitingWorker ? { awaiting_worker: true } : {}),
+          },
         },
       },
     };

@@ -16,6 +16,8 @@ export async function tellEndsAgain(
   from: number,
   until: number,
   skip: (taskId: string) => boolean = () => false,
+  /** Only the ends this node recorded (a dead worker's: never the whole cluster's for one death). */
+  node?: string,
 ): Promise<string[]> {
   const { store, bus } = parts;
   const told = new Set<string>();
@@ -23,7 +25,9 @@ export async function tellEndsAgain(
     const ended = await store.endedBetween!(since, until, PAGE);
     const untold = ended.filter((e) => !told.has(e.taskId) && !skip(e.taskId));
     if (untold.length > 0) {
-      const observed = await store.observeStatuses!(untold.map((e) => [e.taskId, e.sequence] as const));
+      const observed = (
+        await store.observeStatuses!(untold.map((e) => [e.taskId, e.sequence] as const))
+      ).filter((o) => node === undefined || o.status.body.details?.node === node);
       await bus.publish(
         observed.map(({ status, submitter, type, createdAt, startedAt }) => ({
           submitter,
@@ -31,7 +35,7 @@ export async function tellEndsAgain(
           task: { type, createdAt, startedAt },
         })),
       );
-      for (const e of untold) told.add(e.taskId);
+      for (const o of observed) told.add(o.status.header.task_id!);
     }
     if (ended.length < PAGE) return [...told];
     // The next page starts at the last end read (ends in that same millisecond are read again,

@@ -1,15 +1,9 @@
+import type { TaskTypeInfo } from "../domain/records.js";
 import type { AnyTaskHandler } from "./handler.js";
 import { parametersJsonSchema } from "./parameter-schema.js";
 
 /** What a client may know of a task type: `GET /v1/types`, `taskexec types`, the dashboard's form. */
-export interface HandlerTypeInfo {
-  type: string;
-  description: string | null;
-  /** The JSON Schema of the parameters; null when the handler's schema cannot describe itself or it has none. */
-  parameters_schema: Record<string, unknown> | null;
-  /** Parameters that pass the schema, when the handler gives an example. */
-  example: Record<string, unknown> | null;
-}
+export type HandlerTypeInfo = TaskTypeInfo;
 
 /** The handlers this executor can run, by task type. */
 export class HandlerRegistry {

@@ -32,6 +32,12 @@ export class ExecutorMetrics implements EngineObserver {
     help: "Tasks accepted.",
     registers: [this.registry],
   });
+  readonly #awaitingWorker = new Counter({
+    name: "taskexec_tasks_awaiting_worker_total",
+    help: "Tasks accepted while no live worker could run them (they wait in the queue for one), by type.",
+    labelNames: ["type"],
+    registers: [this.registry],
+  });
   readonly #finished = new Counter({
     name: "taskexec_tasks_finished_total",
     help: "Tasks that reached a terminal state, by type and outcome.",
@@ -85,7 +91,10 @@ export class ExecutorMetrics implements EngineObserver {
 
   onStatus(task: TaskRecord, status: TaskStatus): void {
     const event = status.body.details?.event;
-    if (event === "task_accepted") this.#submitted.inc();
+    if (event === "task_accepted") {
+      this.#submitted.inc();
+      if (status.body.details?.awaiting_worker === true) this.#awaitingWorker.inc({ type: task.type });
+    }
     if (event === "execution_started" && status.body.details?.attempt === 1) {
       this.#wait.observe((Date.parse(status.header.timestamp) - task.createdAt) / 1000);
     }

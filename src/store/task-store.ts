@@ -6,7 +6,7 @@ import type {
   AuditRecord,
   NewTask,
   NodeRecord,
-  NodeResources,
+  NodeReport,
   ObservedStatus,
   ReadyWork,
   ReadyWorkEntry,
@@ -226,7 +226,7 @@ export interface TaskStore {
    * store can list the whole cluster; nodes silent for a day are forgotten. With `undefined`, the
    * node stopped and is removed. Only stores with `concurrentClaims` have it.
    */
-  recordNode?(node: string, resources: NodeResources | undefined, at: number): Promise<void>;
+  recordNode?(node: string, report: NodeReport | undefined, at: number): Promise<void>;
   /** Every node's last recorded resources and heartbeat. */
   listNodes?(): Promise<NodeRecord[]>;
 

@@ -42,6 +42,8 @@ export async function startDistributed(
   const env = serveEnv(join(dir, name), port, {
     TASKEXEC_STORE__URL: urls.database,
     TASKEXEC_MESSAGE_BROKER_URL: urls.broker,
+    // A worker's health port is worker.port (http.port is the api's).
+    ...(command === "worker" ? { TASKEXEC_WORKER__PORT: String(port) } : {}),
     ...extra,
   });
   const process = serve(env, args, command);

@@ -14,7 +14,7 @@ export function registerWorker(program: Command): void {
     .option("--handlers <modules...>", "more handler modules to load, after config's")
     .option(
       "--port <port>",
-      "the port of /healthz, /readyz and /metrics (default: http.port; 0: any free one)",
+      "the port of /healthz, /readyz and /metrics (default: worker.port, else 8081 or a free one if taken; 0: any free one)",
     )
     .action(async (flags: { config?: string; handlers?: string[]; port?: string }) => {
       const loaded = serviceConfig(flags);
@@ -22,7 +22,10 @@ export function registerWorker(program: Command): void {
       const config =
         flags.port === undefined
           ? loaded.config
-          : compileOptions({ ...loaded.config, http: { ...loaded.config.http, port: Number(flags.port) } });
+          : compileOptions({
+              ...loaded.config,
+              worker: { ...loaded.config.worker, port: Number(flags.port) },
+            });
       const { startWorker } = await import("../../api/worker-service.js");
       const worker = await startWorker(config);
       const engine = worker.executor.engine;

@@ -10,7 +10,7 @@ import type {
   AuditRecord,
   NewTask,
   NodeRecord,
-  NodeResources,
+  NodeReport,
   TaskChange,
   TaskListFilter,
   TaskListing,
@@ -491,7 +491,7 @@ export class PostgresTaskStore implements TaskStore {
     return row?.n ?? 0;
   }
 
-  async recordNode(node: string, resources: NodeResources | undefined, at: number): Promise<void> {
+  async recordNode(node: string, resources: NodeReport | undefined, at: number): Promise<void> {
     if (resources === undefined) {
       await this.#pool.query({ name: "delete_node", text: this.#q.delete_node, values: [node] });
       return;
@@ -509,7 +509,7 @@ export class PostgresTaskStore implements TaskStore {
       [],
     );
     return rows.map((r) => ({
-      ...(JSON.parse(r.resources) as NodeResources),
+      ...(JSON.parse(r.resources) as NodeReport),
       node: r.node,
       heartbeatAt: r.heartbeat_at,
     }));

@@ -44,6 +44,7 @@ async function hear(channel: amqplib.Channel, queue: string): Promise<string[]> 
   return heard;
 }
 const HEARTBEAT_MS = 200;
+const options = compileOptions({ heartbeat_ms: HEARTBEAT_MS });
 
 describe.runIf(available)("DeadWorkerEnds (distributed mode's api)", () => {
   let db: TestDatabase;
@@ -61,8 +62,8 @@ describe.runIf(available)("DeadWorkerEnds (distributed mode's api)", () => {
     await Promise.all([db.drop(), vhost.remove()]);
   });
 
-  /** Ends a new task as a worker would, committed and not published. */
-  const endUnannounced = async (state: "completed" | "failed") => {
+  /** Ends a new task as worker `node` would, committed and not published. */
+  const endUnannounced = async (state: "completed" | "failed", node = "worker-1") => {
     const task = newTask();
     await store.submitTasks([task]);
     const started = await store.recordChange({
@@ -89,7 +90,7 @@ describe.runIf(available)("DeadWorkerEnds (distributed mode's api)", () => {
       from: [before.state],
       to: state,
       patch: { finishedAt: Date.now() },
-      status: draft({ event: state === "completed" ? "task_completed" : "task_failed" }),
+      status: draft({ event: state === "completed" ? "task_completed" : "task_failed", node }),
     });
     return { id: task.id, sequence: ended.task.lastSequence };
   };
@@ -97,8 +98,8 @@ describe.runIf(available)("DeadWorkerEnds (distributed mode's api)", () => {
   it("tells again, once a worker it saw alive stops beating, the ends it did not hear, and only those", async () => {
     const bus = await AmqpStatusBus.open(connection);
     const resources = await AmqpResourceFeed.open(connection);
-    const cluster = await listenToCluster(resources, HEARTBEAT_MS);
     const log = createLogger({ level: "silent" });
+    const { placement: cluster, stop } = await listenToCluster({ feed: resources, store, options, log });
     const guard = await DeadWorkerEnds.start({ store, bus, cluster, heartbeatMs: HEARTBEAT_MS, log });
     const raw = await amqplib.connect(vhost.url);
     try {
@@ -110,6 +111,7 @@ describe.runIf(available)("DeadWorkerEnds (distributed mode's api)", () => {
       const beat = (at: number) =>
         resources.publish({
           nodeId: "worker-1",
+          bootId: "boot-1",
           at,
           capacity: { cpu: 1 },
           allocated: {},
@@ -135,10 +137,94 @@ describe.runIf(available)("DeadWorkerEnds (distributed mode's api)", () => {
       await new Promise((r) => setTimeout(r, HEARTBEAT_MS * 5));
       expect(heard).toHaveLength(3);
     } finally {
+      stop();
       await raw.close();
       await guard.stop();
       await resources.close();
       await bus.close();
+    }
+  });
+
+  /** An api's guard with a raw reader of what `taskexec.status` carries, and a way to beat as a worker. */
+  const guarded = async () => {
+    const bus = await AmqpStatusBus.open(connection);
+    const resources = await AmqpResourceFeed.open(connection);
+    const log = createLogger({ level: "silent" });
+    const cluster = await listenToCluster({ feed: resources, store, options, log });
+    const guard = await DeadWorkerEnds.start({
+      store,
+      bus,
+      cluster: cluster.placement,
+      heartbeatMs: HEARTBEAT_MS,
+      log,
+    });
+    const raw = await amqplib.connect(vhost.url);
+    const channel = await raw.createChannel();
+    const { queue } = await channel.assertQueue("", { exclusive: true });
+    await channel.bindQueue(queue, EXCHANGES.status, "#");
+    const heard = await hear(channel, queue);
+    const beat = (nodeId: string, bootId: string, at = Date.now()) =>
+      resources.publish({
+        nodeId,
+        bootId,
+        at,
+        capacity: { cpu: 1 },
+        allocated: {},
+        runningTasks: 0,
+        waitingTasks: 0,
+        handlerTypes: ["noop"],
+      });
+    const close = async () => {
+      cluster.stop();
+      await raw.close();
+      await guard.stop();
+      await resources.close();
+      await bus.close();
+    };
+    return { heard, beat, close };
+  };
+
+  it("tells again a worker's ends when it comes back under the same node id (a new boot id) before it is seen dead", async () => {
+    const { heard, beat, close } = await guarded();
+    try {
+      for (let i = 0; i < 3; i++) {
+        await beat("worker-1", "boot-1");
+        await new Promise((r) => setTimeout(r, HEARTBEAT_MS));
+      }
+      const lost = (await endUnannounced("completed")).id;
+      // Killed and restarted at once: it never misses a beat, but it is another run of it.
+      await beat("worker-1", "boot-2");
+      await vi.waitFor(() => expect(heard).toEqual([`${lost} completed`]), { timeout: 5_000 });
+    } finally {
+      await close();
+    }
+  });
+
+  it("judges a death by when it heard the node, and tells again only that node's own ends", async () => {
+    const { heard, beat, close } = await guarded();
+    const beating = setInterval(() => void beat("worker-1", "boot-1"), HEARTBEAT_MS / 2);
+    try {
+      await beat("worker-1", "boot-1");
+      // worker-1, alive, has ends it has not announced yet (it may still).
+      const own = [(await endUnannounced("completed")).id, (await endUnannounced("failed")).id];
+      // A forged node that claims a heartbeat at the epoch beats once and "dies": nothing is told
+      // for it (it ran nothing), and worker-1's ends are not its to tell.
+      await beat("forged", "x", 1);
+      await new Promise((r) => setTimeout(r, HEARTBEAT_MS * 8));
+      expect(heard).toEqual([]);
+      // worker-1 dies: its own two ends are told, once.
+      clearInterval(beating);
+      await vi.waitFor(
+        () => expect(heard.sort()).toEqual([`${own[0]} completed`, `${own[1]} failed`].sort()),
+        {
+          timeout: 5_000,
+        },
+      );
+      await new Promise((r) => setTimeout(r, HEARTBEAT_MS * 5));
+      expect(heard).toHaveLength(2);
+    } finally {
+      clearInterval(beating);
+      await close();
     }
   });
 

@@ -31,6 +31,7 @@ describe.runIf(available)("resource statuses over taskexec.resources", () => {
 
   const worker = (nodeId: string, at: number): Omit<ResourceStatus, "protocolVersion"> => ({
     nodeId,
+    bootId: `${nodeId}-boot`,
     at,
     capacity: { cpu: 2, gpu: nodeId === "gpu-worker" ? 1 : 0 },
     allocated: { cpu: 1 },
@@ -41,7 +42,13 @@ describe.runIf(available)("resource statuses over taskexec.resources", () => {
 
   it("carries each worker's status to the API's cluster view, and dead-letters what is not one without stopping", async () => {
     const api = await feed("api");
-    const view = new ClusterView(1_000);
+    const view = new ClusterView({
+      heartbeatMs: 1_000,
+      placementWindowMs: 600_000,
+      forgetAfterMs: 3_600_000,
+      maxNodes: 1_000,
+      since: Date.now(),
+    });
     const heard: string[] = [];
     await api.listen((status) => {
       heard.push(status.nodeId);

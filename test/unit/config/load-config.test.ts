@@ -56,6 +56,16 @@ describe("config.yaml loading", () => {
     expect(options.message_broker_url).toBe("amqp://localhost:5672");
   });
 
+  it("keeps the default of every resource kind TASKEXEC_RESOURCES does not name (the README's GPU worker, issue 25.4)", () => {
+    const { options } = loadConfig({ env: { TASKEXEC_RESOURCES: '{"cpu":8,"gpu":1}' }, cwd: tmp.dir });
+    expect(options.resources).toMatchObject({ cpu: 8, gpu: 1 });
+    expect(options.resources.memory_mb).toBeGreaterThan(0);
+    // Naming a kind with 0 is how a node offers none of it.
+    const none = loadConfig({ env: { TASKEXEC_RESOURCES: '{"memory_mb":0}' }, cwd: tmp.dir });
+    expect(none.options.resources.memory_mb).toBe(0);
+    expect(none.options.resources.cpu).toBeGreaterThan(0);
+  });
+
   it("works with no file at all", () => {
     expect(loadConfig({ env: {}, cwd: tmp.dir })).toMatchObject({
       file: undefined,

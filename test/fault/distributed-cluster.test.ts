@@ -1,0 +1,171 @@
+// Distributed mode as a cluster relies on it (issue 25): no valid work refused because the api has
+// not heard its workers yet (a restart, every worker late or gone a while), the workers' own types
+// on the api, and a worker beside the api on one host with one config. Real binaries, the
+// machine's RabbitMQ (a vhost per test) and PostgreSQL (a database per test).
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import amqplib from "amqplib";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { signToken } from "../../src/security/token-signer.js";
+import { EXCHANGES, QUEUES } from "../../src/transport/amqp/topology.js";
+import {
+  adminHeaders,
+  type Member,
+  startDistributed,
+  submitMessage,
+  waitFor,
+  withDatabase,
+} from "../helpers/cluster.js";
+import { createTestDatabase, postgresForTests, type TestDatabase } from "../helpers/postgres.js";
+import { createTestVhost, rabbitForTests, type TestVhost } from "../helpers/rabbitmq.js";
+import { freePort, killServes, serve, serveEnv } from "../helpers/serve.js";
+import { TEST_SECRET } from "../helpers/service.js";
+import { tempDir } from "../helpers/temp.js";
+
+const HANDLERS = join(import.meta.dirname, "fixtures", "run-log-handler.mjs");
+const available = (await postgresForTests()) && (await rabbitForTests());
+
+describe.runIf(available)("distributed mode: what the api accepts while it has not heard its workers", () => {
+  let db: TestDatabase;
+  let vhost: TestVhost;
+  let tmp: ReturnType<typeof tempDir>;
+  let runLog: string;
+  beforeEach(async () => {
+    [db, vhost] = await Promise.all([createTestDatabase(), createTestVhost()]);
+    tmp = tempDir();
+    runLog = join(tmp.dir, "runs.log");
+    writeFileSync(runLog, "");
+  });
+  afterEach(async () => {
+    killServes();
+    await Promise.all([db.drop(), vhost.remove()]);
+    tmp.remove();
+  });
+
+  const quick = { TASKEXEC_HEARTBEAT_MS: "300", TASKEXEC_POLL_MS: "300", TASKEXEC_LEASE_MS: "3000" };
+  /** The api and the workers load `logged` (the worker-only type is loaded by workers alone). */
+  const start = (command: "api" | "worker", name: string, args: string[] = ["--handlers", HANDLERS]) =>
+    startDistributed(
+      command,
+      tmp.dir,
+      name,
+      { database: db.url, broker: vhost.url },
+      { RUN_LOG: runLog, ...quick },
+      args,
+    );
+  const countStates = () =>
+    withDatabase(db.url, async (c) => {
+      const { rows } = await c.query<{ state: string; n: number }>(
+        "SELECT state, count(*)::int AS n FROM tasks GROUP BY state",
+      );
+      return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+    });
+  const get = async (member: Member, path: string) =>
+    (await (await fetch(`${member.url}${path}`, { headers: await adminHeaders() })).json()) as Record<
+      string,
+      unknown
+    >;
+  const post = async (api: Member, path: string, body: unknown) => {
+    const response = await fetch(`${api.url}${path}`, {
+      method: "POST",
+      headers: await adminHeaders(),
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  const liveWorkers = async (api: Member) =>
+    ((await get(api, "/v1/resources")) as { nodes: { alive: boolean }[] }).nodes.filter((n) => n.alive)
+      .length;
+
+  it("accepts the broker submissions that waited while the api was down, from its first moment (issue 25.1)", async () => {
+    const api = await start("api", "api", []);
+    await start("worker", "w1");
+    await waitFor("the worker to be heard", async () => (await liveWorkers(api)) === 1);
+    api.process.child.kill("SIGKILL");
+    await api.process.exited;
+    // While no api runs, a submitter publishes 50 valid submissions.
+    const token = await signToken(TEST_SECRET, { sub: "alice", roles: ["submitter"], ttl: "1h" });
+    const connection = await amqplib.connect(vhost.url);
+    try {
+      const channel = await connection.createConfirmChannel();
+      for (let i = 0; i < 50; i++) {
+        const message = submitMessage("logged", { ms: 0 }, `while-down-${i}`);
+        const withAuth = { ...message, header: { ...message.header, auth: token } };
+        channel.publish(EXCHANGES.submit, "submit_task", Buffer.from(JSON.stringify(withAuth)), {
+          persistent: true,
+        });
+      }
+      await channel.waitForConfirms();
+      // The api comes back: it knows the worker from the store before any heartbeat reaches it.
+      await start("api", "api-again", []);
+      await waitFor("the 50 to complete", async () => (await countStates()).completed === 50, 60_000);
+      expect(await countStates()).toEqual({ completed: 50 });
+      expect((await channel.checkQueue(QUEUES.dead)).messageCount).toBe(0);
+    } finally {
+      await connection.close();
+    }
+  }, 120_000);
+
+  it("accepts work of the workers' types while every worker is gone a while, says it waits for one, and runs it when one comes (issue 25.1)", async () => {
+    const api = await start("api", "api", []);
+    const worker = await start("worker", "w1");
+    await waitFor("the worker to be heard", async () => (await liveWorkers(api)) === 1);
+    worker.process.child.kill("SIGKILL");
+    await worker.process.exited;
+    await waitFor("the worker to be seen dead", async () => (await liveWorkers(api)) === 0);
+    const accepted = await post(api, "/v1/tasks", submitMessage("logged", { ms: 0 }, "no-worker-now"));
+    expect(accepted.status).toBe(202);
+    expect(accepted.body).toMatchObject({
+      body: { details: { event: "task_accepted", awaiting_worker: true } },
+    });
+    // What no worker heard lately runs is still refused at once.
+    const unknown = await post(api, "/v1/tasks", submitMessage("nobody_runs_this", {}, "unknown-type"));
+    expect(unknown.status).toBe(422);
+    expect(JSON.stringify(unknown.body)).toContain("handler_not_found");
+    const metrics = await (await fetch(`${api.url}/metrics`)).text();
+    expect(metrics).toMatch(/taskexec_tasks_awaiting_worker_total\{type="logged"\} 1/);
+    await start("worker", "w2");
+    await waitFor("the waiting task to complete", async () => (await countStates()).completed === 1, 30_000);
+  }, 120_000);
+
+  it("answers GET /v1/types from the workers: a type only they run, with its description and example (issue 25.2)", async () => {
+    const api = await start("api", "api", []);
+    await start("worker", "w1");
+    // Named by its first heartbeat on the broker, described once the api read what it recorded.
+    await waitFor("the worker's types", async () => {
+      const { types } = (await get(api, "/v1/types")) as { types: { type: string; description: unknown }[] };
+      return types.some((t) => t.type === "logged" && t.description !== null);
+    });
+    const { types } = (await get(api, "/v1/types")) as { types: Record<string, unknown>[] };
+    expect(types.find((t) => t.type === "logged")).toEqual({
+      type: "logged",
+      description: "Appends its run to $RUN_LOG, then sleeps `ms` milliseconds",
+      parameters_schema: null,
+      example: { ms: 10 },
+    });
+    expect(types.map((t) => t.type)).toEqual(expect.arrayContaining(["noop", "sleep", "logged"]));
+  }, 60_000);
+
+  it("starts a worker beside the api on one host with the same config: its health port is its own (issue 25.3)", async () => {
+    // One set of variables for both, as one config.yaml would be: the api takes http.port.
+    const port = await freePort();
+    const shared = serveEnv(join(tmp.dir, "shared"), port, {
+      TASKEXEC_STORE__URL: db.url,
+      TASKEXEC_MESSAGE_BROKER_URL: vhost.url,
+      ...quick,
+    });
+    const api = serve(shared, [], "api");
+    await api.ready;
+    const workers = [serve(shared, [], "worker"), serve(shared, [], "worker")];
+    await Promise.all(workers.map((w) => w.ready));
+    const healthUrls = workers.map((w) => /health\s+(http:\/\/\S+)\/healthz/.exec(w.output().stdout)?.[1]);
+    expect(new Set(healthUrls).size).toBe(2);
+    for (const url of healthUrls) {
+      expect(url).toBeDefined();
+      expect(url).not.toContain(`:${port}`);
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    }
+    const member = { process: api, url: `http://127.0.0.1:${port}`, port };
+    await waitFor("two live workers", async () => (await liveWorkers(member)) === 2);
+  }, 60_000);
+});
