@@ -2,6 +2,10 @@ import type { Socket } from "node:net";
 import type { FastifyReply } from "fastify";
 import { ERROR_CODES, type ErrorCode } from "../protocol/error-codes.js";
 import { AmbiguousTaskIdError, MalformedMessageError, TaskexecError } from "../protocol/errors.js";
+import { StoreUnavailableError } from "../store/errors.js";
+
+/** How long a client is asked to wait before it tries again while the store is away. */
+const UNAVAILABLE_RETRY_AFTER_S = 2;
 
 export interface HttpError {
   status: number;
@@ -32,7 +36,16 @@ export function toHttpError(error: unknown): HttpError {
     return { status: 409, code, message, details: { candidates } };
   }
   if (error instanceof TaskexecError) {
-    return { status: ERROR_CODES[error.code].http, code: error.code, message: error.message };
+    const retryAfterS = error.code === "unavailable" ? UNAVAILABLE_RETRY_AFTER_S : undefined;
+    return { status: ERROR_CODES[error.code].http, code: error.code, message: error.message, retryAfterS };
+  }
+  if (error instanceof StoreUnavailableError) {
+    return {
+      status: 503,
+      code: "unavailable",
+      message: "the store is unreachable; nothing was done: retry",
+      retryAfterS: UNAVAILABLE_RETRY_AFTER_S,
+    };
   }
   const fastify = error as { code?: string; validation?: unknown; statusCode?: number; message?: string };
   const known = fastify.code === undefined ? undefined : FASTIFY_ERRORS[fastify.code];

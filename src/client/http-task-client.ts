@@ -178,17 +178,26 @@ export class HttpTaskClient implements TaskClientApi {
     accept: number[] = [200],
   ): Promise<{ status: number; body: unknown }> {
     let answer: { status: number; text: string };
-    try {
-      answer = await this.#connections.send(
-        method,
-        path,
-        { ...this.#auth(), ...(body !== undefined && { "content-type": "application/json" }) },
-        body === undefined ? undefined : JSON.stringify(body),
-      );
-    } catch (error) {
-      throw unreachable(this.#url, error);
+    let parsed: unknown;
+    // A server whose store is away answers 503 `unavailable` having done nothing: the same
+    // request is tried again a few times (submissions are idempotent by message id).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        answer = await this.#connections.send(
+          method,
+          path,
+          { ...this.#auth(), ...(body !== undefined && { "content-type": "application/json" }) },
+          body === undefined ? undefined : JSON.stringify(body),
+        );
+      } catch (error) {
+        throw unreachable(this.#url, error);
+      }
+      parsed = parseBody(answer.text);
+      const unavailable =
+        answer.status === 503 && (parsed as ErrorBody | undefined)?.error?.code === "unavailable";
+      if (!unavailable || attempt >= UNAVAILABLE_ATTEMPTS) break;
+      await new Promise((r) => setTimeout(r, Math.min(4_000, 250 * 2 ** (attempt - 1))));
     }
-    const parsed = parseBody(answer.text);
     if (!accept.includes(answer.status) && !(answer.status === 207 && path.endsWith("/batch"))) {
       throw httpError(answer.status, parsed);
     }
@@ -200,6 +209,9 @@ export class HttpTaskClient implements TaskClientApi {
     return { status: answer.status, body: parsed };
   }
 }
+
+/** Tries of one request while the server answers `unavailable` (about 8 s in all). */
+const UNAVAILABLE_ATTEMPTS = 6;
 
 function rejection(body: ErrorBody): TaskRejectedError {
   const code = body.error?.code;

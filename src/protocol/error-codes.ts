@@ -22,6 +22,9 @@ export const ERROR_CODES = {
   // A fault of the executor's, never of the caller's input: reported for the one message or
   // request it struck, and never as `handler_error` (which is the handler's own failure).
   internal_error: { http: 500, retryable: true, summary: "a fault of the executor's; retry later" },
+  // SPEC §2: the store (or the broker) is away; nothing was accepted, and the same request
+  // succeeds once it is back (HTTP 503 with Retry-After; the clients retry it by themselves).
+  unavailable: { http: 503, retryable: true, summary: "the store or the broker is away; retry" },
 } as const satisfies Record<string, { http: number; retryable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

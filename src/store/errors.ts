@@ -60,3 +60,17 @@ export class StoreSchemaError extends Error {
     );
   }
 }
+
+/**
+ * The store cannot be reached now (the database server is down, restarting or unreachable):
+ * nothing was written, and the same request succeeds once it is back.
+ */
+export class StoreUnavailableError extends Error {
+  override readonly name = "StoreUnavailableError";
+  constructor(options: { cause: unknown }) {
+    super(
+      `the store is unreachable (${(options.cause as Error | undefined)?.message ?? "no connection"})`,
+      options,
+    );
+  }
+}

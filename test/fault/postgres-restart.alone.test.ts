@@ -64,6 +64,8 @@ describe.runIf(available)("PostgreSQL restarted under two serve processes", () =
     const headers = await adminHeaders();
     const accepted = new Set<string>();
     let refused = 0;
+    /** Every refusal's status, code and Retry-After (issue 25.13: 503 `unavailable`, never 500). */
+    const refusals = new Map<string, number>();
     let submitting = true;
     // A submitter that keeps going through the outage, alternating between the two processes.
     const submitter = (async () => {
@@ -77,7 +79,12 @@ describe.runIf(available)("PostgreSQL restarted under two serve processes", () =
             signal: AbortSignal.timeout(15_000),
           });
           if (response.status === 202) accepted.add(`r-${i}`);
-          else refused += 1;
+          else {
+            refused += 1;
+            const { error } = (await response.json()) as { error?: { code?: string } };
+            const key = `${response.status} ${error?.code} retry-after:${response.headers.get("retry-after") !== null}`;
+            refusals.set(key, (refusals.get(key) ?? 0) + 1);
+          }
         } catch {
           refused += 1;
         }
@@ -117,6 +124,8 @@ describe.runIf(available)("PostgreSQL restarted under two serve processes", () =
       expect(await brokenLogs(c)).toEqual([]);
     });
     expect(refused).toBeGreaterThan(0); // the outage was seen by the submitter
+    // Each refusal said the store was away and when to come back, none was an internal error.
+    expect([...refusals.keys()]).toEqual(["503 unavailable retry-after:true"]);
     expect(a.process.child.exitCode).toBeNull();
     expect(b.process.child.exitCode).toBeNull();
   }, 180_000);

@@ -1,4 +1,5 @@
 import pg from "pg";
+import { StoreUnavailableError } from "../errors.js";
 
 /** Type OIDs read as JavaScript numbers: times are epoch milliseconds, far below 2^53. */
 const INT8 = 20;
@@ -42,8 +43,50 @@ export function createPool(options: PoolOptions): pg.Pool {
   // waiting for the broker's confirms, a restart of the server) emits 'error' with no query to
   // fail: the pool listens only to idle ones, and an 'error' no one listens to ends the process.
   // Its holder learns of it at its next query, and the pool drops it when released.
-  pool.on("connect", (client) => client.on("error", () => {}));
+  pool.on("connect", (client) => {
+    client.on("error", () => {});
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    client.query = ((...args: unknown[]) => {
+      const result = query(...args);
+      return result instanceof Promise ? result.catch(rethrowUnavailable) : result;
+    }) as typeof client.query;
+  });
+  // What cannot reach the server says so in the store's words (callers answer 503, not 500):
+  // pool.query (it runs on a client in callback form, which the wrapper above passes by),
+  // pool.connect, and the queries of a checked-out client (above).
+  const poolQuery = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+  pool.query = ((...args: unknown[]) => {
+    const result = poolQuery(...args);
+    return result instanceof Promise ? result.catch(rethrowUnavailable) : result;
+  }) as typeof pool.query;
+  const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
+  pool.connect = (async (...args: unknown[]) => {
+    if (args.length > 0) return (connect as (...a: unknown[]) => unknown)(...args);
+    return connect().catch(rethrowUnavailable);
+  }) as typeof pool.connect;
   return pool;
+}
+
+/** SQLSTATE classes and socket errors that mean the server is away, not that a statement failed. */
+const AWAY_SQLSTATES = /^(08|57P0[1-3]|53300)/;
+const AWAY_SOCKET_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+]);
+const AWAY_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended/;
+
+function rethrowUnavailable(error: unknown): never {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  const away =
+    (typeof code === "string" && (AWAY_SQLSTATES.test(code) || AWAY_SOCKET_CODES.has(code))) ||
+    (typeof message === "string" && AWAY_MESSAGES.test(message));
+  throw away ? new StoreUnavailableError({ cause: error }) : error;
 }
 
 /** The URL without its password, for messages and logs. */
