@@ -62,10 +62,10 @@ export async function openDistributedTransports(context: {
   node: string;
   store: TaskStore;
   log: Logger;
-  /** This worker's token for the statuses it publishes (undefined: auth is off). */
-  sign?: (() => Promise<string>) | undefined;
-  /** Whether a status's token speaks for an executor (undefined: auth is off). */
-  verify?: ((token: string) => Promise<boolean>) | undefined;
+  /** Signs a status this process publishes, given its JSON (undefined: auth is off). */
+  sign?: ((message: string) => Promise<string>) | undefined;
+  /** Whether a status's signature is an executor's, of its JSON (undefined: auth is off). */
+  verify?: ((signature: string, message: string) => Promise<boolean>) | undefined;
   /** Whether this worker could ever take a task (its handlers and capacity). */
   accepts?: ((type: string, requirements: Record<string, number>) => boolean) | undefined;
 }): Promise<DistributedTransports> {

@@ -110,8 +110,8 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
 
 /** @internal how a process of distributed mode signs and checks the statuses on the broker. */
 export interface BrokerAuth {
-  sign?: (() => Promise<string>) | undefined;
-  verify?: ((token: string) => Promise<boolean>) | undefined;
+  sign?: ((message: string) => Promise<string>) | undefined;
+  verify?: ((signature: string, message: string) => Promise<boolean>) | undefined;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { FastifyInstance } from "fastify";
 import { ConfigError } from "../config/config-error.js";
 import type { CompiledOptions } from "../config/options.js";
 import { createExecutorFromCompiled, type Executor } from "../executor.js";
+import { MessageSigner, MessageVerifier } from "../security/message-signature.js";
 import { createLogger } from "../observability/logger.js";
 import { ExecutorMetrics } from "../observability/metrics.js";
 import { RecentActivity } from "../observability/recent-activity.js";
@@ -62,15 +63,26 @@ export async function startService(
   const https = readTls(options);
 
   const verifier = options.auth.enabled ? createTokenVerifier(options.auth, secret) : undefined;
-  const executor = await createExecutorFromCompiled(options, log, role, {
-    // Statuses on the broker count only when a worker (an executor) or an admin signed them.
-    verify:
-      verifier === undefined
+  // Distributed mode: statuses on the broker are signed, each for itself (an executor's or this
+  // api's, with the shared secret), and count only when an executor or an admin signed them.
+  const messages =
+    options.auth.enabled && secret !== undefined
+      ? new MessageVerifier(secret, options.auth.clock_tolerance_s)
+      : undefined;
+  let signer: MessageSigner | undefined;
+  const executor: Executor = await createExecutorFromCompiled(options, log, role, {
+    sign:
+      messages === undefined
         ? undefined
-        : async (token) => {
-            const { roles } = await verifier.verify(token);
-            return roles.includes("executor") || roles.includes("admin");
-          },
+        : (message) =>
+            (signer ??= new MessageSigner(secret!, `api:${executor.node}`, ["executor"])).sign(message),
+    verify: !options.auth.enabled
+      ? undefined
+      : async (signature, message) => {
+          if (messages === undefined) return false; // no shared secret: no one's signature can be checked
+          const { roles } = await messages.verify(signature, message);
+          return roles.includes("executor") || roles.includes("admin");
+        },
   });
   const engine = executor.engine;
   const guard = new SubmissionGuard(options.limits);

@@ -4,7 +4,7 @@ import type { CompiledOptions } from "../config/options.js";
 import { createExecutorFromCompiled, type Executor } from "../executor.js";
 import { createLogger } from "../observability/logger.js";
 import { ExecutorMetrics } from "../observability/metrics.js";
-import { RenewingToken } from "../security/renewing-token.js";
+import { MessageSigner } from "../security/message-signature.js";
 import { readSecret } from "../security/secret-file.js";
 import { listenAt, type ListenAddress } from "./listen.js";
 import { buildWorkerApp } from "./worker-endpoints.js";
@@ -34,7 +34,7 @@ function workerAddress(options: CompiledOptions): ListenAddress {
  */
 export async function startWorker(options: CompiledOptions): Promise<WorkerService> {
   const log = createLogger({ level: options.logging.level ?? "info", pretty: process.stdout.isTTY });
-  let sign: (() => Promise<string>) | undefined;
+  let sign: ((message: string) => Promise<string>) | undefined;
   if (options.auth.enabled) {
     // HS256 only: a worker signs with the secret the api verifies with (on one machine, the
     // api's generated data_dir/jwt-secret serves too).
@@ -49,8 +49,9 @@ export async function startWorker(options: CompiledOptions): Promise<WorkerServi
       ]);
     }
     // Named after the node, known once the executor is made (signing starts with the first status).
-    let tokens: RenewingToken | undefined;
-    sign = () => (tokens ??= new RenewingToken(secret, `worker:${executor.node}`, ["executor"])).get();
+    let signer: MessageSigner | undefined;
+    sign = (message) =>
+      (signer ??= new MessageSigner(secret, `worker:${executor.node}`, ["executor"])).sign(message);
   }
   const executor: Executor = await createExecutorFromCompiled(options, log, "worker", { sign });
   const metrics = new ExecutorMetrics(executor.engine);

@@ -2,6 +2,7 @@ import { createPublicKey, type KeyObject } from "node:crypto";
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from "jose";
 import type { CompiledOptions } from "../config/options.js";
 import { TaskexecError } from "../protocol/errors.js";
+import { MESSAGE_AUDIENCE } from "./message-signature.js";
 import { type AuthenticatedPrincipal, ROLES, type Role } from "./roles.js";
 
 export interface TokenVerifier {
@@ -52,6 +53,10 @@ export function createTokenVerifier(auth: CompiledOptions["auth"], secret = auth
       } catch (error) {
         throw new TaskexecError("unauthenticated", describeJoseError(error), { cause: error });
       }
+      // A message's signature (read off the broker) proves who sent that message; it is no credential.
+      const audience = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+      if (audience.includes(MESSAGE_AUDIENCE))
+        throw new TaskexecError("unauthenticated", "the token is a message's signature, not a credential");
       // The principal names a tenant: only a non-empty string will do ("123" and 123.0 are not one).
       if (typeof payload.sub !== "string" || payload.sub.trim() === "")
         throw new TaskexecError("unauthenticated", 'the token\'s "sub" claim must be a non-empty string');

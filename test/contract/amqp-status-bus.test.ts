@@ -3,7 +3,7 @@ import { AmqpConnection } from "../../src/transport/amqp/amqp-connection.js";
 import { AmqpStatusBus } from "../../src/transport/amqp/amqp-status-bus.js";
 import amqplib from "amqplib";
 import { compileOptions } from "../../src/config/options.js";
-import { RenewingToken } from "../../src/security/renewing-token.js";
+import { MessageSigner, MessageVerifier } from "../../src/security/message-signature.js";
 import { signToken } from "../../src/security/token-signer.js";
 import { createTokenVerifier } from "../../src/security/token-verifier.js";
 import { REASON_HEADER } from "../../src/transport/amqp/dead-letter.js";
@@ -20,19 +20,20 @@ import { describeStatusBusContract, routed, status } from "./status-bus.contract
 
 const available = await rabbitForTests();
 
-const verifier = createTokenVerifier(compileOptions({ auth: { jwt_secret: TEST_SECRET } }).auth);
+const verifier = new MessageVerifier(TEST_SECRET);
 
 /**
  * A bus on a connection of its own, closed together, as workers and the API run it: each status
- * signed with the process's executor token, and only executors' statuses heard.
+ * signed for itself with the process's executor principal, and only executors' statuses heard.
  */
 async function openBus(url: string, name: string, errors: unknown[] = []) {
   const connection = await AmqpConnection.open({ url, name });
-  const token = new RenewingToken(TEST_SECRET, name, ["executor"]);
+  const signer = new MessageSigner(TEST_SECRET, name, ["executor"]);
   const bus = await AmqpStatusBus.open(connection, {
     onError: (error) => errors.push(error),
-    sign: () => token.get(),
-    verify: async (jwt) => (await verifier.verify(jwt)).roles.some((r) => r === "executor" || r === "admin"),
+    sign: (message) => signer.sign(message),
+    verify: async (signature, message) =>
+      (await verifier.verify(signature, message)).roles.some((r) => r === "executor" || r === "admin"),
   });
   return Object.assign(bus, {
     close: async () => {
@@ -129,7 +130,7 @@ describe.runIf(available)("RabbitMQ", () => {
     }
   });
 
-  it("hears only statuses signed by an executor, without the token; dead-letters the others with why", async () => {
+  it("hears only statuses an executor signed for themselves, without the signature; dead-letters the others with why", async () => {
     const vhost = await createTestVhost();
     const errors: unknown[] = [];
     const api = await openBus(vhost.url, "api", errors);
@@ -139,6 +140,9 @@ describe.runIf(available)("RabbitMQ", () => {
       const heard: unknown[] = [];
       await api.subscribeAll((s) => heard.push(s.header));
       const channel = await raw.createConfirmChannel();
+      // What a reader of the worker's statuses sees: the signature of each in its header.auth.
+      const { queue: spy } = await channel.assertQueue("", { exclusive: true });
+      await channel.bindQueue(spy, EXCHANGES.status, "#");
       const forge = async (auth: string | undefined, sequence: number) => {
         const s = status("t1", sequence);
         const message = auth === undefined ? s : { ...s, header: { ...s.header, auth } };
@@ -155,11 +159,32 @@ describe.runIf(available)("RabbitMQ", () => {
         }),
         3,
       );
+      // An executor's plain bearer token is no signature of a message (issue 25.5).
+      await forge(await signToken(TEST_SECRET, { sub: "worker:w2", roles: ["executor"], ttl: "1h" }), 5);
       channel.publish(EXCHANGES.status, "alice.t1", Buffer.from("not json"));
       await worker.publish([routed("t1", 4)]);
       await vi.waitFor(() => expect(heard).toHaveLength(1));
       expect(heard[0]).toMatchObject({ task_id: "t1", sequence: 4 });
       expect(heard[0]).not.toHaveProperty("auth");
+      // The worker's real signature, lifted off its status onto a forged one, is refused...
+      let lifted: string | undefined;
+      await vi.waitFor(async () => {
+        for (
+          let m = await channel.get(spy, { noAck: true });
+          m !== false;
+          m = await channel.get(spy, { noAck: true })
+        ) {
+          const { header } = JSON.parse(m.content.toString()) as {
+            header: { auth: string; sequence: number };
+          };
+          if (header.sequence === 4) lifted = header.auth;
+        }
+        expect(lifted).toBeDefined();
+      });
+      await forge(lifted, 6);
+      // ...and so is it over HTTP: it is no credential.
+      const http = createTokenVerifier(compileOptions({ auth: { jwt_secret: TEST_SECRET } }).auth);
+      await expect(http.verify(lifted!)).rejects.toThrow("a message's signature, not a credential");
       const reasons: string[] = [];
       // Taken off the queue as they arrive, across tries.
       await vi.waitFor(async () => {
@@ -169,14 +194,17 @@ describe.runIf(available)("RabbitMQ", () => {
           m = await channel.get(QUEUES.dead, { noAck: true })
         )
           reasons.push(String(m.properties.headers?.[REASON_HEADER]));
-        expect(reasons).toHaveLength(4);
+        expect(reasons).toHaveLength(6);
       });
       expect(reasons.sort()).toEqual([
         "not a task_status",
-        "unauthenticated: header.auth is not a valid executor's JWT",
-        "unauthenticated: header.auth is not a valid executor's JWT",
-        "unauthenticated: header.auth must hold an executor's JWT",
+        ...Array.from(
+          { length: 4 },
+          () => "unauthenticated: header.auth is not an executor's valid signature of this status",
+        ),
+        "unauthenticated: header.auth must hold an executor's signature",
       ]);
+      expect(heard).toHaveLength(1);
     } finally {
       await raw.close();
       await api.close();

@@ -168,4 +168,46 @@ describe.runIf(available)("distributed mode: what the api accepts while it has n
     const member = { process: api, url: `http://127.0.0.1:${port}`, port };
     await waitFor("two live workers", async () => (await liveWorkers(member)) === 2);
   }, 60_000);
+
+  it("signs every status for itself: a second api dead-letters none, and a signature read off a status opens nothing over HTTP (issue 25.5)", async () => {
+    const [a, b] = [await start("api", "api-a", []), await start("api", "api-b", [])];
+    await start("worker", "w1");
+    await waitFor(
+      "the worker to be heard",
+      async () => (await liveWorkers(a)) === 1 && (await liveWorkers(b)) === 1,
+    );
+    const connection = await amqplib.connect(vhost.url);
+    try {
+      const channel = await connection.createChannel();
+      const { queue } = await channel.assertQueue("", { exclusive: true });
+      await channel.bindQueue(queue, EXCHANGES.status, "#");
+      const signatures: string[] = [];
+      await channel.consume(
+        queue,
+        (m) => {
+          const auth = m && (JSON.parse(m.content.toString()) as { header: { auth?: string } }).header.auth;
+          if (auth !== undefined && auth !== null) signatures.push(auth);
+        },
+        { noAck: true },
+      );
+      const { status } = await post(a, "/v1/tasks/batch", {
+        messages: Array.from({ length: 20 }, (_, i) => submitMessage("logged", { ms: 0 }, `signed-${i}`)),
+      });
+      expect(status).toBe(207);
+      await waitFor("the 20 to complete", async () => (await countStates()).completed === 20, 30_000);
+      await waitFor("the statuses to be heard", async () => signatures.length >= 20 * 3);
+      // api-b heard every status of the worker and of api-a, and refused none.
+      await new Promise((r) => setTimeout(r, 500));
+      expect((await channel.checkQueue(QUEUES.dead)).messageCount).toBe(0);
+      // The worker's and the api's signatures, as a submitter reading statuses collects them.
+      for (const signature of new Set(signatures.slice(0, 5).concat(signatures.slice(-5)))) {
+        const response = await fetch(`${a.url}/v1/tasks`, {
+          headers: { authorization: `Bearer ${signature}` },
+        });
+        expect(response.status).toBe(401);
+      }
+    } finally {
+      await connection.close();
+    }
+  }, 60_000);
 });

@@ -11,10 +11,13 @@ import { EXCHANGES } from "./topology.js";
 export interface AmqpStatusBusOptions {
   /** Told of listener errors, and of messages it refused. */
   onError?: (error: unknown) => void;
-  /** This process's token, put in each status's header.auth (workers: role executor). */
-  sign?: () => Promise<string>;
-  /** Whether a received status's header.auth speaks for an executor (or an admin); others are refused. */
-  verify?: (token: string) => Promise<boolean>;
+  /**
+   * Signs a status, given its JSON without `header.auth`: the signature goes in its header.auth,
+   * proof of origin bound to that one message, never a credential a reader could use elsewhere.
+   */
+  sign?: (message: string) => Promise<string>;
+  /** Whether a received status's signature is an executor's, of its JSON less the signature; others are refused. */
+  verify?: (signature: string, message: string) => Promise<boolean>;
   /** Statuses held in memory while the broker is away (default {@link MAX_WAITING}); more are dropped. */
   maxWaiting?: number;
   /**
@@ -73,8 +76,8 @@ export class AmqpStatusBus implements StatusBus {
   /** Listeners to submitters' statuses (a client of the broker: its answers and its tasks'). */
   readonly #bySubmitter = new Map<string, Set<SubmitterListener>>();
   readonly #onError: (error: unknown) => void;
-  readonly #sign: (() => Promise<string>) | undefined;
-  readonly #verify: ((token: string) => Promise<boolean>) | undefined;
+  readonly #sign: ((message: string) => Promise<string>) | undefined;
+  readonly #verify: ((signature: string, message: string) => Promise<boolean>) | undefined;
   #publisher: ConfirmChannel | undefined;
   /** The check of the last message received: the next one's waits for it. */
   #inOrder: Promise<void> = Promise.resolve();
@@ -116,19 +119,18 @@ export class AmqpStatusBus implements StatusBus {
       return;
     }
     this.#waiting += statuses.length;
-    let auth: string | undefined;
+    let bodies: string[];
     try {
-      auth = await this.#sign?.();
+      bodies = await Promise.all(statuses.map(({ status }) => this.#signed(status)));
       await this.#ready;
     } finally {
       this.#waiting -= statuses.length;
     }
     const channel = this.#publisher!;
-    for (const { submitter, status, task, duplicate } of statuses) {
-      const signed = auth === undefined ? status : { ...status, header: { ...status.header, auth } };
+    for (const [i, { submitter, status, task, duplicate }] of statuses.entries()) {
       const headers: Record<string, string | number> = task === undefined ? {} : factHeaders(task);
       if (duplicate === true) headers[DUPLICATE_HEADER] = 1;
-      channel.publish(EXCHANGES.status, routingKey(submitter, status), Buffer.from(JSON.stringify(signed)), {
+      channel.publish(EXCHANGES.status, routingKey(submitter, status), Buffer.from(bodies[i]!), {
         persistent: true,
         contentType: "application/json",
         type: "task_status",
@@ -137,6 +139,16 @@ export class AmqpStatusBus implements StatusBus {
       });
     }
     await channel.waitForConfirms();
+  }
+
+  /** The status as it goes on the broker: its JSON, with its signature in header.auth when signing. */
+  async #signed(status: TaskStatus): Promise<string> {
+    const { auth: _none, ...header } = status.header;
+    const unsigned = JSON.stringify({ ...status, header });
+    if (this.#sign === undefined) return unsigned;
+    const auth = await this.#sign(unsigned);
+    // The signature goes last in the header: the reader takes it out and finds the same bytes.
+    return JSON.stringify({ ...status, header: { ...header, auth } });
   }
 
   async subscribe(taskId: string, listener: StatusListener): Promise<Unsubscribe> {
@@ -298,19 +310,24 @@ export class AmqpStatusBus implements StatusBus {
 
   /** The status a message holds, once its sender is known to be an executor (when verifying). */
   async #check(message: ConsumeMessage): Promise<TaskStatus> {
+    let raw: { header?: { auth?: unknown } };
     let status: TaskStatus;
     try {
-      status = TaskStatus.parse(JSON.parse(message.content.toString("utf8")));
+      raw = JSON.parse(message.content.toString("utf8")) as { header?: { auth?: unknown } };
+      status = TaskStatus.parse(raw);
     } catch {
       throw new Error("not a task_status");
     }
     const { auth, ...header } = status.header;
     if (this.#verify !== undefined) {
-      if (auth === undefined) throw new Error("unauthenticated: header.auth must hold an executor's JWT");
-      if (!(await this.#verify(auth).catch(() => false)))
-        throw new Error("unauthenticated: header.auth is not a valid executor's JWT");
+      if (auth === undefined)
+        throw new Error("unauthenticated: header.auth must hold an executor's signature");
+      // The bytes as sent, less the signature (parsing keeps the sender's key order).
+      delete raw.header!.auth;
+      if (!(await this.#verify(auth, JSON.stringify(raw)).catch(() => false)))
+        throw new Error("unauthenticated: header.auth is not an executor's valid signature of this status");
     }
-    // A worker's token is for the broker, not for whoever watches the task.
+    // The signature is for the broker's readers, not for whoever watches the task.
     return { ...status, header };
   }
 

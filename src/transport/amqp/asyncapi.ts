@@ -143,6 +143,8 @@ export function asyncApiDocument(): Record<string, unknown> {
         task_status: {
           name: "task_status",
           contentType: "application/json",
+          summary:
+            "A task's status; header.auth is the sender's signature of this message (an HS256 JWT, audience taskexec:message, whose dig claim is the base64url SHA-256 of the message's JSON without header.auth), never a credential.",
           headers: {
             type: "object",
             properties: {
