@@ -1,4 +1,5 @@
 import type { ChannelModel, ConfirmChannel, ConsumeMessage } from "amqplib";
+import secureJson from "secure-json-parse";
 import { rejectionStatus } from "../engine/status-changes.js";
 import type { TaskExecutor } from "../engine/task-executor.js";
 import { isErrorCode } from "../protocol/error-codes.js";
@@ -17,6 +18,9 @@ import { asActor } from "./api-context.js";
 const ANONYMOUS_ADMIN: AuthenticatedPrincipal = { id: "anonymous", roles: ["admin"] };
 /** How long a message whose outcome could not be made durable waits before it goes back. */
 const RETRY_MS = 1_000;
+/** What is kept in `taskexec.dead` of a message over the size limit. */
+const OVERSIZE_KEPT_BYTES = 4_096;
+
 /** Audit principal of a message whose sender is not known (no valid token). */
 const UNKNOWN = "unknown";
 
@@ -29,6 +33,8 @@ export interface BrokerSubmissionsOptions {
   bus: StatusBus;
   /** Messages taken at once (each is acked once its outcome is durable). */
   prefetch: number;
+  /** The largest message taken, in bytes (`http.body_limit`: the same limit as over HTTP). */
+  bodyLimit: number;
   onError: (error: unknown) => void;
 }
 
@@ -107,7 +113,12 @@ export class BrokerSubmissions {
       // A sender known by its token hears why (a sender not known has no routing key to hear on).
       if (!error.answered && error.principal !== UNKNOWN)
         await this.#answerRefusal(error.principal, message, error);
-      await deadLetter(channel, message, QUEUES.submissions, `${error.decision}: ${error.message}`);
+      // An oversized message is kept in part: enough to see what it was, not its megabytes.
+      const kept =
+        message.content.length > this.#options.bodyLimit
+          ? { ...message, content: message.content.subarray(0, OVERSIZE_KEPT_BYTES) }
+          : message;
+      await deadLetter(channel, kept, QUEUES.submissions, `${error.decision}: ${error.message}`, channel, message);
     }
   }
 
@@ -126,11 +137,26 @@ export class BrokerSubmissions {
   }
 
   async #handle(message: ConsumeMessage): Promise<void> {
+    // The limits of HTTP hold here too, checked before the body is parsed.
+    const { bodyLimit } = this.#options;
+    if (message.content.length > bodyLimit)
+      throw new Refusal(
+        "malformed",
+        `the message is ${message.content.length} bytes, more than the ${bodyLimit} taken (http.body_limit)`,
+      );
     let body: unknown;
     try {
-      body = JSON.parse(message.content.toString("utf8"));
-    } catch {
-      throw new Refusal("malformed", "not JSON");
+      body = secureJson.parse(message.content.toString("utf8"), null, {
+        protoAction: "error",
+        constructorAction: "error",
+      });
+    } catch (error) {
+      throw new Refusal(
+        "malformed",
+        /forbidden (prototype|constructor) property/.test((error as Error).message)
+          ? 'not taken: a "__proto__" or "constructor.prototype" key (prototype poisoning)'
+          : "not JSON",
+      );
     }
     const type = (body as { type?: unknown } | null)?.type;
     if (type !== "submit_task" && type !== "cancel_task")

@@ -127,6 +127,7 @@ export async function startService(
           guard,
           bus: transports.bus,
           prefetch: Math.min(1000, options.max_concurrent_tasks),
+          bodyLimit: options.http.body_limit,
           onError: (error) => log.warn({ err: error }, "a broker submission was refused"),
         });
   const url = await listenAt(

@@ -17,6 +17,8 @@ export async function deadLetter(
   reason: string,
   /** The channel it was delivered on, when not `channel`. */
   deliveredOn: { ack(message: ConsumeMessage): void } = channel,
+  /** The delivery to ack, when `message` is a copy of it (cut short, say). */
+  delivery: ConsumeMessage = message,
 ): Promise<void> {
   channel.publish(EXCHANGES.dead, message.fields.routingKey, message.content, {
     ...message.properties,
@@ -28,5 +30,5 @@ export async function deadLetter(
     },
   });
   await channel.waitForConfirms();
-  settle(() => deliveredOn.ack(message));
+  settle(() => deliveredOn.ack(delivery));
 }

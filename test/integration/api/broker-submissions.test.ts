@@ -41,6 +41,7 @@ describe.runIf(available)("submissions over the broker", () => {
       guard: new SubmissionGuard(options.limits),
       bus,
       prefetch: 50,
+      bodyLimit: options.http.body_limit,
       onError: (error) => {
         throw error;
       },
@@ -117,6 +118,35 @@ describe.runIf(available)("submissions over the broker", () => {
     expect(await deadLetters()).toEqual([]);
   });
 
+  it("holds a broker submission to HTTP's limits: over http.body_limit or prototype-poisoned, refused before parsing, dead-lettered once and cut short (issue 25.11)", async () => {
+    const big = submit(await token(), "too-big");
+    (big.body.task_specification.parameters as Record<string, unknown>).blob = "x".repeat(2 * 1024 * 1024);
+    await send(big);
+    const poisoned = Buffer.from(
+      JSON.stringify(submit(await token(), "poisoned")).replace(
+        '"parameters":{}',
+        '"parameters":{"__proto__":{"x":1}}',
+      ),
+    );
+    await send(poisoned);
+    await send(submit(await token(), "fine"));
+    const dead = await collectDead(2);
+    expect(dead.map((d) => d.reason).sort()).toEqual(
+      [
+        expect.stringMatching(/^malformed: not taken: a "__proto__"/),
+        expect.stringMatching(
+          /^malformed: the message is \d+ bytes, more than the 1048576 taken \(http.body_limit\)$/,
+        ),
+      ].sort((a, b) => String(a).localeCompare(String(b))),
+    );
+    expect(dead.find((d) => d.reason.includes("bytes"))!.body.length).toBe(4_096);
+    await vi.waitFor(async () => {
+      const { tasks } = await h.executor.engine.listTasks(admin, {});
+      expect(tasks.map((t) => t.reference_id)).toEqual(["fine"]);
+    });
+    expect(await deadLetters()).toEqual([]);
+  });
+
   it("rejects, audits and dead-letters a missing, expired or forged token, and creates nothing", async () => {
     const forged = await signToken("another-secret-another-secret-0123456789", {
       sub: "alice",
@@ -190,6 +220,7 @@ describe.runIf(available)("submissions over the broker", () => {
       guard: new SubmissionGuard({ ...h.executor.options.limits, submit_per_minute: 2 }),
       bus,
       prefetch: 1,
+      bodyLimit: 1024 * 1024,
       onError: () => {},
     });
     const alice = await token();
