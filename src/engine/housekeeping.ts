@@ -32,6 +32,8 @@ export class Housekeeping {
   #deadOwners: string[] = [];
   #ownersReadAt = Number.NEGATIVE_INFINITY;
   #leaseTimer: TimerHandle | undefined;
+  /** Until when the leases renewed last are held (by this node's clock, from when it asked). */
+  #heldUntil = Number.POSITIVE_INFINITY;
   #retentionTimer: TimerHandle | undefined;
   #pollTimer: TimerHandle | undefined;
   #heartbeatTimer: TimerHandle | undefined;
@@ -49,6 +51,7 @@ export class Housekeeping {
   async start(): Promise<void> {
     this.#stopped = false;
     await this.sweep();
+    this.#heldUntil = this.#ctx.clock.now() + this.#ctx.options.lease_ms;
     this.#renewLeasesLater();
     this.#retainLater(0);
     if (this.#ctx.store.capabilities.concurrentClaims) this.#pollLater();
@@ -208,16 +211,47 @@ export class Housekeeping {
   #renewLeasesLater(): void {
     const { options, timers, clock } = this.#ctx;
     this.#leaseTimer = timers.at(clock.now() + options.lease_ms / 3, () => {
-      const ids = this.#worker.leasedTaskIds();
-      const renew =
-        ids.length === 0
-          ? Promise.resolve(0)
-          : this.#ctx.store.renewLeases(this.#ctx.node, ids, clock.now() + options.lease_ms);
       this.#ctx.background(
         "renewing leases",
-        renew.finally(() => !this.#stopped && this.#renewLeasesLater()),
+        this.#renewLeases().finally(() => !this.#stopped && this.#renewLeasesLater()),
       );
     });
+  }
+
+  /**
+   * Renews this node's leases. A task whose lease lapsed (no renewal went through for a whole
+   * lease: the process was frozen, or the store away) or that the store says another holds now is
+   * aborted at once: another executor may be running it, and this one could record nothing more.
+   */
+  async #renewLeases(): Promise<void> {
+    const { store, node, clock, options, log } = this.#ctx;
+    const ids = this.#worker.leasedTaskIds();
+    const now = clock.now();
+    if (ids.length === 0) {
+      this.#heldUntil = now + options.lease_ms;
+      return;
+    }
+    if (now >= this.#heldUntil) {
+      log.warn(
+        { tasks: ids.length, lapsed_ms: now - this.#heldUntil },
+        "leases lapsed unrenewed: aborting their tasks",
+      );
+      for (const id of ids) this.#worker.abort(id, "lease_lost");
+    }
+    let held: number;
+    try {
+      held = await store.renewLeases(node, ids, now + options.lease_ms);
+    } catch (error) {
+      log.warn({ err: error }, "could not renew leases; their tasks are aborted if they lapse");
+      return;
+    }
+    this.#heldUntil = now + options.lease_ms;
+    if (held >= ids.length) return;
+    const records = await Promise.all(ids.map((id) => store.getTask(id)));
+    const lost = ids.filter((_, i) => records[i]?.leaseOwner !== node);
+    if (lost.length > 0)
+      log.warn({ task_ids: lost }, "another executor holds these tasks' leases now: aborting them here");
+    for (const id of lost) this.#worker.abort(id, "lease_lost");
   }
 
   #retainLater(delay: number): void {

@@ -9,7 +9,16 @@ import { retryDelayMs } from "./retry-policy.js";
 import { completion, errorInfo, failure, progressUpdate } from "./status-changes.js";
 
 /** Why an attempt was stopped from outside its handler. */
-export type AbortCause = "cancelled" | "deadline_exceeded" | "timeout" | "shutdown";
+export type AbortCause = "cancelled" | "deadline_exceeded" | "timeout" | "shutdown" | "lease_lost";
+
+const ABORT_MESSAGES: Record<AbortCause, string> = {
+  cancelled: "task cancelled",
+  deadline_exceeded: "task deadline_exceeded",
+  timeout: "task timeout",
+  shutdown: "task interrupted by shutdown",
+  // Another executor may run the task now; this one can record nothing more (fencing).
+  lease_lost: "this executor lost the task's lease",
+};
 
 /**
  * One attempt of one task: runs the handler with its context, races it against cancel,
@@ -60,11 +69,8 @@ export class TaskAttempt {
   abort(cause: AbortCause): void {
     if (this.#cause !== undefined) return;
     this.#cause = cause;
-    const code = cause === "shutdown" ? "executor_lost" : cause;
-    this.#abortReason = new TaskexecError(
-      code,
-      `task ${cause === "shutdown" ? "interrupted by shutdown" : cause}`,
-    );
+    const code = cause === "shutdown" || cause === "lease_lost" ? "executor_lost" : cause;
+    this.#abortReason = new TaskexecError(code, ABORT_MESSAGES[cause]);
     this.#controller?.abort(this.#abortReason);
     this.#onAbort();
   }

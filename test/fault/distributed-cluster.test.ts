@@ -2,7 +2,7 @@
 // not heard its workers yet (a restart, every worker late or gone a while), the workers' own types
 // on the api, and a worker beside the api on one host with one config. Real binaries, the
 // machine's RabbitMQ (a vhost per test) and PostgreSQL (a database per test).
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import amqplib from "amqplib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -30,11 +30,14 @@ describe.runIf(available)("distributed mode: what the api accepts while it has n
   let vhost: TestVhost;
   let tmp: ReturnType<typeof tempDir>;
   let runLog: string;
+  let spans: string;
   beforeEach(async () => {
     [db, vhost] = await Promise.all([createTestDatabase(), createTestVhost()]);
     tmp = tempDir();
     runLog = join(tmp.dir, "runs.log");
+    spans = join(tmp.dir, "spans.log");
     writeFileSync(runLog, "");
+    writeFileSync(spans, "");
   });
   afterEach(async () => {
     killServes();
@@ -50,7 +53,7 @@ describe.runIf(available)("distributed mode: what the api accepts while it has n
       tmp.dir,
       name,
       { database: db.url, broker: vhost.url },
-      { RUN_LOG: runLog, ...quick },
+      { RUN_LOG: runLog, RUN_SPANS: spans, ...quick },
       args,
     );
   const countStates = () =>
@@ -210,4 +213,80 @@ describe.runIf(available)("distributed mode: what the api accepts while it has n
       await connection.close();
     }
   }, 60_000);
+
+  /** "<task id> <attempt> <pid>" lines of a log the fixtures append to. */
+  const lines = (file: string) =>
+    readFileSync(file, "utf8")
+      .split("\n")
+      .filter((l) => l.length > 0)
+      .map((l) => l.split(" "));
+
+  it("fences and aborts a worker frozen past its leases: another recovers them by expiry, and the frozen one's runs record nothing and stop (issues 25.10, 25.14, 25.15)", async () => {
+    const api = await start("api", "api", []);
+    const a = await start("worker", "a");
+    await waitFor("worker a to be heard", async () => (await liveWorkers(api)) === 1);
+    const { status, body } = await post(api, "/v1/tasks/batch", {
+      messages: [
+        submitMessage("stubborn", { ms: 9_000 }, "stubborn-1"),
+        submitMessage("stubborn", { ms: 9_000 }, "stubborn-2"),
+        submitMessage("logged", { ms: 12_000 }, "logged-1"),
+        submitMessage("logged", { ms: 12_000 }, "logged-2"),
+      ],
+    });
+    expect(status).toBe(207);
+    const ids = (body.results as { body: { header: { task_id: string } } }[]).map(
+      (r) => r.body.header.task_id,
+    );
+    const pidA = String(a.process.child.pid);
+    await waitFor(
+      "a to run all four",
+      async () => lines(runLog).filter(([, , pid]) => pid === pidA).length === 4,
+    );
+    const b = await start("worker", "b");
+    const pidB = String(b.process.child.pid);
+    // Frozen, not dead: the process exists on this host, so only the leases' expiry frees its tasks
+    // (as for a worker on another machine).
+    a.process.child.kill("SIGSTOP");
+    const leasedBy = (owner: string) =>
+      withDatabase(db.url, async (c) => {
+        const { rows } = await c.query("SELECT 1 FROM tasks WHERE lease_owner LIKE $1", [`%:${owner}:%`]);
+        return rows.length;
+      });
+    try {
+      // Recovered by expiry: none is a's any more, and b runs attempt 2 of some (the broker may
+      // hand the others to a's consumer, which takes them once it wakes).
+      await waitFor("a's leases to be recovered", async () => (await leasedBy(pidA)) === 0, 20_000);
+      await waitFor(
+        "b to run an attempt 2",
+        async () => lines(runLog).some(([, attempt, pid]) => pid === pidB && attempt === "2"),
+        20_000,
+      );
+    } finally {
+      a.process.child.kill("SIGCONT");
+    }
+    await waitFor("the four to complete", async () => (await countStates()).completed === 4, 40_000);
+    await withDatabase(db.url, async (c) => {
+      const { rows } = await c.query<{ id: string; result: string; attempts: number }>(
+        "SELECT id, result, attempts FROM tasks ORDER BY id",
+      );
+      expect(rows.map((r) => r.attempts)).toEqual([2, 2, 2, 2]);
+      // Each task's end is attempt 2's: the stubborn runs' completions on a, after it woke, were refused.
+      for (const id of ids.slice(0, 2)) {
+        const row = rows.find((r) => r.id === id)!;
+        expect(JSON.parse(row.result)).toMatchObject({ attempt: 2 });
+      }
+      const ends = await c.query<{ details: string }>(
+        "SELECT details FROM task_events WHERE status = 'completed' ORDER BY task_id",
+      );
+      expect(ends.rows.map((e) => (JSON.parse(e.details) as { attempt: number }).attempt)).toEqual([
+        2, 2, 2, 2,
+      ]);
+    });
+    // a's `logged` handlers of attempt 1 were aborted once it woke (their sleeps never finished).
+    const logged = ids.slice(2);
+    const spanned = lines(spans).filter(([task]) => logged.includes(task!));
+    expect(spanned.filter(([, , , , attempt]) => attempt === "1")).toEqual([]);
+    expect(spanned).toHaveLength(2);
+    expect(a.process.child.exitCode).toBeNull();
+  }, 90_000);
 });
