@@ -56,14 +56,22 @@ export async function* watchStatuses(
         continue;
       }
       const next = live.splice(0);
-      // A gap means something was published before we subscribed or out of order: read it.
-      history =
-        next[0] !== undefined && next[0].header.sequence > last + 1
-          ? await store.getStatuses(taskId, last)
-          : next;
+      // A gap anywhere (published before we subscribed, lost, or out of order): read from the store.
+      history = follows(next, last) ? next : await store.getStatuses(taskId, last);
     }
   } finally {
     unsubscribe();
     signal?.removeEventListener("abort", onAbort);
   }
+}
+
+/** Whether `statuses`, repeats and old ones aside, run on from `after` without a gap. */
+function follows(statuses: readonly TaskStatus[], after: number): boolean {
+  let expected = after + 1;
+  for (const { header } of statuses) {
+    if (header.sequence < expected) continue;
+    if (header.sequence !== expected) return false;
+    expected += 1;
+  }
+  return true;
 }

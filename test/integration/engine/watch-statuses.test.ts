@@ -59,6 +59,25 @@ describe("watchStatuses", () => {
     expect(third.status.header.sequence).toBe(3);
   });
 
+  it("fills a gap in the middle of a live batch from the store (a lossy bus delivers 2 and 4 together, issue 25.16)", async () => {
+    const bus = new MemoryStatusBus();
+    const [inserted] = await store.submitTasks([newTask()]);
+    const id = inserted!.task.id;
+    const seen: number[] = [];
+    const watching = (async () => {
+      for await (const s of watchStatuses(store, bus, id, 0)) seen.push(s.header.sequence);
+    })();
+    await new Promise((r) => setTimeout(r, 20));
+    const second = await change(id, "resource_allocation", "executing");
+    await change(id, "executing", "executing"); // 3: lost on the bus
+    const fourth = await change(id, "executing", "executing");
+    const last = await change(id, "executing", "cancelled");
+    // One delivery of several statuses: its first follows what was seen, a later one does not.
+    await bus.publish([second, fourth, last]);
+    await watching;
+    expect(seen).toEqual([1, 2, 3, 4, 5]);
+  });
+
   it("with rereadMs, ends even when the bus never says a word (news lost on a shared store)", async () => {
     const bus = new MemoryStatusBus();
     const [inserted] = await store.submitTasks([newTask()]);
