@@ -138,7 +138,15 @@ export async function createExecutorFromCompiled(
   const registry = new HandlerRegistry();
   for (const handler of builtinHandlers(compiled.builtins)) registry.register(handler);
   const paths = compiled.handlers.filter((h): h is string => typeof h === "string");
-  const objects = compiled.handlers.filter(isHandler);
+  const objects = compiled.handlers.filter((h) => typeof h !== "string");
+  const notHandlers = compiled.handlers.flatMap((h, i) => (typeof h === "string" || isHandler(h) ? [] : [i]));
+  if (notHandlers.length > 0)
+    throw new ConfigError(
+      notHandlers.map((i) => ({
+        path: `handlers[${i}]`,
+        message: "must be a module path or a handler made with defineHandler()",
+      })),
+    );
   for (const handler of [...objects, ...(await loadHandlerModules(paths))]) registry.register(handler);
 
   // Embedded in an application, quiet unless asked: its stdout is the application's.

@@ -118,7 +118,14 @@ export class BrokerSubmissions {
         message.content.length > this.#options.bodyLimit
           ? { ...message, content: message.content.subarray(0, OVERSIZE_KEPT_BYTES) }
           : message;
-      await deadLetter(channel, kept, QUEUES.submissions, `${error.decision}: ${error.message}`, channel, message);
+      await deadLetter(
+        channel,
+        kept,
+        QUEUES.submissions,
+        `${error.decision}: ${error.message}`,
+        channel,
+        message,
+      );
     }
   }
 

@@ -47,7 +47,9 @@ export function clientFrom(options: ConnectionOptions): TaskClient {
     else
       missingTokenHint =
         `no token found: looked at --token, TASKEXEC_TOKEN and ./${file} (which \`taskexec serve\` writes in ` +
-        `the folder it runs in). Run the CLI from the server's folder, or pass --token (mint one: taskexec token --sub you --role submitter)`;
+        `the folder it runs in when it generated its own signing secret; not when auth.jwt_secret is set). ` +
+        `Run the CLI from the server's folder, or pass --token: mint one with the server's secret, ` +
+        `e.g. TASKEXEC_TOKEN=$(TASKEXEC_AUTH__JWT_SECRET=… taskexec token --sub you --role admin)`;
   }
   return new TaskClient({ url, token });
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type AnyTaskHandler, isHandler } from "../handlers/handler.js";
+import type { AnyTaskHandler } from "../handlers/handler.js";
 import { formatPath } from "../protocol/issues.js";
 import { machineCapacity } from "../resources/capacity.js";
 import type { Logger } from "../observability/logger.js";
@@ -27,9 +27,14 @@ function isLoggerLike(value: unknown): boolean {
   );
 }
 
+// Config holds values: whether an object is a handler made with defineHandler() is checked where
+// handlers are registered (createExecutor), which names the entry.
 const HandlerEntry = z.union([
   z.string().min(1),
-  z.custom<AnyTaskHandler>(isHandler, "must be a module path or a handler made with defineHandler()"),
+  z.custom<AnyTaskHandler>(
+    (value) => typeof value === "object" && value !== null && !Array.isArray(value),
+    "must be a module path or a handler made with defineHandler()",
+  ),
 ]);
 
 /**
@@ -179,8 +184,9 @@ export function compileOptions(options: ExecutorOptions = {}): CompiledOptions {
   return deepFreeze(compiled);
 }
 
+/** Freezes plain values; a handler object (already frozen by defineHandler) is left as it is. */
 function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === "object" && !Object.isFrozen(value) && !isHandler(value)) {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
     for (const inner of Object.values(value)) deepFreeze(inner);
     Object.freeze(value);
   }

@@ -85,6 +85,14 @@ async function runService(command: "serve" | "api", flags: ServeFlags): Promise<
       "Mint more:  npx taskexec token --sub alice --role submitter --ttl 12h",
       `Try:        npx taskexec submit sleep --params '{"ms":3000}' --wait`,
     );
+  } else if (config.auth.enabled && config.auth.jwt_secret !== undefined) {
+    // The secret is the operator's (config or TASKEXEC_AUTH__JWT_SECRET): no token file is written.
+    lines.push(
+      "",
+      "Tokens are signed with auth.jwt_secret (no token file is written). Mint one with the same secret:",
+      "  export TASKEXEC_TOKEN=$(npx taskexec token --sub admin --role admin --ttl 12h)",
+      "  (run it with the same config.yaml or TASKEXEC_AUTH__JWT_SECRET as this server)",
+    );
   }
   console.log(`${lines.join("\n")}\n`);
   // The token itself only on the first start, and only to a person at a terminal: stdout is

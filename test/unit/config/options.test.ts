@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../../src/config/config-error.js";
 import { parseDuration } from "../../../src/config/duration.js";
 import { compileOptions } from "../../../src/config/options.js";
+import { createExecutor } from "../../../src/executor.js";
 import { noopHandler } from "../../../src/handlers/builtin/noop.js";
 
 describe("executor options", () => {
@@ -60,6 +61,17 @@ describe("executor options", () => {
       ]),
     );
     expect((error as ConfigError).message).not.toMatch(/\bat .*\.ts:\d+/);
+  });
+
+  it("leaves whether an object is a handler to createExecutor, which names the entry", async () => {
+    const options = { handlers: [noopHandler, { type: "made-by-hand", run: () => ({}) }] };
+    expect(() => compileOptions(options as never)).not.toThrow();
+    await expect(createExecutor(options as never)).rejects.toMatchObject({
+      name: "ConfigError",
+      problems: [
+        { path: "handlers[1]", message: "must be a module path or a handler made with defineHandler()" },
+      ],
+    });
   });
 
   it("parses durations", () => {
