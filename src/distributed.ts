@@ -36,6 +36,8 @@ export interface DistributedTransports {
   others: StatusFeed;
   relay: WorkRelay;
   resources: AmqpResourceFeed;
+  /** Whether it consumes what its role should (a worker: `taskexec.tasks`), for `/readyz`. */
+  consuming: () => boolean;
 }
 
 /** Refuses a config that cannot run distributed mode, naming the keys. */
@@ -105,8 +107,9 @@ export async function openDistributedTransports(context: {
     const wake = () => relay.wake();
     let work: WorkSignal;
     let others: StatusFeed;
+    let consuming = () => true;
     if (role === "worker") {
-      work = await AmqpWorkSignal.open(connection, {
+      const taking = await AmqpWorkSignal.open(connection, {
         claim: (ids) => {
           const now = Date.now();
           return store.claimTasks!(node, ids, now, now + options.lease_ms);
@@ -116,6 +119,8 @@ export async function openDistributedTransports(context: {
         wake,
         onError: warn("taking work from the broker failed"),
       });
+      work = taking;
+      consuming = () => taking.consuming;
       opened.push(work);
       // Cancels come in at the api and are written to the database; the worker holding the
       // task hears of them there (only its own tasks' statuses are read).
@@ -129,7 +134,7 @@ export async function openDistributedTransports(context: {
       work = new OutboxWorkSignal(wake, warn("a work listener threw"));
       others = new AmqpStatusFeed(bus);
     }
-    return { connection, bus, work, others, relay, resources };
+    return { connection, bus, work, others, relay, resources, consuming };
   } catch (error) {
     for (const part of opened.reverse()) await part.close().catch(() => {});
     throw error;

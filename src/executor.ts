@@ -250,6 +250,7 @@ export async function createExecutorFromCompiled(
   const engine = new TaskExecutor(ctx, { ownsStore: false, role });
   engine.addReadinessCheck(() => {
     if (!parts.connection.connected) throw new Error("the broker is not connected");
+    if (!parts.consuming()) throw new Error("not consuming taskexec.tasks (the broker cancelled it)");
   });
   return new Executor(engine, compiled, {
     transports: parts,

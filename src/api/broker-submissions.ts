@@ -10,7 +10,8 @@ import type { TokenVerifier } from "../security/token-verifier.js";
 import type { AmqpConnection } from "../transport/amqp/amqp-connection.js";
 import { ChannelSlot, settle } from "../transport/amqp/channel-slot.js";
 import { deadLetter } from "../transport/amqp/dead-letter.js";
-import { QUEUES } from "../transport/amqp/topology.js";
+import { keepTrying } from "../transport/amqp/keep-trying.js";
+import { declareTopology, QUEUES } from "../transport/amqp/topology.js";
 import type { StatusBus } from "../transport/status-bus.js";
 import { asActor } from "./api-context.js";
 
@@ -67,6 +68,7 @@ export class BrokerSubmissions {
   readonly #options: BrokerSubmissionsOptions;
   #detach: (() => void) | undefined;
   readonly #slot = new ChannelSlot();
+  #consuming = false;
 
   private constructor(options: BrokerSubmissionsOptions) {
     this.#options = options;
@@ -90,15 +92,42 @@ export class BrokerSubmissions {
   async #setup(model: ChannelModel): Promise<void> {
     const channel = await this.#slot.open(model);
     await channel.prefetch(this.#options.prefetch);
+    await this.#consume(channel);
+    this.#slot.hold(channel);
+  }
+
+  /** Whether it consumes `taskexec.submissions` (`/readyz` of the api says not ready otherwise). */
+  get consuming(): boolean {
+    return this.#consuming;
+  }
+
+  async #consume(channel: ConfirmChannel): Promise<void> {
     await channel.consume(QUEUES.submissions, (message) => {
-      if (message === null) return;
+      if (message === null) {
+        this.#cancelledByBroker(channel);
+        return;
+      }
       this.#take(channel, message).catch((error: unknown) => {
         // Not durable (the store is away): back in the queue after a pause, to be taken again.
         this.#options.onError(error);
         setTimeout(() => settle(() => channel.nack(message, false, true)), RETRY_MS);
       });
     });
-    this.#slot.hold(channel);
+    this.#consuming = true;
+  }
+
+  /** The broker cancelled the consumer (the queue was deleted, say): declared again, consumed again. */
+  #cancelledByBroker(channel: ConfirmChannel): void {
+    this.#consuming = false;
+    this.#options.onError(
+      new Error("the broker cancelled the consumer of taskexec.submissions; consuming again"),
+    );
+    const again = async () => {
+      if (this.#consuming || this.#slot.current !== channel) return;
+      await declareTopology(channel);
+      await this.#consume(channel);
+    };
+    keepTrying(again, (error) => this.#options.onError(error), RETRY_MS);
   }
 
   async #take(channel: ConfirmChannel, message: ConsumeMessage): Promise<void> {

@@ -130,6 +130,11 @@ export async function startService(
           bodyLimit: options.http.body_limit,
           onError: (error) => log.warn({ err: error }, "a broker submission was refused"),
         });
+  if (brokerDoor !== undefined)
+    engine.addReadinessCheck(() => {
+      if (!brokerDoor.consuming)
+        throw new Error("not consuming taskexec.submissions (the broker cancelled it)");
+    });
   const url = await listenAt(
     app,
     { host: options.http.host, port: options.http.port, key: "http.port" },

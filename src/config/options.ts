@@ -95,6 +95,12 @@ export const ExecutorOptionsSchema = z.strictObject({
       forget_after: Duration.default(3_600_000),
       /** Workers the api keeps at most; past it, the one heard least lately is forgotten. @default 1000 */
       max_nodes: z.int().min(1).max(100_000).default(1000),
+      /**
+       * A ready task no one claimed for this long, while the broker's queue holds nothing to hand
+       * out, is announced again (its message was lost, or a consumer holds it and runs nothing).
+       * @default "30s"
+       */
+      reannounce_after: Duration.default(30_000),
     })
     .prefault({}),
   /** How long a running task's lease lasts without renewal before it counts as lost. @default 30000 */

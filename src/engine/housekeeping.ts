@@ -35,6 +35,7 @@ export class Housekeeping {
   /** Until when the leases renewed last are held (by this node's clock, from when it asked). */
   #heldUntil = Number.POSITIVE_INFINITY;
   #retentionTimer: TimerHandle | undefined;
+  #reannounceTimer: TimerHandle | undefined;
   #pollTimer: TimerHandle | undefined;
   #heartbeatTimer: TimerHandle | undefined;
   /** Heartbeats in a row that could not be recorded (the store is away). */
@@ -55,6 +56,8 @@ export class Housekeeping {
     this.#renewLeasesLater();
     this.#retainLater(0);
     if (this.#ctx.store.capabilities.concurrentClaims) this.#pollLater();
+    if (this.#ctx.store.reannounceReady !== undefined && this.#ctx.work.carriesNoWork !== undefined)
+      this.#reannounceLater();
     if (this.#ctx.store.recordNode !== undefined) await this.#heartbeat();
   }
 
@@ -93,6 +96,7 @@ export class Housekeeping {
       this.#sweepTimer,
       this.#leaseTimer,
       this.#retentionTimer,
+      this.#reannounceTimer,
       this.#pollTimer,
       this.#heartbeatTimer,
     ])
@@ -252,6 +256,34 @@ export class Housekeeping {
     if (lost.length > 0)
       log.warn({ task_ids: lost }, "another executor holds these tasks' leases now: aborting them here");
     for (const id of lost) this.#worker.abort(id, "lease_lost");
+  }
+
+  /**
+   * Distributed mode: ready tasks nobody claimed for `cluster.reannounce_after` are announced
+   * again, when the broker's queue is empty (a backlog still in the queue is not stranded).
+   */
+  #reannounceLater(): void {
+    const { options, timers, clock, store, work, log } = this.#ctx;
+    const every = options.cluster.reannounce_after;
+    this.#reannounceTimer = timers.at(clock.now() + every / 2, () => {
+      const pass = async () => {
+        if (!(await work.carriesNoWork!())) return;
+        const now = clock.now();
+        const again = await store.reannounceReady!(now, now - every, BATCH);
+        if (again === 0) return;
+        log.warn(
+          { tasks: again },
+          "announcing again ready tasks no one claimed (their messages were lost or held)",
+        );
+        await work.mayBeReady();
+      };
+      this.#ctx.background(
+        "announcing stranded work again",
+        pass()
+          .catch((error: unknown) => log.warn({ err: error }, "could not look for stranded ready work"))
+          .finally(() => !this.#stopped && this.#reannounceLater()),
+      );
+    });
   }
 
   #retainLater(delay: number): void {

@@ -202,6 +202,13 @@ export interface TaskStore {
    * distributed mode does anything (elsewhere a lapsed claim is simply claimed again).
    */
   releaseLapsedClaims?(now: number, limit: number): Promise<number>;
+  /**
+   * Hands to the work relay again, at most `limit`, the ready tasks no one has claimed that last
+   * changed before `before` (the broker is a transport, not the record: their message may be lost,
+   * or held by a consumer that does not run it); resolves to how many. Only a store opened for
+   * distributed mode does anything.
+   */
+  reannounceReady?(now: number, before: number, limit: number): Promise<number>;
   /** `waiting` tasks with no lease whose retry time has come. */
   fetchDueRetries(now: number, limit: number): Promise<TaskRecord[]>;
   /** Queued (`resource_allocation`, `waiting`) tasks whose deadline has passed. */

@@ -35,6 +35,11 @@ export interface WorkSignal {
   /** The listener is done with these tasks it was handed (it started them, or let them go). */
   taken(taskIds: readonly string[]): void;
   mayBeReady(): Promise<void>;
+  /**
+   * Whether the transport holds no work waiting to be handed out (a broker's queue is empty): ready
+   * tasks that stayed unclaimed a while are then announced again. Absent where it cannot tell.
+   */
+  carriesNoWork?(): Promise<boolean>;
   /** Resolves once `listener` listens, to the function that ends it. */
   listen(listener: WorkListener): Promise<StopListening>;
   close(): Promise<void>;

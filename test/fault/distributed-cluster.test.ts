@@ -289,4 +289,76 @@ describe.runIf(available)("distributed mode: what the api accepts while it has n
     expect(spanned).toHaveLength(2);
     expect(a.process.child.exitCode).toBeNull();
   }, 90_000);
+
+  it("announces again ready work no one claims: held by a consumer that runs nothing, or lost with a deleted queue; consumers come back after the broker cancels them (issue 25.6)", async () => {
+    const again = { TASKEXEC_CLUSTER__REANNOUNCE_AFTER: "2s" };
+    const startWith = (command: "api" | "worker", name: string, args: string[] = ["--handlers", HANDLERS]) =>
+      startDistributed(
+        command,
+        tmp.dir,
+        name,
+        { database: db.url, broker: vhost.url },
+        { RUN_LOG: runLog, ...quick, ...again },
+        args,
+      );
+    const api = await startWith("api", "api", []);
+    const first = await startWith("worker", "first");
+    await waitFor("the first worker to be heard", async () => (await liveWorkers(api)) === 1);
+    // The worker dies; work accepted meanwhile waits in taskexec.tasks, which is then deleted.
+    first.process.child.kill("SIGKILL");
+    await first.process.exited;
+    const batch = (prefix: string, n: number) =>
+      post(api, "/v1/tasks/batch", {
+        messages: Array.from({ length: n }, (_, i) => submitMessage("logged", { ms: 0 }, `${prefix}-${i}`)),
+      });
+    expect((await batch("lost", 10)).status).toBe(207);
+    const connection = await amqplib.connect(vhost.url);
+    try {
+      const channel = await connection.createChannel();
+      channel.on("error", () => {});
+      await waitFor(
+        "the ten to be in the queue",
+        async () => (await channel.checkQueue(QUEUES.tasks)).messageCount === 10,
+      );
+      await channel.deleteQueue(QUEUES.tasks);
+      // A consumer that is no worker takes what it is given and never acks it.
+      const rogue = await connection.createChannel();
+      rogue.on("error", () => {});
+      const worker = await startWith("worker", "second");
+      await rogue.prefetch(100);
+      await rogue.consume(QUEUES.tasks, () => {});
+      await waitFor(
+        "the ten lost ones to complete",
+        async () => (await countStates()).completed === 10,
+        30_000,
+      );
+      expect((await batch("held", 10)).status).toBe(207);
+      await waitFor(
+        "the ten held ones to complete",
+        async () => (await countStates()).completed === 20,
+        30_000,
+      );
+      // The broker cancels the worker's consumer (its queue is deleted under it): it consumes again.
+      await rogue.close();
+      await channel.deleteQueue(QUEUES.tasks);
+      // (A check of a queue that is not there closes its channel: each on a channel of its own.)
+      const consumers = async () => {
+        const probe = await connection.createChannel();
+        probe.on("error", () => {});
+        try {
+          return (await probe.checkQueue(QUEUES.tasks)).consumerCount;
+        } catch {
+          return 0;
+        } finally {
+          await probe.close().catch(() => {});
+        }
+      };
+      await waitFor("the worker to consume again", async () => (await consumers()) === 1, 15_000);
+      expect((await fetch(`${worker.url}/readyz`)).status).toBe(200);
+      expect((await batch("after", 5)).status).toBe(207);
+      await waitFor("the five to complete", async () => (await countStates()).completed === 25, 30_000);
+    } finally {
+      await connection.close();
+    }
+  }, 120_000);
 });

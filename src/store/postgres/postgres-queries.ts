@@ -43,6 +43,7 @@ const QUERY_NAMES = [
   "select_outbox",
   "delete_outbox",
   "release_lapsed_claims",
+  "reannounce_ready",
 ] as const;
 
 export type PostgresQueries = Record<(typeof QUERY_NAMES)[number], string>;

@@ -420,6 +420,16 @@ export class PostgresTaskStore implements TaskStore {
     return result.rowCount ?? 0;
   }
 
+  async reannounceReady(now: number, before: number, limit: number): Promise<number> {
+    if (!this.#outbox) return 0;
+    const result = await this.#pool.query({
+      name: "reannounce_ready",
+      text: this.#q.reannounce_ready,
+      values: [now, before, limit],
+    });
+    return result.rowCount ?? 0;
+  }
+
   fetchDueRetries(now: number, limit: number): Promise<TaskRecord[]> {
     return this.#tasks("select_due_retries", [now, limit]);
   }

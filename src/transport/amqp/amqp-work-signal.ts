@@ -5,7 +5,8 @@ import { OutboxWorkSignal } from "./outbox-work-signal.js";
 import type { AmqpConnection } from "./amqp-connection.js";
 import { ChannelSlot, settle } from "./channel-slot.js";
 import { deadLetter } from "./dead-letter.js";
-import { QUEUES } from "./topology.js";
+import { keepTrying } from "./keep-trying.js";
+import { declareTopology, QUEUES } from "./topology.js";
 import { WorkMessage } from "./work-relay.js";
 
 /** How long a delivery that could not be claimed (the database away) waits before it goes back. */
@@ -103,6 +104,13 @@ export class AmqpWorkSignal extends OutboxWorkSignal {
     }
   }
 
+  /** Whether `taskexec.tasks` holds no message waiting for a consumer (rejects while disconnected). */
+  async carriesNoWork(): Promise<boolean> {
+    const channel = this.#slot.current;
+    if (channel === undefined) throw new Error("not connected to the broker");
+    return (await channel.checkQueue(QUEUES.tasks)).messageCount === 0;
+  }
+
   /** Claimed tasks handed over and not taken yet. */
   get holding(): number {
     return this.#held.size;
@@ -128,8 +136,31 @@ export class AmqpWorkSignal extends OutboxWorkSignal {
   async #consume(channel: ConfirmChannel): Promise<void> {
     const { consumerTag } = await channel.consume(QUEUES.tasks, (message) => {
       if (message !== null) this.#delivered(channel, message);
+      else this.#cancelledByBroker(channel, consumerTag);
     });
     this.#consumerTag = consumerTag;
+  }
+
+  /**
+   * The broker cancelled the consumer (its queue was deleted, or an operator cancelled it): the
+   * topology is declared again and consuming resumes, so the worker never sits idle with work
+   * waiting. Until then `consuming` is false (`/readyz` says so).
+   */
+  #cancelledByBroker(channel: ConfirmChannel, tag: string): void {
+    if (this.#consumerTag !== tag) return;
+    this.#consumerTag = undefined;
+    this.#report(new Error("the broker cancelled this worker's consumer of taskexec.tasks; consuming again"));
+    const again = async () => {
+      if (this.listeners === 0 || this.#consumerTag !== undefined || this.#slot.current !== channel) return;
+      await declareTopology(channel);
+      await this.#consume(channel);
+    };
+    keepTrying(again, (error) => this.#report(error), RETRY_MS);
+  }
+
+  /** Whether it consumes `taskexec.tasks` (or has no listener, and should not). */
+  get consuming(): boolean {
+    return this.listeners === 0 || this.#consumerTag !== undefined;
   }
 
   #delivered(channel: ConfirmChannel, message: ConsumeMessage): void {
