@@ -115,6 +115,12 @@ export async function openDistributedTransports(context: {
           return store.claimTasks!(node, ids, now, now + options.lease_ms);
         },
         accepts: context.accepts,
+        ready: async (ids) => {
+          const tasks = await Promise.all(ids.map((id) => store.getTask(id)));
+          return new Set(
+            tasks.flatMap((t) => (t?.state === "resource_allocation" && t.leaseOwner === null ? [t.id] : [])),
+          );
+        },
         prefetch: options.max_concurrent_tasks,
         wake,
         onError: warn("taking work from the broker failed"),

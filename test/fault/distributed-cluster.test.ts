@@ -361,4 +361,38 @@ describe.runIf(available)("distributed mode: what the api accepts while it has n
       await connection.close();
     }
   }, 120_000);
+
+  it("keeps a flood of high-priority work no worker runs from starving the queue: passed on at the back, dropped when it names no ready task (issue 25.7)", async () => {
+    const api = await start("api", "api", []);
+    await start("worker", "w1");
+    await waitFor("the worker to be heard", async () => (await liveWorkers(api)) === 1);
+    const connection = await amqplib.connect(vhost.url);
+    try {
+      const channel = await connection.createConfirmChannel();
+      for (let i = 0; i < 1_000; i++) {
+        const work = { task_id: `forged-${i}`, priority: 10, type: "nobody_runs_this", requirements: {} };
+        channel.sendToQueue(QUEUES.tasks, Buffer.from(JSON.stringify(work)), {
+          persistent: true,
+          priority: 10,
+        });
+      }
+      await channel.waitForConfirms();
+      const { status } = await post(api, "/v1/tasks/batch", {
+        messages: Array.from({ length: 10 }, (_, i) => submitMessage("logged", { ms: 0 }, `genuine-${i}`, 9)),
+      });
+      expect(status).toBe(207);
+      await waitFor(
+        "the ten genuine ones to complete",
+        async () => (await countStates()).completed === 10,
+        30_000,
+      );
+      await waitFor(
+        "the forged ones to be gone",
+        async () => (await channel.checkQueue(QUEUES.tasks)).messageCount === 0,
+        30_000,
+      );
+    } finally {
+      await connection.close();
+    }
+  }, 90_000);
 });

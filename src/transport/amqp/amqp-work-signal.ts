@@ -13,6 +13,8 @@ import { WorkMessage } from "./work-relay.js";
 const RETRY_MS = 1_000;
 /** How long a delivery this worker can never take is held before it goes back for another worker. */
 const PASS_ON_MS = 500;
+/** Header counting how often a work message was passed on by workers that could not run it. */
+export const PASSED_HEADER = "x-taskexec-passed";
 
 export interface AmqpWorkSignalOptions {
   /** Claims these tasks for this worker (the store's `claimTasks`); returns those it got. */
@@ -22,6 +24,11 @@ export interface AmqpWorkSignalOptions {
    * handler, and the capacity); one it could not is passed on to the other workers.
    */
   accepts?: (type: string, requirements: ResourceAmounts) => boolean;
+  /**
+   * Which of these tasks are ready and claimed by no one (the store's record): a message this
+   * worker cannot run is passed on only for those; one naming no such task is dropped.
+   */
+  ready?: (taskIds: readonly string[]) => Promise<Set<string>>;
   /** Deliveries held at once: the worker's `max_concurrent_tasks`. */
   prefetch: number;
   /** Woken when this process made work ready (it relays the outbox). */
@@ -30,7 +37,7 @@ export interface AmqpWorkSignalOptions {
 }
 
 interface Delivery {
-  channel: Channel;
+  channel: Channel | ConfirmChannel;
   message: ConsumeMessage;
   taskId: string;
 }
@@ -59,6 +66,8 @@ export class AmqpWorkSignal extends OutboxWorkSignal {
   #detach: (() => void) | undefined;
   /** Deliveries of this turn, claimed together. */
   #batch: Delivery[] = [];
+  /** Deliveries this worker could never take, passed on together. */
+  #passing: Delivery[] = [];
   /** Deliveries of tasks claimed and handed over, until the listener took them. */
   readonly #held = new Map<string, Delivery[]>();
   #consumerTag: string | undefined;
@@ -178,11 +187,53 @@ export class AmqpWorkSignal extends OutboxWorkSignal {
     }
     const { task_id: taskId, type, requirements } = work;
     if (this.#options.accepts !== undefined && !this.#options.accepts(type, requirements)) {
-      setTimeout(() => settle(() => channel.nack(message, false, true)), PASS_ON_MS);
+      if (this.#passing.length === 0) setTimeout(() => this.#passOn(), PASS_ON_MS).unref();
+      this.#passing.push({ channel, message, taskId });
       return;
     }
     if (this.#batch.length === 0) setImmediate(() => this.#claimBatch());
     this.#batch.push({ channel, message, taskId });
+  }
+
+  /**
+   * Passes on what this worker could never run, at the back of the queue (priority 0), never at
+   * its head where it would keep other work waiting (a flood of high-priority work no worker runs
+   * must not starve the rest). A message naming no ready task (it ran, or never existed: a forged
+   * one) is dropped instead; the store announces again any ready task whose message is lost.
+   */
+  #passOn(): void {
+    const batch = this.#passing;
+    this.#passing = [];
+    const ids = [...new Set(batch.map((d) => d.taskId))];
+    const ready = this.#options.ready?.(ids) ?? Promise.resolve(new Set(ids));
+    ready
+      .then(async (stillReady) => {
+        const byChannel = new Map<ConfirmChannel, Delivery[]>();
+        for (const delivery of batch) {
+          if (!stillReady.has(delivery.taskId)) {
+            settle(() => delivery.channel.ack(delivery.message));
+            continue;
+          }
+          const channel = delivery.channel as ConfirmChannel;
+          const passed = Number(delivery.message.properties.headers?.[PASSED_HEADER] ?? 0) + 1;
+          channel.sendToQueue(QUEUES.tasks, delivery.message.content, {
+            ...delivery.message.properties,
+            persistent: true,
+            priority: 0,
+            headers: { ...delivery.message.properties.headers, [PASSED_HEADER]: passed },
+          });
+          byChannel.set(channel, [...(byChannel.get(channel) ?? []), delivery]);
+        }
+        for (const [channel, deliveries] of byChannel) {
+          await channel.waitForConfirms();
+          for (const { message } of deliveries) settle(() => channel.ack(message));
+        }
+      })
+      .catch((error: unknown) => {
+        // Not passed on (the store or the broker away): back where they were, after a pause.
+        this.#report(error);
+        for (const { channel, message } of batch) settle(() => channel.nack(message, false, true));
+      });
   }
 
   #claimBatch(): void {
