@@ -229,6 +229,7 @@ export async function listenToCluster(context: {
           waiting: status.waitingTasks,
         },
         heartbeatAt: heardAt,
+        sentAt: status.at,
         alive,
         bootId: status.bootId,
       })),

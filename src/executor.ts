@@ -219,7 +219,11 @@ export async function createExecutorFromCompiled(
     realClock,
     log,
   );
-  if (distributed === undefined) return new Executor(new TaskExecutor(ctx, { ownsStore: true }), compiled);
+  if (distributed === undefined) {
+    const engine = new TaskExecutor(ctx, { ownsStore: true });
+    if (store.checkSchema !== undefined) engine.addReadinessCheck(() => store.checkSchema!());
+    return new Executor(engine, compiled);
+  }
   const parts = distributed;
   let stopSide: () => void | Promise<void> = () => {};
   if (role === "admission") {
@@ -248,6 +252,7 @@ export async function createExecutorFromCompiled(
     });
   }
   const engine = new TaskExecutor(ctx, { ownsStore: false, role });
+  if (store.checkSchema !== undefined) engine.addReadinessCheck(() => store.checkSchema!());
   engine.addReadinessCheck(() => {
     if (!parts.connection.connected) throw new Error("the broker is not connected");
     if (!parts.consuming()) throw new Error("not consuming taskexec.tasks (the broker cancelled it)");

@@ -199,7 +199,7 @@ export class BrokerSubmissions {
       throw new Refusal("malformed", `unknown message type ${JSON.stringify(type ?? null)}`);
     const principal = await this.#authenticate(body);
     if (type === "cancel_task") return this.#cancel(principal, body);
-    const [admission] = this.#options.guard.admit(principal.id, [body]);
+    const [admission] = await this.#options.guard.admit(principal.id, [body]);
     if (!admission!.ok) {
       // Over the rate limit or a quota: the submitter hears why (as over HTTP, 429), in #take.
       throw new Refusal(admission!.error.code, admission!.error.message, principal.id);

@@ -85,7 +85,8 @@ export async function startService(
         },
   });
   const engine = executor.engine;
-  const guard = new SubmissionGuard(options.limits);
+  // Processes sharing a store count each principal's rate together (in the store).
+  const guard = new SubmissionGuard(options.limits, { shared: engine.sharedSubmitAllowance() });
   const metrics = new ExecutorMetrics(engine);
   const activity = new RecentActivity();
   const feed = new TaskFeed();

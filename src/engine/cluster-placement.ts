@@ -7,6 +7,8 @@ export interface ClusterNode {
   resources: ResourceSnapshot;
   /** When its last heartbeat was heard (this process's clock). */
   heartbeatAt: number;
+  /** When that heartbeat says it was sent (the node's clock: not trusted for liveness). */
+  sentAt: number;
   alive: boolean;
   /** Which run of its process this is ("" when unknown). */
   bootId: string;

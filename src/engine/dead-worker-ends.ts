@@ -3,7 +3,7 @@ import type { TaskStatus } from "../protocol/task-status.js";
 import type { TaskStore } from "../store/task-store.js";
 import type { StatusBus, Unsubscribe } from "../transport/status-bus.js";
 import type { Logger } from "../observability/logger.js";
-import type { ClusterPlacement } from "./cluster-placement.js";
+import type { ClusterNode, ClusterPlacement } from "./cluster-placement.js";
 import { tellEndsAgain } from "./tell-ends-again.js";
 
 /** How long before a dead worker's last beat its unannounced ends are looked for. */
@@ -37,11 +37,12 @@ export class DeadWorkerEnds {
   #heardBefore = new Set<string>();
   #generationAt = Date.now();
   /**
-   * Incarnations (node and boot id) seen alive, with when each was last heard: one that misses
-   * its beats, or whose node comes back with another boot id (a restart under a node id set by
-   * hand), is dead.
+   * Incarnations (node and boot id) heard since this guard started, with their last beat and
+   * until when their ends were told again: one that misses its beats, or whose node comes back with another boot id
+   * (a restart under a node id set by hand), is dead, and its ends since shortly before its last
+   * beat are told again.
    */
-  readonly #alive = new Map<string, { node: string; heardAt: number }>();
+  readonly #seen = new Map<string, { node: string; lastBeat: number; toldThrough: number }>();
   #timer: NodeJS.Timeout | undefined;
   #unsubscribe: Unsubscribe = () => {};
   #checking: Promise<void> = Promise.resolve();
@@ -81,28 +82,41 @@ export class DeadWorkerEnds {
       this.#heard = new Set();
       this.#generationAt = now;
     }
-    const aliveNow = new Set<string>();
-    for (const node of this.#options.cluster.nodes(now)) {
-      if (!node.alive) continue;
-      const key = `${node.resources.node} ${node.bootId}`;
-      aliveNow.add(key);
-      this.#alive.set(key, { node: node.resources.node, heardAt: node.heartbeatAt });
+    const listed = new Map<string, ClusterNode>();
+    for (const node of this.#options.cluster.nodes(now))
+      listed.set(`${node.resources.node} ${node.bootId}`, node);
+    for (const [key, node] of listed) {
+      // Its last beat: when it said it beat, or when that arrived here if earlier (a clock ahead).
+      // A beat that waited in a queue arrives late; one claiming a past time only widens what is
+      // told of this node's own tasks.
+      const lastBeat = Math.min(node.heartbeatAt, node.sentAt);
+      const seen = this.#seen.get(key);
+      if (seen !== undefined) seen.lastBeat = Math.max(seen.lastBeat, lastBeat);
+      // Heard since this guard started (whether or not a check saw it alive: under load checks
+      // lag, and a worker may live and die between two).
+      else if (node.heartbeatAt >= this.#startedAt)
+        this.#seen.set(key, { node: node.resources.node, lastBeat, toldThrough: -Infinity });
     }
-    for (const [key, dead] of [...this.#alive]) {
-      if (aliveNow.has(key)) continue;
-      this.#alive.delete(key);
-      // From when it was last heard here (never from what it said of its own clock).
-      const from = Math.max(this.#startedAt, dead.heardAt - BEFORE_LAST_BEAT_MS);
+    for (const [key, seen] of [...this.#seen]) {
+      const node = listed.get(key);
+      if (node?.alive === true) continue;
+      // Dead (or replaced by another run of its process, or forgotten): what it may have ended
+      // since shortly before its last beat is told, unless that was told already (a worker seen
+      // dead, then beating again, then dead before a check saw it alive is told again too).
+      if (node === undefined) this.#seen.delete(key);
+      if (seen.toldThrough >= seen.lastBeat) continue;
+      const from = Math.max(this.#startedAt, seen.lastBeat - BEFORE_LAST_BEAT_MS);
       try {
-        const told = await this.#tellAgain(from, now, dead.node);
+        const told = await this.#tellAgain(from, now, seen.node);
+        seen.toldThrough = now;
         if (told > 0)
           this.#options.log.warn(
-            { node: dead.node, told },
+            { node: seen.node, told },
             "a worker stopped beating: told again the ends of tasks it may not have announced",
           );
       } catch (error) {
-        this.#alive.set(key, dead); // the next check tries again
-        this.#options.log.warn({ err: error, node: dead.node }, "could not tell again a dead worker's ends");
+        this.#seen.set(key, seen); // the next check tries again
+        this.#options.log.warn({ err: error, node: seen.node }, "could not tell again a dead worker's ends");
       }
     }
   }

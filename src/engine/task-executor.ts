@@ -1,3 +1,4 @@
+import type { TaskStore } from "../store/task-store.js";
 import type { AnyTaskHandler } from "../handlers/handler.js";
 import type { HandlerTypeInfo } from "../handlers/registry.js";
 import { AmbiguousTaskIdError, TaskNotFoundError } from "../protocol/errors.js";
@@ -96,6 +97,15 @@ export class TaskExecutor {
   handlerTypes(): string[] {
     const { cluster, clock } = this.#ctx;
     return cluster === undefined ? this.#ctx.registry.types() : cluster.handlerTypes(clock.now());
+  }
+
+  /**
+   * The store's count of each principal's submissions for every process sharing it (the rate
+   * limit across processes); undefined where this process is the store's only one.
+   */
+  sharedSubmitAllowance(): TaskStore["takeSubmitAllowance"] {
+    const store = this.#ctx.store;
+    return store.takeSubmitAllowance?.bind(store);
   }
 
   /** The types this executor runs (a process that runs none: the workers'), each with its parameters' JSON Schema and example. */
@@ -266,8 +276,8 @@ export class TaskExecutor {
   }
 
   /**
-   * A task the principal may see, by its id or an abbreviation of it (a unique prefix of 8 or more
-   * characters, or `prefix…suffix`); {@link TaskNotFoundError} for any other (never "forbidden"),
+   * A task the principal may see, by its id or an abbreviation of it (a unique start or end of 8 or
+   * more characters, or `start…end`); {@link TaskNotFoundError} for any other (never "forbidden"),
    * {@link AmbiguousTaskIdError} when the abbreviation fits several of the principal's tasks.
    */
   async getTask(principal: Principal, taskId: string): Promise<TaskRecord> {
@@ -276,17 +286,18 @@ export class TaskExecutor {
       task !== undefined && (principal.admin || task.submitter === principal.id) ? task : undefined;
     const exact = visible(await store.getTask(taskId));
     if (exact !== undefined) return exact;
-    const abbreviation = readIdAbbreviation(taskId);
-    if (abbreviation === undefined) throw new TaskNotFoundError(taskId);
+    const abbreviations = readIdAbbreviation(taskId);
+    if (abbreviations.length === 0) throw new TaskNotFoundError(taskId);
     const shown = 10;
-    const ids = await store.findTaskIds(
-      { ...abbreviation, submitter: principal.admin ? undefined : principal.id },
-      shown + 1,
+    const submitter = principal.admin ? undefined : principal.id;
+    const found = await Promise.all(
+      abbreviations.map((a) => store.findTaskIds({ ...a, submitter }, shown + 1)),
     );
+    const ids = [...new Set(found.flat())].sort();
     if (ids.length > 1) throw new AmbiguousTaskIdError(taskId, ids.slice(0, shown), ids.length > shown);
-    const found = ids.length === 1 ? visible(await store.getTask(ids[0]!)) : undefined;
-    if (found === undefined) throw new TaskNotFoundError(taskId);
-    return found;
+    const task = ids.length === 1 ? visible(await store.getTask(ids[0]!)) : undefined;
+    if (task === undefined) throw new TaskNotFoundError(taskId);
+    return task;
   }
 
   /** The principal's tasks (admins: all), newest first, a page of summaries at a time. */
@@ -399,6 +410,7 @@ export class TaskExecutor {
     const here: ClusterNode = {
       resources: this.#ctx.resources.snapshot(),
       heartbeatAt: now,
+      sentAt: now,
       alive: true,
       bootId: this.#ctx.bootId,
     };
@@ -410,6 +422,7 @@ export class TaskExecutor {
       ...others.map(({ heartbeatAt, node, capacity, allocated, free, running, waiting, bootId }) => ({
         resources: { node, capacity, allocated, free, running, waiting },
         heartbeatAt,
+        sentAt: heartbeatAt,
         bootId: bootId ?? "",
         alive: alive(heartbeatAt),
       })),

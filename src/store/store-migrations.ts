@@ -34,6 +34,11 @@ export interface StoreMigrations {
   readonly known: readonly string[];
   status(): Promise<MigrationRow[]>;
   run(target: MigrationTarget): Promise<MigrationRun>;
+  /**
+   * The processes that recorded a heartbeat since `since` (a shared store: they use it now, and a
+   * schema moved under them breaks them); none for a SQLite file, which no process holds meanwhile.
+   */
+  liveNodes(since: number): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -48,6 +53,7 @@ export function openStoreMigrations(url: string, baseDir = process.cwd()): Store
       known,
       status: () => Promise.resolve(statusRows(known, appliedSqliteMigrations(path))),
       run: async (target) => outcome(await migrateSqlite(path, target)),
+      liveNodes: () => Promise.resolve([]),
       close: () => Promise.resolve(lock.release()),
     };
   }
@@ -59,6 +65,15 @@ export function openStoreMigrations(url: string, baseDir = process.cwd()): Store
       known,
       status: async () => statusRows(known, await appliedPostgresMigrations(pool)),
       run: async (target) => outcome(await migratePostgres(pool, target)),
+      liveNodes: async (since) => {
+        const exists = await pool.query<{ t: string | null }>("SELECT to_regclass('nodes')::text AS t");
+        if (exists.rows[0]?.t == null) return [];
+        const { rows } = await pool.query<{ node: string }>(
+          "SELECT node FROM nodes WHERE heartbeat_at >= $1 ORDER BY node",
+          [since],
+        );
+        return rows.map((r) => r.node);
+      },
       close: () => pool.end(),
     };
   }

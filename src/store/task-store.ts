@@ -203,6 +203,24 @@ export interface TaskStore {
    */
   releaseLapsedClaims?(now: number, limit: number): Promise<number>;
   /**
+   * Rejects when the store's schema is not the one this version knows (a `migrate down` ran under
+   * a live process): readiness fails instead of every request. Only stores other processes may
+   * migrate under this one have it.
+   */
+  checkSchema?(): Promise<void>;
+  /**
+   * Takes up to `wanted` submissions from `principal`'s allowance (`perMinute` a minute, in bursts
+   * of as many), counted for every process sharing the store; resolves to how many it granted and,
+   * when fewer than wanted, how long until the next one. Only stores shared by several processes
+   * have it (a store of one process leaves the count to that process).
+   */
+  takeSubmitAllowance?(
+    principal: string,
+    wanted: number,
+    perMinute: number,
+    now: number,
+  ): Promise<{ granted: number; waitMs: number }>;
+  /**
    * Hands to the work relay again, at most `limit`, the ready tasks no one has claimed that last
    * changed before `before` (the broker is a transport, not the record: their message may be lost,
    * or held by a consumer that does not run it); resolves to how many. Only a store opened for

@@ -630,7 +630,7 @@ export function describeTaskStoreContract(
       expect(await store.queueDepth()).toEqual({ "5": 4 });
     });
 
-    it("finds the ids an abbreviation stands for: by prefix, by prefix and suffix, one submitter's", async () => {
+    it("finds the ids an abbreviation stands for: by prefix, by prefix and suffix, by suffix, one submitter's", async () => {
       const ids = [
         "01aa0000-0000-7000-8000-00000000beef",
         "01aa0000-0000-7000-8000-00000000cafe",
@@ -647,6 +647,11 @@ export function describeTaskStoreContract(
       );
       expect(await store.findTaskIds({ prefix: "01ab", submitter: "alice" }, 10)).toEqual([]);
       expect(await store.findTaskIds({ prefix: "01ab" }, 10)).toEqual([ids[3]]);
+      // By its end alone (the random part), as people copy it when the starts are alike.
+      expect(await store.findTaskIds({ prefix: "", suffix: "0000beef" }, 10)).toEqual([ids[0]]);
+      expect(await store.findTaskIds({ prefix: "", suffix: "0000cafe", submitter: "bob" }, 10)).toEqual([
+        ids[3],
+      ]);
     });
 
     it("sums a submitter's unfinished tasks and their requirements", async () => {

@@ -81,7 +81,7 @@ describe("the CLI for scripts and newcomers (real processes)", () => {
     expect(run.code).toBe(0);
   });
 
-  it("takes a unique id prefix of 8 or more characters, or the short form, and lists the candidates of an ambiguous one", async () => {
+  it("takes a unique id prefix or suffix of 8 or more characters, or the short form, and lists the candidates of an ambiguous one", async () => {
     const ids: string[] = [];
     for (let i = 0; i < 2; i++)
       ids.push((await runCli(["submit", "noop", "-q", ...connection])).stdout.trim());
@@ -95,6 +95,16 @@ describe("the CLI for scripts and newcomers (real processes)", () => {
     let common = 0;
     while (a[common] === b[common]) common++;
     expect(common).toBeGreaterThanOrEqual(8);
+    // Their ends are random: the last 8 or more characters name one (issue 25, smaller ones).
+    const byEnd = await runCli(["status", a.slice(-8), "--json", ...connection]);
+    expect(JSON.parse(byEnd.stdout)).toMatchObject({ id: a });
+    const shortForm = await runCli(["status", `${a.slice(0, 8)}…${a.slice(-8)}`, "--json", ...connection]);
+    expect(JSON.parse(shortForm.stdout)).toMatchObject({ id: a });
+    const apiByEnd = await h.call("GET", `/v1/tasks/${b.slice(-12)}`, {
+      token: await h.token("alice", ["submitter"]),
+    });
+    expect(apiByEnd.status).toBe(200);
+    expect(apiByEnd.body).toMatchObject({ id: b });
     const ambiguous = await runCli(["status", a.slice(0, common), ...connection]);
     expect(ambiguous.stderr).toContain(a);
     expect(ambiguous.stderr).toContain(b);

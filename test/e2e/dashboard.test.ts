@@ -201,7 +201,7 @@ describe.skipIf(!browserAvailable())("dashboard", () => {
     expect(await adminPage.getByRole("columnheader", { name: "Submitter" }).count()).toBe(1);
     await adminPage.getByRole("link", { name: "Audit" }).click();
     await adminPage.getByRole("heading", { name: "Audit trail" }).waitFor();
-    await adminPage.getByRole("link", { name: `${alices.slice(0, 8)}…${alices.slice(-4)}` }).waitFor();
+    await adminPage.getByRole("link", { name: `${alices.slice(0, 8)}…${alices.slice(-8)}` }).waitFor();
     await adminPage.getByLabel("Principal").fill("bob");
     await adminPage.getByLabel("Principal").press("Enter");
     await expect

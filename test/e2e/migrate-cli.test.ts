@@ -84,6 +84,18 @@ describe("taskexec migrate", () => {
       const member = await startMember(tmp.dir, "a", db.url, { TASKEXEC_LOGGING__LEVEL: "info" });
       expect(member.process.output().stdout).toMatch(/"from":"empty".*created the store's schema/);
       expect(await applied(env)).toEqual(all);
+
+      // While it runs, down is refused (it would break it); with --force it goes, and the process
+      // says it is not ready until the schema is its own again (issue 25, smaller ones).
+      const refusedDown = await runCli(["migrate", "down"], { env });
+      expect(refusedDown.code).toBe(2);
+      expect(refusedDown.stderr).toMatch(/processes use .* now \(.+\): stop them first, or pass --force/);
+      expect(await applied(env)).toEqual(all);
+      expect((await fetch(`${member.url}/readyz`)).status).toBe(200);
+      expect((await runCli(["migrate", "down", "--force"], { env })).code).toBe(0);
+      expect((await fetch(`${member.url}/readyz`)).status).toBe(503);
+      expect((await runCli(["migrate", "up"], { env })).code).toBe(0);
+      expect((await fetch(`${member.url}/readyz`)).status).toBe(200);
       killServes();
       await member.process.exited;
 

@@ -115,7 +115,7 @@ describe.runIf(available)("distributed mode: an api and workers over RabbitMQ an
     );
     // From the first submission on, one worker is killed every 1.5 s (SIGKILL: no goodbye) and a
     // new one started in its place.
-    const killed: { pid: number; ranBefore: Set<string> }[] = [];
+    const killed: { pid: number; at: number; ranBefore: Set<string> }[] = [];
     let finished = false;
     const killer = (async () => {
       for (let round = 0; !finished; round++) {
@@ -127,7 +127,7 @@ describe.runIf(available)("distributed mode: an api and workers over RabbitMQ an
         victim.process.child.kill("SIGKILL");
         await victim.process.exited;
         const ran = readLines(runLog).filter(([, , p]) => Number(p) === pid);
-        killed.push({ pid, ranBefore: new Set(ran.map(([task]) => task!)) });
+        killed.push({ pid, at: Date.now(), ranBefore: new Set(ran.map(([task]) => task!)) });
         workers[slot] = await start("worker", `w${slot}-${round}`, slots);
       }
     })();
@@ -179,7 +179,24 @@ describe.runIf(available)("distributed mode: an api and workers over RabbitMQ an
       "every end to be heard on taskexec.status",
       () => Promise.resolve(ends.size === 10_000),
       15_000,
-    );
+    ).catch(async (error: unknown) => {
+      // Which ends were not heard (when, and on which node), when workers were killed, and what the
+      // api said it told again: enough to tell a lost end from a slow one.
+      const unheard = await withDatabase(db.url, async (c) =>
+        (
+          await c.query<{ id: string; at: number; details: string }>(
+            "SELECT t.id, e.at, e.details FROM tasks t JOIN task_events e ON e.task_id = t.id AND e.sequence = t.last_sequence",
+          )
+        ).rows
+          .filter((r) => !ends.has(r.id))
+          .map((r) => [r.at, (JSON.parse(r.details) as { node?: string }).node]),
+      );
+      const { stdout, stderr } = api.process.output();
+      const told = (stdout + stderr).split("\n").filter((l) => l.includes("told again"));
+      throw new Error(
+        `${String(error)}: unheard ${JSON.stringify(unheard).slice(0, 1_000)}; killed ${JSON.stringify(killed.map((k) => [k.pid, k.at]))}; api: ${told.join("\n").slice(-4_000)}`,
+      );
+    });
     await listener.close();
   }, 240_000);
 

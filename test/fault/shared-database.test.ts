@@ -155,6 +155,35 @@ describe.runIf(available)("several serve processes on one PostgreSQL database", 
     expect(await totals(a)).toEqual({ submitted: 200, completed: 200, timed: true });
   }, 60_000);
 
+  it("hold a principal to limits.submit_per_minute across both processes, counted once in the database (issue 25.12)", async () => {
+    const limit = { TASKEXEC_LIMITS__SUBMIT_PER_MINUTE: "10" };
+    const [a, b] = await Promise.all([member("a", limit), member("b", limit)]);
+    const headers = await adminHeaders();
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const target = i % 2 === 0 ? a : b;
+      const response = await fetch(`${target.url}/v1/tasks`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify(submitMessage("logged", { ms: 0 }, `rate-${i}`)),
+      });
+      statuses.push(response.status);
+      if (response.status === 429) expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);
+    }
+    const accepted = statuses.filter((s) => s === 202).length;
+    // A burst of 10, plus what refilled while the 40 went out (10 a minute).
+    expect(accepted).toBeGreaterThanOrEqual(10);
+    expect(accepted).toBeLessThanOrEqual(11);
+    expect(statuses.filter((s) => s !== 202 && s !== 429)).toEqual([]);
+    // The batch route counts each message.
+    const batch = await fetch(`${b.url}/v1/tasks/batch`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ messages: [submitMessage("logged", { ms: 0 }, "rate-batch")] }),
+    });
+    expect(((await batch.json()) as { results: { status: number }[] }).results[0]!.status).toBe(429);
+  }, 60_000);
+
   it("create one task for concurrent submits of the same message_id to both processes", async () => {
     const [a, b] = await Promise.all([member("a"), member("b")]);
     const headers = await adminHeaders();

@@ -37,5 +37,5 @@ export function words(state: string): string {
 
 /** A short form of a long id for narrow cells; the full id stays in the title and the link. */
 export function shortId(id: string): string {
-  return id.length > 13 ? `${id.slice(0, 8)}…${id.slice(-4)}` : id;
+  return id.length > 17 ? `${id.slice(0, 8)}…${id.slice(-8)}` : id;
 }

@@ -94,7 +94,7 @@ export function submitRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (request, reply) => {
       const principal = await ctx.auth.authenticate(request, "submit_task");
-      const [admission] = ctx.guard.admit(principal.id, [request.body]);
+      const [admission] = await ctx.guard.admit(principal.id, [request.body]);
       await auditRefusals(ctx, principal.id, [request.body], [admission!]);
       if (!admission!.ok)
         return sendError(reply, { ...toHttpError(admission!.error), retryAfterS: admission!.retryAfterS });
@@ -126,7 +126,7 @@ export function submitRoutes(app: FastifyInstance, ctx: ApiContext): void {
           message: `the body must be { "messages": [ …at most ${MAX_BATCH} submit_task messages… ] }`,
         });
       }
-      const admissions = ctx.guard.admit(principal.id, messages);
+      const admissions = await ctx.guard.admit(principal.id, messages);
       await auditRefusals(ctx, principal.id, messages, admissions);
       const admitted = messages.filter((_, i) => admissions[i]!.ok);
       const outcomes = await ctx.executor.submitMany(asActor(principal), admitted);

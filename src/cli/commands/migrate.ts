@@ -7,6 +7,7 @@ interface MigrateOptions {
   config?: string;
   to?: string;
   json?: boolean;
+  force?: boolean;
 }
 
 /**
@@ -34,18 +35,21 @@ export function registerMigrate(program: Command, run: (code: number) => void): 
     migrate
       .command("down")
       .description("revert the newest applied migration (or all down to --to N; --to 0: every one)")
-      .option("--to <n>", "revert down to migration N, which stays applied (0: revert all)"),
-  ).action((options: MigrateOptions) => withMigrations(options, (m) => move(m, "down", options)).then(run));
+      .option("--to <n>", "revert down to migration N, which stays applied (0: revert all)")
+      .option("--force", "revert even while processes use the store (they break until it is migrated up)"),
+  ).action((options: MigrateOptions) =>
+    withMigrations(options, (m, heartbeatMs) => move(m, "down", options, heartbeatMs)).then(run),
+  );
 }
 
 async function withMigrations(
   options: MigrateOptions,
-  use: (migrations: StoreMigrations) => Promise<number>,
+  use: (migrations: StoreMigrations, heartbeatMs: number) => Promise<number>,
 ): Promise<number> {
   const { options: config } = loadConfig({ file: options.config });
   const migrations = openStoreMigrations(config.store.url);
   try {
-    return await use(migrations);
+    return await use(migrations, config.heartbeat_ms);
   } finally {
     await migrations.close();
   }
@@ -73,7 +77,16 @@ async function move(
   migrations: StoreMigrations,
   direction: "up" | "down",
   options: MigrateOptions,
+  heartbeatMs = 5_000,
 ): Promise<number> {
+  if (direction === "down" && options.force !== true) {
+    // Reverting under live processes breaks them (their queries name what is removed).
+    const live = await migrations.liveNodes(Date.now() - 3 * heartbeatMs);
+    if (live.length > 0)
+      throw new UsageError(
+        `processes use ${migrations.where} now (${live.join(", ")}): stop them first, or pass --force`,
+      );
+  }
   const rows = await migrations.status();
   if (rows.some((r) => r.unknown))
     throw new UsageError(

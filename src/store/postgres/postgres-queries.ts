@@ -44,6 +44,7 @@ const QUERY_NAMES = [
   "delete_outbox",
   "release_lapsed_claims",
   "reannounce_ready",
+  "take_submit_tokens",
 ] as const;
 
 export type PostgresQueries = Record<(typeof QUERY_NAMES)[number], string>;

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { appliedPostgresMigrations, postgresMigrationNames } from "./postgres-migrator.js";
 import { compareSchedulingKeys, type SchedulingKey } from "../../domain/scheduling-order.js";
 import type { TaskStatus } from "../../protocol/task-status.js";
 import { ActiveUsageLedger } from "../active-usage.js";
@@ -418,6 +419,34 @@ export class PostgresTaskStore implements TaskStore {
       values: [now, limit],
     });
     return result.rowCount ?? 0;
+  }
+
+  async checkSchema(): Promise<void> {
+    const applied = (await appliedPostgresMigrations(this.#pool)).map((m) => m.name);
+    const known = postgresMigrationNames();
+    const missing = known.filter((name) => !applied.includes(name));
+    const unknown = applied.filter((name) => !known.includes(name));
+    if (missing.length > 0 || unknown.length > 0)
+      throw new Error(
+        `the database's schema is not this version's (${missing.length > 0 ? `not applied: ${missing.join(", ")}` : `unknown: ${unknown.join(", ")}`}); run taskexec migrate up, or this version's taskexec`,
+      );
+  }
+
+  async takeSubmitAllowance(
+    principal: string,
+    wanted: number,
+    perMinute: number,
+    now: number,
+  ): Promise<{ granted: number; waitMs: number }> {
+    const [row] = await this.#rows<{ granted: number; tokens: number }>("take_submit_tokens", [
+      principal,
+      wanted,
+      perMinute,
+      now,
+    ]);
+    const granted = row?.granted ?? 0;
+    const waitMs = granted >= wanted ? 0 : Math.ceil(((1 - (row?.tokens ?? 0)) * 60_000) / perMinute);
+    return { granted, waitMs };
   }
 
   async reannounceReady(now: number, before: number, limit: number): Promise<number> {
