@@ -7,10 +7,15 @@ import { describeTaskStoreContract } from "./task-store.contract.js";
 
 const available = await postgresForTests();
 
-describe.runIf(available)("PostgreSQL", () => {
-  describeTaskStoreContract("postgres", async ({ onReady }) => {
+// Both ways a PostgreSQL store is opened: for `serve` (shared database), and for distributed mode,
+// where ready work also goes to the work outbox (what `taskexec api` and `taskexec worker` run).
+describe.runIf(available).each([
+  { mode: "postgres", outbox: false },
+  { mode: "postgres, outbox (distributed mode)", outbox: true },
+])("PostgreSQL ($mode)", ({ mode, outbox }) => {
+  describeTaskStoreContract(mode, async ({ onReady }) => {
     const db = await createTestDatabase();
-    const store = await openPostgresTaskStore({ url: db.url, node: "test-node", onReady });
+    const store = await openPostgresTaskStore({ url: db.url, node: "test-node", onReady, outbox });
     const pool = createPool({ url: db.url, max: 1 });
     return {
       store,

@@ -53,6 +53,18 @@ describe("graceful shutdown of `taskexec serve`", () => {
         "every task to complete after the restart",
       );
       for (const id of ids.slice(0, 2)) expect((await client.get(id)).attempts).toBe(1);
+      // The two slow ones were given back on the way out (not left to lapse): a `waiting` status
+      // that says so, their attempt given back, then run again by the second process.
+      for (const id of ids.slice(2, 4)) {
+        const log: string[] = [];
+        for await (const status of client.watch(id))
+          log.push(
+            `${status.body.status} ${String(status.body.details?.event ?? status.body.details?.reason ?? "")}`,
+          );
+        expect(log.filter((l) => l === "waiting executor_shutdown")).toHaveLength(1);
+        expect(log.filter((l) => l.startsWith("executing execution_started"))).toHaveLength(2);
+        expect((await client.get(id)).attempts).toBe(1);
+      }
       second.child.kill("SIGTERM");
       expect(await second.exited).toBe(0);
     } finally {
