@@ -57,10 +57,10 @@ describe("graceful shutdown of `taskexec serve`", () => {
       // that says so, their attempt given back, then run again by the second process.
       for (const id of ids.slice(2, 4)) {
         const log: string[] = [];
-        for await (const status of client.watch(id))
-          log.push(
-            `${status.body.status} ${String(status.body.details?.event ?? status.body.details?.reason ?? "")}`,
-          );
+        for await (const status of client.watch(id)) {
+          const details = status.body.details as { event?: string; reason?: string } | undefined;
+          log.push(`${status.body.status} ${details?.event ?? details?.reason ?? ""}`);
+        }
         expect(log.filter((l) => l === "waiting executor_shutdown")).toHaveLength(1);
         expect(log.filter((l) => l.startsWith("executing execution_started"))).toHaveLength(2);
         expect((await client.get(id)).attempts).toBe(1);
