@@ -2,93 +2,43 @@
 // not heard its workers yet (a restart, every worker late or gone a while), the workers' own types
 // on the api, and a worker beside the api on one host with one config. Real binaries, the
 // machine's RabbitMQ (a vhost per test) and PostgreSQL (a database per test).
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import amqplib from "amqplib";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { signToken } from "../../src/security/token-signer.js";
 import { EXCHANGES, QUEUES } from "../../src/transport/amqp/topology.js";
-import {
-  adminHeaders,
-  type Member,
-  startDistributed,
-  submitMessage,
-  waitFor,
-  withDatabase,
-} from "../helpers/cluster.js";
-import { createTestDatabase, postgresForTests, type TestDatabase } from "../helpers/postgres.js";
-import { createTestVhost, rabbitForTests, type TestVhost } from "../helpers/rabbitmq.js";
-import { freePort, killServes, serve, serveEnv } from "../helpers/serve.js";
+import { submitMessage, waitFor, withDatabase } from "../helpers/cluster.js";
+import { type DistributedCluster, QUICK, useDistributedCluster } from "../helpers/distributed-cluster.js";
+import { postgresForTests } from "../helpers/postgres.js";
+import { rabbitForTests } from "../helpers/rabbitmq.js";
+import { freePort, serve, serveEnv } from "../helpers/serve.js";
 import { TEST_SECRET } from "../helpers/service.js";
-import { tempDir } from "../helpers/temp.js";
 
 const HANDLERS = join(import.meta.dirname, "fixtures", "run-log-handler.mjs");
 const available = (await postgresForTests()) && (await rabbitForTests());
 
 describe.runIf(available)("distributed mode: what the api accepts while it has not heard its workers", () => {
-  let db: TestDatabase;
-  let vhost: TestVhost;
-  let tmp: ReturnType<typeof tempDir>;
-  let runLog: string;
-  let spans: string;
-  beforeEach(async () => {
-    [db, vhost] = await Promise.all([createTestDatabase(), createTestVhost()]);
-    tmp = tempDir();
-    runLog = join(tmp.dir, "runs.log");
-    spans = join(tmp.dir, "spans.log");
-    writeFileSync(runLog, "");
-    writeFileSync(spans, "");
-  });
-  afterEach(async () => {
-    killServes();
-    await Promise.all([db.drop(), vhost.remove()]);
-    tmp.remove();
-  });
-
-  const quick = { TASKEXEC_HEARTBEAT_MS: "300", TASKEXEC_POLL_MS: "300", TASKEXEC_LEASE_MS: "3000" };
-  /** The api and the workers load `logged` (the worker-only type is loaded by workers alone). */
-  const start = (command: "api" | "worker", name: string, args: string[] = ["--handlers", HANDLERS]) =>
-    startDistributed(
-      command,
-      tmp.dir,
-      name,
-      { database: db.url, broker: vhost.url },
-      { RUN_LOG: runLog, RUN_SPANS: spans, ...quick },
-      args,
-    );
-  const countStates = () =>
-    withDatabase(db.url, async (c) => {
-      const { rows } = await c.query<{ state: string; n: number }>(
-        "SELECT state, count(*)::int AS n FROM tasks GROUP BY state",
-      );
-      return Object.fromEntries(rows.map((r) => [r.state, r.n]));
-    });
-  const get = async (member: Member, path: string) =>
-    (await (await fetch(`${member.url}${path}`, { headers: await adminHeaders() })).json()) as Record<
-      string,
-      unknown
-    >;
-  const post = async (api: Member, path: string, body: unknown) => {
-    const response = await fetch(`${api.url}${path}`, {
-      method: "POST",
-      headers: await adminHeaders(),
-      body: JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  };
-  const liveWorkers = async (api: Member) =>
+  const c = useDistributedCluster(["--handlers", HANDLERS]);
+  /** The api loads no handler of its own unless asked: the workers' types are theirs alone. */
+  const start = (command: "api" | "worker", name: string, env: Record<string, string> = {}) =>
+    c.start(command, name, env, command === "api" ? [] : ["--handlers", HANDLERS]);
+  const countStates = () => c.countStates();
+  const get: DistributedCluster["get"] = (member, path) => c.get(member, path);
+  const post: DistributedCluster["post"] = (member, path, body) => c.post(member, path, body);
+  const live = async (api: Parameters<typeof get>[0]) =>
     ((await get(api, "/v1/resources")) as { nodes: { alive: boolean }[] }).nodes.filter((n) => n.alive)
       .length;
 
   it("accepts the broker submissions that waited while the api was down, from its first moment (issue 25.1)", async () => {
-    const api = await start("api", "api", []);
+    const api = await start("api", "api");
     await start("worker", "w1");
-    await waitFor("the worker to be heard", async () => (await liveWorkers(api)) === 1);
+    await waitFor("the worker to be heard", async () => (await live(api)) === 1);
     api.process.child.kill("SIGKILL");
     await api.process.exited;
     // While no api runs, a submitter publishes 50 valid submissions.
     const token = await signToken(TEST_SECRET, { sub: "alice", roles: ["submitter"], ttl: "1h" });
-    const connection = await amqplib.connect(vhost.url);
+    const connection = await amqplib.connect(c.vhost.url);
     try {
       const channel = await connection.createConfirmChannel();
       for (let i = 0; i < 50; i++) {
@@ -100,7 +50,7 @@ describe.runIf(available)("distributed mode: what the api accepts while it has n
       }
       await channel.waitForConfirms();
       // The api comes back: it knows the worker from the store before any heartbeat reaches it.
-      await start("api", "api-again", []);
+      await start("api", "api-again");
       await waitFor("the 50 to complete", async () => (await countStates()).completed === 50, 60_000);
       expect(await countStates()).toEqual({ completed: 50 });
       expect((await channel.checkQueue(QUEUES.dead)).messageCount).toBe(0);
@@ -110,12 +60,12 @@ describe.runIf(available)("distributed mode: what the api accepts while it has n
   }, 120_000);
 
   it("accepts work of the workers' types while every worker is gone a while, says it waits for one, and runs it when one comes (issue 25.1)", async () => {
-    const api = await start("api", "api", []);
+    const api = await start("api", "api");
     const worker = await start("worker", "w1");
-    await waitFor("the worker to be heard", async () => (await liveWorkers(api)) === 1);
+    await waitFor("the worker to be heard", async () => (await live(api)) === 1);
     worker.process.child.kill("SIGKILL");
     await worker.process.exited;
-    await waitFor("the worker to be seen dead", async () => (await liveWorkers(api)) === 0);
+    await waitFor("the worker to be seen dead", async () => (await live(api)) === 0);
     const accepted = await post(api, "/v1/tasks", submitMessage("logged", { ms: 0 }, "no-worker-now"));
     expect(accepted.status).toBe(202);
     expect(accepted.body).toMatchObject({
@@ -132,7 +82,7 @@ describe.runIf(available)("distributed mode: what the api accepts while it has n
   }, 120_000);
 
   it("answers GET /v1/types from the workers: a type only they run, with its description and example (issue 25.2)", async () => {
-    const api = await start("api", "api", []);
+    const api = await start("api", "api");
     await start("worker", "w1");
     // Named by its first heartbeat on the broker, described once the api read what it recorded.
     await waitFor("the worker's types", async () => {
@@ -152,10 +102,10 @@ describe.runIf(available)("distributed mode: what the api accepts while it has n
   it("starts a worker beside the api on one host with the same config: its health port is its own (issue 25.3)", async () => {
     // One set of variables for both, as one config.yaml would be: the api takes http.port.
     const port = await freePort();
-    const shared = serveEnv(join(tmp.dir, "shared"), port, {
-      TASKEXEC_STORE__URL: db.url,
-      TASKEXEC_MESSAGE_BROKER_URL: vhost.url,
-      ...quick,
+    const shared = serveEnv(join(c.dir, "shared"), port, {
+      TASKEXEC_STORE__URL: c.db.url,
+      TASKEXEC_MESSAGE_BROKER_URL: c.vhost.url,
+      ...QUICK,
     });
     const api = serve(shared, [], "api");
     await api.ready;
@@ -169,17 +119,14 @@ describe.runIf(available)("distributed mode: what the api accepts while it has n
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
     }
     const member = { process: api, url: `http://127.0.0.1:${port}`, port };
-    await waitFor("two live workers", async () => (await liveWorkers(member)) === 2);
+    await waitFor("two live workers", async () => (await live(member)) === 2);
   }, 60_000);
 
   it("signs every status for itself: a second api dead-letters none, and a signature read off a status opens nothing over HTTP (issue 25.5)", async () => {
-    const [a, b] = [await start("api", "api-a", []), await start("api", "api-b", [])];
+    const [a, b] = [await start("api", "api-a"), await start("api", "api-b")];
     await start("worker", "w1");
-    await waitFor(
-      "the worker to be heard",
-      async () => (await liveWorkers(a)) === 1 && (await liveWorkers(b)) === 1,
-    );
-    const connection = await amqplib.connect(vhost.url);
+    await waitFor("the worker to be heard", async () => (await live(a)) === 1 && (await live(b)) === 1);
+    const connection = await amqplib.connect(c.vhost.url);
     try {
       const channel = await connection.createChannel();
       const { queue } = await channel.assertQueue("", { exclusive: true });
@@ -222,9 +169,9 @@ describe.runIf(available)("distributed mode: what the api accepts while it has n
       .map((l) => l.split(" "));
 
   it("fences and aborts a worker frozen past its leases: another recovers them by expiry, and the frozen one's runs record nothing and stop (issues 25.10, 25.14, 25.15)", async () => {
-    const api = await start("api", "api", []);
+    const api = await start("api", "api");
     const a = await start("worker", "a");
-    await waitFor("worker a to be heard", async () => (await liveWorkers(api)) === 1);
+    await waitFor("worker a to be heard", async () => (await live(api)) === 1);
     const { status, body } = await post(api, "/v1/tasks/batch", {
       messages: [
         submitMessage("stubborn", { ms: 9_000 }, "stubborn-1"),
@@ -240,7 +187,7 @@ describe.runIf(available)("distributed mode: what the api accepts while it has n
     const pidA = String(a.process.child.pid);
     await waitFor(
       "a to run all four",
-      async () => lines(runLog).filter(([, , pid]) => pid === pidA).length === 4,
+      async () => lines(c.runLog).filter(([, , pid]) => pid === pidA).length === 4,
     );
     const b = await start("worker", "b");
     const pidB = String(b.process.child.pid);
@@ -248,7 +195,7 @@ describe.runIf(available)("distributed mode: what the api accepts while it has n
     // (as for a worker on another machine).
     a.process.child.kill("SIGSTOP");
     const leasedBy = (owner: string) =>
-      withDatabase(db.url, async (c) => {
+      withDatabase(c.db.url, async (c) => {
         const { rows } = await c.query("SELECT 1 FROM tasks WHERE lease_owner LIKE $1", [`%:${owner}:%`]);
         return rows.length;
       });
@@ -258,14 +205,14 @@ describe.runIf(available)("distributed mode: what the api accepts while it has n
       await waitFor("a's leases to be recovered", async () => (await leasedBy(pidA)) === 0, 20_000);
       await waitFor(
         "b to run an attempt 2",
-        async () => lines(runLog).some(([, attempt, pid]) => pid === pidB && attempt === "2"),
+        async () => lines(c.runLog).some(([, attempt, pid]) => pid === pidB && attempt === "2"),
         20_000,
       );
     } finally {
       a.process.child.kill("SIGCONT");
     }
     await waitFor("the four to complete", async () => (await countStates()).completed === 4, 40_000);
-    await withDatabase(db.url, async (c) => {
+    await withDatabase(c.db.url, async (c) => {
       const { rows } = await c.query<{ id: string; result: string; attempts: number }>(
         "SELECT id, result, attempts FROM tasks ORDER BY id",
       );
@@ -284,7 +231,7 @@ describe.runIf(available)("distributed mode: what the api accepts while it has n
     });
     // a's `logged` handlers of attempt 1 were aborted once it woke (their sleeps never finished).
     const logged = ids.slice(2);
-    const spanned = lines(spans).filter(([task]) => logged.includes(task!));
+    const spanned = lines(c.spans).filter(([task]) => logged.includes(task!));
     expect(spanned.filter(([, , , , attempt]) => attempt === "1")).toEqual([]);
     expect(spanned).toHaveLength(2);
     expect(a.process.child.exitCode).toBeNull();
@@ -292,18 +239,9 @@ describe.runIf(available)("distributed mode: what the api accepts while it has n
 
   it("announces again ready work no one claims: held by a consumer that runs nothing, or lost with a deleted queue; consumers come back after the broker cancels them (issue 25.6)", async () => {
     const again = { TASKEXEC_CLUSTER__REANNOUNCE_AFTER: "2s" };
-    const startWith = (command: "api" | "worker", name: string, args: string[] = ["--handlers", HANDLERS]) =>
-      startDistributed(
-        command,
-        tmp.dir,
-        name,
-        { database: db.url, broker: vhost.url },
-        { RUN_LOG: runLog, ...quick, ...again },
-        args,
-      );
-    const api = await startWith("api", "api", []);
-    const first = await startWith("worker", "first");
-    await waitFor("the first worker to be heard", async () => (await liveWorkers(api)) === 1);
+    const api = await start("api", "api", again);
+    const first = await start("worker", "first", again);
+    await waitFor("the first worker to be heard", async () => (await live(api)) === 1);
     // The worker dies; work accepted meanwhile waits in taskexec.tasks, which is then deleted.
     first.process.child.kill("SIGKILL");
     await first.process.exited;
@@ -312,7 +250,7 @@ describe.runIf(available)("distributed mode: what the api accepts while it has n
         messages: Array.from({ length: n }, (_, i) => submitMessage("logged", { ms: 0 }, `${prefix}-${i}`)),
       });
     expect((await batch("lost", 10)).status).toBe(207);
-    const connection = await amqplib.connect(vhost.url);
+    const connection = await amqplib.connect(c.vhost.url);
     try {
       const channel = await connection.createChannel();
       channel.on("error", () => {});
@@ -324,7 +262,7 @@ describe.runIf(available)("distributed mode: what the api accepts while it has n
       // A consumer that is no worker takes what it is given and never acks it.
       const rogue = await connection.createChannel();
       rogue.on("error", () => {});
-      const worker = await startWith("worker", "second");
+      const worker = await start("worker", "second", again);
       await rogue.prefetch(100);
       await rogue.consume(QUEUES.tasks, () => {});
       await waitFor(
@@ -363,10 +301,10 @@ describe.runIf(available)("distributed mode: what the api accepts while it has n
   }, 120_000);
 
   it("keeps a flood of high-priority work no worker runs from starving the queue: passed on at the back, dropped when it names no ready task (issue 25.7)", async () => {
-    const api = await start("api", "api", []);
+    const api = await start("api", "api");
     await start("worker", "w1");
-    await waitFor("the worker to be heard", async () => (await liveWorkers(api)) === 1);
-    const connection = await amqplib.connect(vhost.url);
+    await waitFor("the worker to be heard", async () => (await live(api)) === 1);
+    const connection = await amqplib.connect(c.vhost.url);
     try {
       const channel = await connection.createConfirmChannel();
       for (let i = 0; i < 1_000; i++) {

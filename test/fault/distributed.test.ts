@@ -1,27 +1,18 @@
 // Distributed mode (SPEC §4): `taskexec api` and `taskexec worker` processes, real binaries, over
 // the machine's RabbitMQ (a vhost per test) and PostgreSQL (a database per test); SIGKILL for
 // crashes. The broker and database restarts are in distributed-restarts.alone.test.ts.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import amqplib from "amqplib";
 import { SignJWT } from "jose";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { signToken } from "../../src/security/token-signer.js";
 import { EXCHANGES, QUEUES } from "../../src/transport/amqp/topology.js";
-import {
-  adminHeaders,
-  brokenLogs,
-  type Member,
-  startDistributed,
-  submitMessage,
-  waitFor,
-  withDatabase,
-} from "../helpers/cluster.js";
-import { createTestDatabase, postgresForTests, type TestDatabase } from "../helpers/postgres.js";
-import { createTestVhost, rabbitForTests, type TestVhost } from "../helpers/rabbitmq.js";
-import { killServes } from "../helpers/serve.js";
+import { brokenLogs, type Member, submitMessage, waitFor, withDatabase } from "../helpers/cluster.js";
+import { type DistributedCluster, useDistributedCluster } from "../helpers/distributed-cluster.js";
+import { postgresForTests } from "../helpers/postgres.js";
+import { rabbitForTests } from "../helpers/rabbitmq.js";
 import { TEST_SECRET } from "../helpers/service.js";
-import { tempDir } from "../helpers/temp.js";
 
 const HANDLERS = join(import.meta.dirname, "fixtures", "run-log-handler.mjs");
 const available = (await postgresForTests()) && (await rabbitForTests());
@@ -36,57 +27,12 @@ function readLines(file: string): string[][] {
 }
 
 describe.runIf(available)("distributed mode: an api and workers over RabbitMQ and PostgreSQL", () => {
-  let db: TestDatabase;
-  let vhost: TestVhost;
-  let tmp: ReturnType<typeof tempDir>;
-  let runLog: string;
-  let spans: string;
-  beforeEach(async () => {
-    [db, vhost] = await Promise.all([createTestDatabase(), createTestVhost()]);
-    tmp = tempDir();
-    runLog = join(tmp.dir, "runs.log");
-    spans = join(tmp.dir, "spans.log");
-    writeFileSync(runLog, "");
-    writeFileSync(spans, "");
-  });
-  afterEach(async () => {
-    killServes();
-    await Promise.all([db.drop(), vhost.remove()]);
-    tmp.remove();
-  });
-
-  const quick = { TASKEXEC_HEARTBEAT_MS: "300", TASKEXEC_POLL_MS: "300", TASKEXEC_LEASE_MS: "3000" };
+  const cluster = useDistributedCluster(["--handlers", HANDLERS]);
   const start = (command: "api" | "worker", name: string, extra: Record<string, string> = {}) =>
-    startDistributed(
-      command,
-      tmp.dir,
-      name,
-      { database: db.url, broker: vhost.url },
-      { RUN_LOG: runLog, RUN_SPANS: spans, ...quick, ...extra },
-      ["--handlers", HANDLERS],
-    );
-  const countStates = () =>
-    withDatabase(db.url, async (c) => {
-      const { rows } = await c.query<{ state: string; n: number }>(
-        "SELECT state, count(*)::int AS n FROM tasks GROUP BY state",
-      );
-      return Object.fromEntries(rows.map((r) => [r.state, r.n]));
-    });
-  const post = async (api: Member, path: string, body: unknown) => {
-    const response = await fetch(`${api.url}${path}`, {
-      method: "POST",
-      headers: await adminHeaders(),
-      body: JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  };
-  /** Waits until the api sees `n` live workers (their resource statuses came). */
-  const liveWorkers = async (api: Member, n: number) =>
-    waitFor(`${n} live workers`, async () => {
-      const response = await fetch(`${api.url}/v1/resources`, { headers: await adminHeaders() });
-      const { nodes } = (await response.json()) as { nodes: { alive: boolean }[] };
-      return nodes.filter((node) => node.alive).length === n;
-    });
+    cluster.start(command, name, extra);
+  const countStates = () => cluster.countStates();
+  const post: DistributedCluster["post"] = (member, path, body) => cluster.post(member, path, body);
+  const liveWorkers = (api: Member, n: number) => cluster.liveWorkers(api, n);
 
   it("1 api + 3 workers run 10,000 tasks of mixed priorities and durations while a worker is SIGKILLed and restarted every few seconds: all complete, logs gapless, reruns only of what the dead held", async () => {
     // Attempts enough that no task runs out of them however often its workers die.
@@ -96,7 +42,7 @@ describe.runIf(available)("distributed mode: an api and workers over RabbitMQ an
     await liveWorkers(api, 3);
     // A submitter on the broker must hear every task's end, a worker killed before it published
     // one included (the api tells such ends again: DeadWorkerEnds).
-    const listener = await amqplib.connect(vhost.url);
+    const listener = await amqplib.connect(cluster.vhost.url);
     const ends = new Set<string>();
     const channel = await listener.createChannel();
     const { queue } = await channel.assertQueue("", { exclusive: true });
@@ -126,7 +72,7 @@ describe.runIf(available)("distributed mode: an api and workers over RabbitMQ an
         const pid = victim.process.child.pid!;
         victim.process.child.kill("SIGKILL");
         await victim.process.exited;
-        const ran = readLines(runLog).filter(([, , p]) => Number(p) === pid);
+        const ran = readLines(cluster.runLog).filter(([, , p]) => Number(p) === pid);
         killed.push({ pid, at: Date.now(), ranBefore: new Set(ran.map(([task]) => task!)) });
         workers[slot] = await start("worker", `w${slot}-${round}`, slots);
       }
@@ -153,7 +99,7 @@ describe.runIf(available)("distributed mode: an api and workers over RabbitMQ an
     await killer;
     expect(killed.length).toBeGreaterThanOrEqual(2);
     expect(await countStates()).toEqual({ completed: 10_000 });
-    await withDatabase(db.url, async (c) => {
+    await withDatabase(cluster.db.url, async (c) => {
       expect(await brokenLogs(c)).toEqual([]);
       // Every handler run is an attempt the log recorded (a start), and a second start of a task
       // came only after its first executor was lost.
@@ -164,7 +110,7 @@ describe.runIf(available)("distributed mode: an api and workers over RabbitMQ an
          FROM task_events GROUP BY task_id`,
       );
       const runs = new Map<string, number>();
-      for (const [task] of readLines(runLog)) runs.set(task!, (runs.get(task!) ?? 0) + 1);
+      for (const [task] of readLines(cluster.runLog)) runs.set(task!, (runs.get(task!) ?? 0) + 1);
       expect(runs.size).toBe(10_000);
       const mismatched = rows.filter((r) => (runs.get(r.task_id) ?? 0) > r.starts);
       expect(mismatched).toEqual([]);
@@ -182,7 +128,7 @@ describe.runIf(available)("distributed mode: an api and workers over RabbitMQ an
     ).catch(async (error: unknown) => {
       // Which ends were not heard (when, and on which node), when workers were killed, and what the
       // api said it told again: enough to tell a lost end from a slow one.
-      const unheard = await withDatabase(db.url, async (c) =>
+      const unheard = await withDatabase(cluster.db.url, async (c) =>
         (
           await c.query<{ id: string; at: number; details: string }>(
             "SELECT t.id, e.at, e.details FROM tasks t JOIN task_events e ON e.task_id = t.id AND e.sequence = t.last_sequence",
@@ -221,11 +167,11 @@ describe.runIf(available)("distributed mode: an api and workers over RabbitMQ an
     await waitFor("every task to complete", async () => (await countStates()).completed === 22, 60_000);
     expect(await countStates()).toEqual({ completed: 22 });
 
-    const taskIds = await withDatabase(db.url, async (c) => {
+    const taskIds = await withDatabase(cluster.db.url, async (c) => {
       const { rows } = await c.query<{ id: string; message_id: string }>("SELECT id, message_id FROM tasks");
       return new Map(rows.map((r) => [r.id, r.message_id]));
     });
-    const runs = readLines(spans).map(([task, pid, from, to]) => ({
+    const runs = readLines(cluster.spans).map(([task, pid, from, to]) => ({
       message: taskIds.get(task!)!,
       pid: Number(pid),
       from: Number(from),
@@ -271,9 +217,9 @@ describe.runIf(available)("distributed mode: an api and workers over RabbitMQ an
     await waitFor("the short task to complete", async () => (await countStates()).completed === 1, 30_000);
     expect(await countStates()).toEqual({ completed: 1, executing: 1 }); // long still holds its CPU
 
-    const runs = readLines(runLog).filter(([task]) => task === shortId);
+    const runs = readLines(cluster.runLog).filter(([task]) => task === shortId);
     expect(runs.map(([, , pid]) => Number(pid))).toEqual([free.process.child.pid]);
-    const events = await withDatabase(db.url, async (c) => {
+    const events = await withDatabase(cluster.db.url, async (c) => {
       const { rows } = await c.query<{ details: string | null }>(
         "SELECT details FROM task_events WHERE task_id = $1 ORDER BY sequence",
         [shortId],
@@ -292,7 +238,7 @@ describe.runIf(available)("distributed mode: an api and workers over RabbitMQ an
     const api = await start("api", "api");
     await start("worker", "w");
     await liveWorkers(api, 1);
-    const connection = await amqplib.connect(vhost.url);
+    const connection = await amqplib.connect(cluster.vhost.url);
     try {
       const channel = await connection.createConfirmChannel();
       const forged = await signToken("x".repeat(40), { sub: "mallory", roles: ["admin"], ttl: "1h" });
