@@ -95,56 +95,6 @@ describe.runIf(available)("DeadWorkerEnds (distributed mode's api)", () => {
     return { id: task.id, sequence: ended.task.lastSequence };
   };
 
-  it("tells again, once a worker it saw alive stops beating, the ends it did not hear, and only those", async () => {
-    const bus = await AmqpStatusBus.open(connection);
-    const resources = await AmqpResourceFeed.open(connection);
-    const log = createLogger({ level: "silent" });
-    const { placement: cluster, stop } = await listenToCluster({ feed: resources, store, options, log });
-    const guard = await DeadWorkerEnds.start({ store, bus, cluster, heartbeatMs: HEARTBEAT_MS, log });
-    const raw = await amqplib.connect(vhost.url);
-    try {
-      const channel = await raw.createChannel();
-      const { queue } = await channel.assertQueue("", { exclusive: true });
-      await channel.bindQueue(queue, EXCHANGES.status, "#");
-      const heard = await hear(channel, queue);
-      // A worker beats for a while...
-      const beat = (at: number) =>
-        resources.publish({
-          nodeId: "worker-1",
-          bootId: "boot-1",
-          at,
-          capacity: { cpu: 1 },
-          allocated: {},
-          runningTasks: 0,
-          waitingTasks: 0,
-          handlerTypes: ["noop"],
-        });
-      for (let i = 0; i < 3; i++) {
-        await beat(Date.now());
-        await new Promise((r) => setTimeout(r, HEARTBEAT_MS));
-      }
-      // ...ends three tasks, announcing one of them, and dies.
-      const lost = [(await endUnannounced("completed")).id, (await endUnannounced("failed")).id];
-      const { id: announcedId, sequence } = await endUnannounced("completed");
-      const [announced] = await store.observeStatuses([[announcedId, sequence]]);
-      await bus.publish([{ submitter: announced!.submitter, status: announced!.status }]);
-      await beat(Date.now());
-      await vi.waitFor(() => expect(heard).toHaveLength(3), { timeout: 5_000 });
-      expect(heard.sort()).toEqual(
-        [`${lost[0]} completed`, `${lost[1]} failed`, `${announcedId} completed`].sort(),
-      );
-      // Nothing more: neither the end heard before, nor the same ends at the next checks.
-      await new Promise((r) => setTimeout(r, HEARTBEAT_MS * 5));
-      expect(heard).toHaveLength(3);
-    } finally {
-      stop();
-      await raw.close();
-      await guard.stop();
-      await resources.close();
-      await bus.close();
-    }
-  });
-
   /** An api's guard with a raw reader of what `taskexec.status` carries, and a way to beat as a worker. */
   const guarded = async () => {
     const bus = await AmqpStatusBus.open(connection);
@@ -181,8 +131,34 @@ describe.runIf(available)("DeadWorkerEnds (distributed mode's api)", () => {
       await resources.close();
       await bus.close();
     };
-    return { heard, beat, close };
+    return { heard, beat, bus, close };
   };
+
+  it("tells again, once a worker it saw alive stops beating, the ends it did not hear, and only those", async () => {
+    const { heard, beat, bus, close } = await guarded();
+    try {
+      // A worker beats for a while...
+      for (let i = 0; i < 3; i++) {
+        await beat("worker-1", "boot-1");
+        await new Promise((r) => setTimeout(r, HEARTBEAT_MS));
+      }
+      // ...ends three tasks, announcing one of them, and dies.
+      const lost = [(await endUnannounced("completed")).id, (await endUnannounced("failed")).id];
+      const { id: announcedId, sequence } = await endUnannounced("completed");
+      const [announced] = await store.observeStatuses([[announcedId, sequence]]);
+      await bus.publish([{ submitter: announced!.submitter, status: announced!.status }]);
+      await beat("worker-1", "boot-1");
+      await vi.waitFor(() => expect(heard).toHaveLength(3), { timeout: 5_000 });
+      expect(heard.sort()).toEqual(
+        [`${lost[0]} completed`, `${lost[1]} failed`, `${announcedId} completed`].sort(),
+      );
+      // Nothing more: neither the end heard before, nor the same ends at the next checks.
+      await new Promise((r) => setTimeout(r, HEARTBEAT_MS * 5));
+      expect(heard).toHaveLength(3);
+    } finally {
+      await close();
+    }
+  });
 
   it("tells again a worker's ends when it comes back under the same node id (a new boot id) before it is seen dead", async () => {
     const { heard, beat, close } = await guarded();
