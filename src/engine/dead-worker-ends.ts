@@ -6,8 +6,12 @@ import type { Logger } from "../observability/logger.js";
 import type { ClusterNode, ClusterPlacement } from "./cluster-placement.js";
 import { tellEndsAgain } from "./tell-ends-again.js";
 
-/** How long before a dead worker's last beat its unannounced ends are looked for. */
-const BEFORE_LAST_BEAT_MS = 10_000;
+/**
+ * How long before a dead worker's last beat its unannounced ends are looked for. Generous: under
+ * load a worker's statuses can wait well over ten seconds between commit and publish (seen in the
+ * 10,000-task SIGKILL test), and a death reads only the ends not heard here, keeping its own.
+ */
+const BEFORE_LAST_BEAT_MS = 60_000;
 /** How long an end heard here is remembered (between one and two of these). */
 const REMEMBER_MS = 120_000;
 
