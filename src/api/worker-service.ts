@@ -28,7 +28,7 @@ function workerAddress(options: CompiledOptions): ListenAddress {
 
 /**
  * Starts a worker (`taskexec worker`, distributed mode): takes work from `taskexec.tasks`, runs
- * it with its handlers, publishes its statuses (signed with a token of role `executor`) and its
+ * it with its handlers, publishes its statuses (each signed for itself as role `executor`) and its
  * resources, keeps the clockwork (retries, deadlines, lost leases), and answers only health and
  * metrics over HTTP.
  */
