@@ -98,6 +98,11 @@ export class ClusterView {
 
   /** Every node heard of lately, alive or not, by node id. */
   members(now: number): ClusterMember[] {
+    return this.#current(now).sort((a, b) => a.status.nodeId.localeCompare(b.status.nodeId));
+  }
+
+  /** The nodes heard of lately, in no order (admission asks at every submission: no sort). */
+  #current(now: number): ClusterMember[] {
     const members: ClusterMember[] = [];
     for (const [node, { status, heardAt, types }] of this.#members) {
       if (heardAt < now - this.#options.forgetAfterMs) {
@@ -106,7 +111,7 @@ export class ClusterView {
       }
       members.push({ status, heardAt, types, alive: this.#alive(heardAt, now) });
     }
-    return members.sort((a, b) => a.status.nodeId.localeCompare(b.status.nodeId));
+    return members;
   }
 
   /** The task types the workers heard within the placement window run, sorted (what is accepted). */
@@ -121,7 +126,9 @@ export class ClusterView {
    */
   describeTypes(now: number): TaskTypeInfo[] {
     const byType = new Map<string, TaskTypeInfo>();
-    const known = this.#known(now).sort((a, b) => b.heardAt - a.heardAt);
+    const known = this.#known(now).sort(
+      (a, b) => b.heardAt - a.heardAt || a.status.nodeId.localeCompare(b.status.nodeId),
+    );
     for (const member of known)
       for (const info of member.types ?? []) if (!byType.has(info.type)) byType.set(info.type, info);
     for (const member of known)
@@ -158,7 +165,7 @@ export class ClusterView {
 
   /** Whether a live worker could run it now (a task none could waits for one, accepted). */
   liveWorkerFor(type: string, requirements: ResourceAmounts, now: number): boolean {
-    return this.members(now).some(
+    return this.#current(now).some(
       (m) => m.alive && m.status.handlerTypes.includes(type) && fits(requirements, m.status.capacity),
     );
   }
@@ -168,7 +175,7 @@ export class ClusterView {
   }
 
   #known(now: number): ClusterMember[] {
-    return this.members(now).filter((m) => m.heardAt >= now - this.#options.placementWindowMs);
+    return this.#current(now).filter((m) => m.heardAt >= now - this.#options.placementWindowMs);
   }
 
   /** Whether the view may refuse: it read the store's nodes, or listened for two heartbeat periods. */
@@ -209,7 +216,8 @@ function statusOf(record: NodeRecord): ResourceStatus {
 function shortfall(requirements: ResourceAmounts, handling: readonly ClusterMember[]): ValidationIssue[] {
   const lacking = (capacity: Record<string, number>) =>
     Object.entries(requirements).filter(([kind, amount]) => amount > (own(capacity, kind) ?? 0) + EPSILON);
-  const best = handling
+  const best = [...handling]
+    .sort((a, b) => a.status.nodeId.localeCompare(b.status.nodeId))
     .map((m) => ({ member: m, short: lacking(m.status.capacity) }))
     .sort((a, b) => a.short.length - b.short.length)[0]!;
   const capacity = best.member.status.capacity;

@@ -18,9 +18,10 @@ export type SharedAllowance = (
 /**
  * Admission before the engine sees a submission: the per-principal rate limit
  * (`limits.submit_per_minute`), counted in this process, or, where processes share a store, in
- * the store for all of them (`shared`), so that N processes do not allow N times the rate. Quotas (`limits.max_active_tasks`, `limits.max_resources`) are
- * not judged here but by the store, atomically with the insert (see `SubmissionOptions.quota`):
- * a check here and an insert there let parallel requests share the same room.
+ * the store for all of them (`shared`), so that N processes do not allow N times the rate.
+ * Quotas (`limits.max_active_tasks`, `limits.max_resources`) are not judged here but by the
+ * store, atomically with the insert (see `SubmissionOptions.quota`): a check here and an insert
+ * there let parallel requests share the same room.
  */
 export class SubmissionGuard {
   readonly #limits: CompiledOptions["limits"];
