@@ -139,6 +139,7 @@ export function startChild(
         TASKEXEC_DATA_DIR: join(dir, `child-${Math.random().toString(36).slice(2)}`),
         TASKEXEC_STORE__URL: url,
         TASKEXEC_HTTP__PORT: "0",
+        TASKEXEC_WORKER__PORT: "0", // a worker's health port is its own key
         TASKEXEC_AUTH__JWT_SECRET: SECRET,
         TASKEXEC_MAX_CONCURRENT_TASKS: String(concurrency),
         TASKEXEC_LOGGING__LEVEL: "warn",
