@@ -1,7 +1,7 @@
 // "Subscribe, then read history, each status exactly once": watchStatuses over the in-process bus
 // and a real SQLite store, with statuses published late, twice, or not at all.
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { watchStatuses } from "../../../src/engine/watch-statuses.js";
 import type { TaskStatus } from "../../../src/protocol/task-status.js";
 import { openSqliteTaskStore, type SqliteTaskStore } from "../../../src/store/sqlite/sqlite-task-store.js";
@@ -45,7 +45,8 @@ describe("watchStatuses", () => {
     const watching = (async () => {
       for await (const s of watchStatuses(store, bus, id, 0)) seen.push(s.header.sequence);
     })();
-    await new Promise((r) => setTimeout(r, 20));
+    // It subscribes before it reads history: once the history is seen, the bus is heard.
+    await vi.waitFor(() => expect(seen).toEqual([1, 2]));
     // Published again although it is history: not given twice.
     await bus.publish([second]);
     const third = await change(id, "executing", "executing");
@@ -67,7 +68,7 @@ describe("watchStatuses", () => {
     const watching = (async () => {
       for await (const s of watchStatuses(store, bus, id, 0)) seen.push(s.header.sequence);
     })();
-    await new Promise((r) => setTimeout(r, 20));
+    await vi.waitFor(() => expect(seen).toEqual([1]));
     const second = await change(id, "resource_allocation", "executing");
     await change(id, "executing", "executing"); // 3: lost on the bus
     const fourth = await change(id, "executing", "executing");
