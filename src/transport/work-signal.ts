@@ -19,12 +19,21 @@ export type StopListening = () => Promise<void>;
  *
  * `ready` reaches this process's listeners at once, with the tasks; the other processes hear of
  * work by the backend's own means (a store sharing one database notifies them in the statement
- * that writes it) or through `mayBeReady`, which reaches every listener of every process.
+ * that writes it) or through `mayBeReady`, which reaches every listener of every process. With a
+ * broker (`goesThroughBroker`), work reaches every process, this one included, only as the broker
+ * delivers it.
  * `test/contract/work-signal.contract.ts` is the definition of this port.
  */
 export interface WorkSignal {
   /** Whether `mayBeReady` reaches other processes (false: this process is the only executor). */
   readonly reachesOthers: boolean;
+  /**
+   * Whether work made ready here goes out to the broker (through the store's outbox) instead of to
+   * this process's listeners: `ready` and `mayBeReady` then wake what hands it over, and the
+   * listeners hear only what the broker delivers to this process (claimed, `handsOverClaimed`), or
+   * nothing where this process takes no work from the broker (an api).
+   */
+  readonly goesThroughBroker: boolean;
   /**
    * Whether the work it hands its listeners is claimed for this process already, and the only work
    * this process is to take (a broker's queue): the store is then not read for more, and each

@@ -10,6 +10,7 @@ import { InProcessWorkSignal } from "../memory/in-process-work-signal.js";
  * fit it while another could).
  */
 export class OutboxWorkSignal extends InProcessWorkSignal {
+  override readonly goesThroughBroker = true;
   readonly #wake: () => void;
 
   constructor(wake: () => void, onError?: (error: unknown) => void) {

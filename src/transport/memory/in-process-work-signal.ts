@@ -4,6 +4,7 @@ import type { StopListening, WorkListener, WorkSignal } from "../work-signal.js"
 /** Delivers work signals within one process, by calling each listener (embedded mode). */
 export class InProcessWorkSignal implements WorkSignal {
   readonly reachesOthers: boolean = false;
+  readonly goesThroughBroker: boolean = false;
   readonly handsOverClaimed: boolean = false;
   readonly #listeners = new Set<WorkListener>();
   readonly #onError: (error: unknown) => void;
