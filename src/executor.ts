@@ -39,17 +39,23 @@ export class Executor {
   readonly options: CompiledOptions;
   /** @internal distributed mode's broker side (undefined in the other modes). */
   readonly transports: DistributedTransports | undefined;
+  readonly #afterStart: (() => void) | undefined;
   readonly #afterStop: (() => Promise<void>) | undefined;
 
   /** @internal use {@link createExecutor}. */
   constructor(
     engine: TaskExecutor,
     options: CompiledOptions,
-    distributed?: { transports: DistributedTransports; afterStop: () => Promise<void> },
+    distributed?: {
+      transports: DistributedTransports;
+      afterStart?: () => void;
+      afterStop: () => Promise<void>;
+    },
   ) {
     this.engine = engine;
     this.options = options;
     this.transports = distributed?.transports;
+    this.#afterStart = distributed?.afterStart;
     this.#afterStop = distributed?.afterStop;
   }
 
@@ -70,8 +76,9 @@ export class Executor {
   }
 
   /** Recovers unfinished work from the store, then starts running tasks. */
-  start(): Promise<void> {
-    return this.engine.start();
+  async start(): Promise<void> {
+    await this.engine.start();
+    this.#afterStart?.();
   }
 
   /** Stops: running tasks get `graceMs` (default `shutdown_grace_ms`) to finish, the rest are requeued. */
@@ -226,6 +233,7 @@ export async function createExecutorFromCompiled(
   }
   const parts = distributed;
   let stopSide: () => void | Promise<void> = () => {};
+  let startSide: (() => void) | undefined;
   if (role === "admission") {
     const cluster = await listenToCluster({ feed: parts.resources, store, options: compiled, log });
     ctx.cluster = cluster.placement;
@@ -241,15 +249,19 @@ export async function createExecutorFromCompiled(
       await ends.stop();
     };
   } else {
-    stopSide = beaconResources({
-      feed: parts.resources,
-      node,
-      bootId: ctx.bootId,
-      resources,
-      registry,
-      heartbeatMs: compiled.heartbeat_ms,
-      log,
-    });
+    // Heard by the cluster only once started: a worker that cannot start (its health port taken,
+    // the store refusing it) is never announced as one that takes work.
+    startSide = () => {
+      stopSide = beaconResources({
+        feed: parts.resources,
+        node,
+        bootId: ctx.bootId,
+        resources,
+        registry,
+        heartbeatMs: compiled.heartbeat_ms,
+        log,
+      });
+    };
   }
   const engine = new TaskExecutor(ctx, { ownsStore: false, role });
   if (store.checkSchema !== undefined) engine.addReadinessCheck(() => store.checkSchema!());
@@ -259,6 +271,7 @@ export async function createExecutorFromCompiled(
   });
   return new Executor(engine, compiled, {
     transports: parts,
+    afterStart: startSide,
     afterStop: async () => {
       await stopSide();
       await closeDistributed(parts, store);

@@ -120,6 +120,14 @@ describe.runIf(available)("distributed mode: what the api accepts while it has n
     }
     const member = { process: api, url: `http://127.0.0.1:${port}`, port };
     await waitFor("two live workers", async () => (await live(member)) === 2);
+    // A worker told to take the api's port exits before it takes work, and is never heard of:
+    // no heartbeat of it reaches the api, so no dead node of it shows.
+    const refused = serve(shared, ["--port", String(port)], "worker");
+    expect(await refused.exited).not.toBe(0);
+    expect(refused.output().stderr).toContain("already in use");
+    await new Promise((r) => setTimeout(r, 1_000)); // three heartbeat periods: nothing to hear
+    const { nodes } = (await get(member, "/v1/resources")) as { nodes: unknown[] };
+    expect(nodes).toHaveLength(2);
   }, 60_000);
 
   it("signs every status for itself: a second api dead-letters none, and a signature read off a status opens nothing over HTTP (issue 25.5)", async () => {
