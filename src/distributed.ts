@@ -16,6 +16,8 @@ import { AmqpResourceFeed } from "./transport/amqp/amqp-resource-feed.js";
 import { AmqpStatusBus } from "./transport/amqp/amqp-status-bus.js";
 import { AmqpStatusFeed } from "./transport/amqp/amqp-status-feed.js";
 import { AmqpWorkSignal } from "./transport/amqp/amqp-work-signal.js";
+import type { SignMessage, VerifyMessage } from "./transport/amqp/message-proof.js";
+import { MessageRefused } from "./transport/amqp/message-refused.js";
 import { OutboxWorkSignal } from "./transport/amqp/outbox-work-signal.js";
 import { WorkRelay } from "./transport/amqp/work-relay.js";
 import { PostgresStatusFeed } from "./transport/postgres/postgres-status-feed.js";
@@ -38,6 +40,8 @@ export interface DistributedTransports {
   resources: AmqpResourceFeed;
   /** Whether it consumes what its role should (a worker: `taskexec.tasks`), for `/readyz`. */
   consuming: () => boolean;
+  /** Tells `listener` of each message heard and refused (dead-lettered), with where it came from. */
+  onRefused: (listener: (from: string) => void) => void;
 }
 
 /** Refuses a config that cannot run distributed mode, naming the keys. */
@@ -65,15 +69,20 @@ export async function openDistributedTransports(context: {
   store: TaskStore;
   log: Logger;
   /** Signs a status this process publishes, given its JSON (undefined: auth is off). */
-  sign?: ((message: string) => Promise<string>) | undefined;
-  /** Whether a status's signature is an executor's, of its JSON (undefined: auth is off). */
-  verify?: ((signature: string, message: string) => Promise<boolean>) | undefined;
+  sign?: SignMessage | undefined;
+  /** Whether a message's signature is an executor's, of its bytes (undefined: auth is off). */
+  verify?: VerifyMessage | undefined;
   /** Whether this worker could ever take a task (its handlers and capacity). */
   accepts?: ((type: string, requirements: Record<string, number>) => boolean) | undefined;
 }): Promise<DistributedTransports> {
   const { options, role, node, store, log } = context;
   const url = checkDistributedConfig(options, role === "worker" ? "worker" : "api");
-  const warn = (what: string) => (error: unknown) => log.warn({ err: error }, what);
+  const refused = new Set<(from: string) => void>();
+  const warn = (what: string) => (error: unknown) => {
+    if (error instanceof MessageRefused) for (const listener of refused) listener(error.from);
+    log.warn({ err: error }, what);
+  };
+  const onRefused = (listener: (from: string) => void) => void refused.add(listener);
   const connection = await AmqpConnection.open({
     url,
     name: `taskexec ${role === "worker" ? "worker" : "api"} ${node}`,
@@ -83,6 +92,7 @@ export async function openDistributedTransports(context: {
   try {
     const relay = await WorkRelay.start(connection, {
       forward: store.forwardReadyWork!.bind(store),
+      sign: context.sign,
       pollMs: options.poll_ms,
       onError: warn("relaying ready work failed; the outbox keeps it"),
     });
@@ -102,7 +112,11 @@ export async function openDistributedTransports(context: {
       },
     });
     opened.push(bus);
-    const resources = await AmqpResourceFeed.open(connection, warn("a resource status was refused"));
+    const resources = await AmqpResourceFeed.open(connection, {
+      onError: warn("a resource status was refused"),
+      sign: context.sign,
+      verify: context.verify,
+    });
     opened.push(resources);
     const wake = () => relay.wake();
     let work: WorkSignal;
@@ -115,6 +129,7 @@ export async function openDistributedTransports(context: {
           return store.claimTasks!(node, ids, now, now + options.lease_ms);
         },
         accepts: context.accepts,
+        verify: context.verify,
         ready: async (ids) => {
           const tasks = await Promise.all(ids.map((id) => store.getTask(id)));
           return new Set(
@@ -140,7 +155,7 @@ export async function openDistributedTransports(context: {
       work = new OutboxWorkSignal(wake, warn("a work listener threw"));
       others = new AmqpStatusFeed(bus);
     }
-    return { connection, bus, work, others, relay, resources, consuming };
+    return { connection, bus, work, others, relay, resources, consuming, onRefused };
   } catch (error) {
     for (const part of opened.reverse()) await part.close().catch(() => {});
     throw error;

@@ -30,6 +30,7 @@ import { MemoryStatusBus } from "./transport/memory/memory-status-bus.js";
 import type { StatusBus } from "./transport/status-bus.js";
 import type { StatusFeed } from "./transport/status-feed.js";
 import { openStoreTransports } from "./transport/open-transport.js";
+import type { SignMessage, VerifyMessage } from "./transport/amqp/message-proof.js";
 import type { WorkSignal } from "./transport/work-signal.js";
 
 /** A running (or ready to run) task executor. Make one with {@link createExecutor}. */
@@ -115,10 +116,13 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
   return createExecutorFromCompiled(compileOptions(options));
 }
 
-/** @internal how a process of distributed mode signs and checks the statuses on the broker. */
+/**
+ * @internal how a process of distributed mode signs what it publishes on the broker (statuses,
+ * heartbeats, work), and checks what it hears came from an executor.
+ */
 export interface BrokerAuth {
-  sign?: ((message: string) => Promise<string>) | undefined;
-  verify?: ((signature: string, message: string) => Promise<boolean>) | undefined;
+  sign?: SignMessage | undefined;
+  verify?: VerifyMessage | undefined;
 }
 
 /**

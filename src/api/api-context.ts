@@ -1,3 +1,4 @@
+import type { JWK } from "jose";
 import type { CompiledOptions } from "../config/options.js";
 import type { Principal, TaskExecutor } from "../engine/task-executor.js";
 import type { ExecutorMetrics } from "../observability/metrics.js";
@@ -21,6 +22,8 @@ export interface ApiContext {
   options: CompiledOptions;
   /** The open event streams (SSE), bounded in number and in what each may buffer. */
   streams: EventStreams;
+  /** The cluster's public keys (`GET /v1/keys`): who checks what it signs needs no secret. */
+  publicKeys: readonly JWK[];
 }
 
 /** The engine's view of a caller who reads: executors and admins see every task. */

@@ -12,6 +12,9 @@ import { submitRoutes } from "./routes/submit-routes.js";
 import { systemRoutes } from "./routes/system-routes.js";
 import { taskRoutes } from "./routes/task-routes.js";
 
+/** Routes under /v1/ that answer anyone: what they serve is public by nature. */
+const PUBLIC_ROUTES = new Set(["/v1/keys"]);
+
 export interface AppOptions {
   log: Logger;
   https?: { key: Buffer; cert: Buffer } | undefined;
@@ -52,7 +55,7 @@ export async function buildApp(ctx: ApiContext, options: AppOptions): Promise<Fa
   // The token is checked on the headers, before any body is read (a slow body without a valid
   // token must not hold a socket), and the socket closes after the 401.
   app.addHook("onRequest", async (request, reply) => {
-    if (!request.url.startsWith("/v1/")) return;
+    if (!request.url.startsWith("/v1/") || PUBLIC_ROUTES.has(request.url)) return;
     try {
       await ctx.auth.identify(request);
     } catch (error) {

@@ -4,7 +4,7 @@ import type { FastifyInstance } from "fastify";
 import { ConfigError } from "../config/config-error.js";
 import type { CompiledOptions } from "../config/options.js";
 import { createExecutorFromCompiled, type Executor } from "../executor.js";
-import { MessageSigner, MessageVerifier } from "../security/message-signature.js";
+import { executorSignatureCheck, MessageSigner, signingKey } from "../security/message-signature.js";
 import { createLogger } from "../observability/logger.js";
 import { ExecutorMetrics } from "../observability/metrics.js";
 import { RecentActivity } from "../observability/recent-activity.js";
@@ -63,31 +63,47 @@ export async function startService(
   const https = readTls(options);
 
   const verifier = options.auth.enabled ? createTokenVerifier(options.auth, secret) : undefined;
-  // Distributed mode: statuses on the broker are signed, each for itself (an executor's or this
-  // api's, with the shared secret), and count only when an executor or an admin signed them.
-  const messages =
-    options.auth.enabled && secret !== undefined
-      ? new MessageVerifier(secret, options.auth.clock_tolerance_s)
+  // Distributed mode: what goes on the broker is signed, each message for itself, with the
+  // cluster's key (an executor's or this api's), and counts only when an executor signed it.
+  const messageKey =
+    options.auth.enabled && (options.security.signing_key_file ?? secret) !== undefined
+      ? await signingKey({ file: options.security.signing_key_file, secret })
       : undefined;
+  if (role === "admission" && options.auth.enabled && messageKey === undefined) {
+    throw new ConfigError([
+      {
+        path: "security.signing_key_file",
+        message:
+          "the cluster signs what it publishes on the broker: with tokens checked by a public key or a JWKS, set an Ed25519 key file here (the same on the api and every worker)",
+      },
+    ]);
+  }
   let signer: MessageSigner | undefined;
   const executor: Executor = await createExecutorFromCompiled(options, log, role, {
     sign:
-      messages === undefined
+      messageKey === undefined
         ? undefined
-        : (message) =>
-            (signer ??= new MessageSigner(secret!, `api:${executor.node}`, ["executor"])).sign(message),
-    verify: !options.auth.enabled
-      ? undefined
-      : async (signature, message) => {
-          if (messages === undefined) return false; // no shared secret: no one's signature can be checked
-          const { roles } = await messages.verify(signature, message);
-          return roles.includes("executor") || roles.includes("admin");
-        },
+        : (message, use) =>
+            (signer ??= new MessageSigner(messageKey, `api:${executor.node}`, ["executor"])).sign(
+              message,
+              use,
+            ),
+    verify:
+      messageKey === undefined
+        ? undefined
+        : executorSignatureCheck(
+            { keys: [messageKey.publicJwk] },
+            {
+              windowMs: options.security.message_window_ms,
+              clockSkewS: options.auth.clock_tolerance_s,
+            },
+          ),
   });
   const engine = executor.engine;
   // Processes sharing a store count each principal's rate together (in the store).
   const guard = new SubmissionGuard(options.limits, { shared: engine.sharedSubmitAllowance() });
   const metrics = new ExecutorMetrics(engine);
+  executor.transports?.onRefused((from) => metrics.messageRefused(from));
   const activity = new RecentActivity();
   const feed = new TaskFeed();
   engine.observe(activity);
@@ -112,6 +128,7 @@ export async function startService(
         },
         closing.signal,
       ),
+      publicKeys: messageKey === undefined ? [] : [messageKey.publicJwk],
     },
     { log, https },
   );

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from "fastify";
 import { ConfigError } from "../config/config-error.js";
 import type { CompiledOptions } from "../config/options.js";
-import { createExecutorFromCompiled, type Executor } from "../executor.js";
+import { type BrokerAuth, createExecutorFromCompiled, type Executor } from "../executor.js";
 import { createLogger } from "../observability/logger.js";
 import { ExecutorMetrics } from "../observability/metrics.js";
-import { MessageSigner } from "../security/message-signature.js";
+import { executorSignatureCheck, MessageSigner, signingKey } from "../security/message-signature.js";
 import { readSecret } from "../security/secret-file.js";
 import { listenAt, type ListenAddress } from "./listen.js";
 import { buildWorkerApp } from "./worker-endpoints.js";
@@ -34,27 +34,39 @@ function workerAddress(options: CompiledOptions): ListenAddress {
  */
 export async function startWorker(options: CompiledOptions): Promise<WorkerService> {
   const log = createLogger({ level: options.logging.level ?? "info", pretty: process.stdout.isTTY });
-  let sign: ((message: string) => Promise<string>) | undefined;
+  let auth: BrokerAuth = {};
   if (options.auth.enabled) {
-    // HS256 only: a worker signs with the secret the api verifies with (on one machine, the
-    // api's generated data_dir/jwt-secret serves too).
+    // A worker signs with the cluster's key: its own file, or derived from the secret the api
+    // checks tokens with (on one machine, the api's generated data_dir/jwt-secret serves too).
     const secret = options.auth.jwt_secret ?? readSecret(options.data_dir);
-    if (secret === undefined) {
+    const file = options.security.signing_key_file;
+    if (secret === undefined && file === undefined) {
       throw new ConfigError([
         {
           path: "auth.jwt_secret",
           message:
-            "a worker signs the statuses it publishes with it: set the api's secret here (or run the worker with the api's data_dir, or auth.enabled: false on loopback)",
+            "a worker signs what it publishes with the cluster's key: set the api's secret here (or security.signing_key_file, or run the worker with the api's data_dir, or auth.enabled: false on loopback)",
         },
       ]);
     }
+    const key = await signingKey({ file, secret });
     // Named after the node, known once the executor is made (signing starts with the first status).
     let signer: MessageSigner | undefined;
-    sign = (message) =>
-      (signer ??= new MessageSigner(secret, `worker:${executor.node}`, ["executor"])).sign(message);
+    auth = {
+      sign: (message, use) =>
+        (signer ??= new MessageSigner(key, `worker:${executor.node}`, ["executor"])).sign(message, use),
+      verify: executorSignatureCheck(
+        { keys: [key.publicJwk] },
+        {
+          windowMs: options.security.message_window_ms,
+          clockSkewS: options.auth.clock_tolerance_s,
+        },
+      ),
+    };
   }
-  const executor: Executor = await createExecutorFromCompiled(options, log, "worker", { sign });
+  const executor: Executor = await createExecutorFromCompiled(options, log, "worker", auth);
   const metrics = new ExecutorMetrics(executor.engine);
+  executor.transports?.onRefused((from) => metrics.messageRefused(from));
   const app = buildWorkerApp({ executor: executor.engine, metrics, options, log });
   // Listens before it takes work: a port it cannot have stops it before it runs anything.
   const url = await listenAt(app, workerAddress(options), () => executor.stop({ graceMs: 0 }));

@@ -1,4 +1,4 @@
-import { decodeJwt } from "jose";
+import { decodeJwt, type JSONWebKeySet } from "jose";
 import { v7 as timeOrderedId } from "uuid";
 import type { TaskSnapshot } from "../engine/task-snapshot.js";
 import type { HandlerTypeInfo } from "../handlers/registry.js";
@@ -9,7 +9,9 @@ import { isTerminal } from "../protocol/states.js";
 import type { TaskStatus } from "../protocol/task-status.js";
 import { PROTOCOL_VERSION } from "../protocol/version.js";
 import { AmqpConnection } from "../transport/amqp/amqp-connection.js";
+import { executorSignatureCheck } from "../security/message-signature.js";
 import { AmqpStatusBus } from "../transport/amqp/amqp-status-bus.js";
+import type { VerifyMessage } from "../transport/amqp/message-proof.js";
 import { ChannelSlot } from "../transport/amqp/channel-slot.js";
 import { EXCHANGES } from "../transport/amqp/topology.js";
 import type { Unsubscribe } from "../transport/status-bus.js";
@@ -35,6 +37,13 @@ export interface AmqpTaskClientOptions {
    * the history of a task this client did not submit.
    */
   api?: string | undefined;
+  /**
+   * The cluster's public keys (the JWKS `GET /v1/keys` serves): a status heard counts only when
+   * the api or a worker signed it with one, so that whoever else can publish on the broker cannot
+   * answer for them. Unset: fetched from `api` on connecting. With a token, one or the other is
+   * needed; without (auth off, loopback), nothing is signed and nothing is checked.
+   */
+  keys?: JSONWebKeySet | undefined;
   /** How long a submission or cancel waits for its answer on `taskexec.status`. @default 30000 */
   answerTimeoutMs?: number;
 }
@@ -81,6 +90,7 @@ export class AmqpTaskClient implements TaskClientApi {
   readonly #submitter: string;
   readonly #answerTimeoutMs: number;
   readonly #http: HttpTaskClient | undefined;
+  readonly #keys: JSONWebKeySet | undefined;
   #opened: Promise<Opened> | undefined;
   #closed = false;
   /** Submissions and cancels waiting for their answer, by message id. */
@@ -101,6 +111,12 @@ export class AmqpTaskClient implements TaskClientApi {
     this.#answerTimeoutMs = options.answerTimeoutMs ?? 30_000;
     this.#http =
       options.api === undefined ? undefined : new HttpTaskClient({ url: options.api, token: options.token });
+    this.#keys = options.keys;
+    if (options.token !== undefined && options.keys === undefined && options.api === undefined)
+      throw new TypeError(
+        "a client with a token checks that the statuses it hears were signed by the cluster: " +
+          "pass the api's HTTP URL (`api`, whose /v1/keys has the keys) or the keys themselves (`keys`)",
+      );
   }
 
   async submit(request: SubmitRequest): Promise<SubmittedTask> {
@@ -340,15 +356,16 @@ export class AmqpTaskClient implements TaskClientApi {
       return Promise.reject(new TaskexecError("resource_unavailable", "the client was closed"));
     this.#opened ??= this.#connect().catch((error: unknown) => {
       this.#opened = undefined; // the next call tries again
-      throw this.#unreachable(error);
+      throw error instanceof TaskexecError ? error : this.#unreachable(error);
     });
     return this.#opened;
   }
 
   async #connect(): Promise<Opened> {
+    const verify = this.#token === undefined ? undefined : await this.#verifier();
     const connection = await AmqpConnection.open({ url: this.#url, name: "taskexec client" });
     try {
-      const bus = await AmqpStatusBus.open(connection);
+      const bus = await AmqpStatusBus.open(connection, { verify });
       const stopListening = await bus.listenSubmitter(this.#submitter, (status, duplicate) =>
         this.#heardStatus(status, duplicate),
       );
@@ -370,6 +387,17 @@ export class AmqpTaskClient implements TaskClientApi {
       await connection.close();
       throw error;
     }
+  }
+
+  /** Checks a status was signed by the api or a worker (an executor), with the cluster's keys. */
+  async #verifier(): Promise<VerifyMessage> {
+    const keys = this.#keys ?? (await this.#http!.keys());
+    if (keys.keys.length === 0)
+      throw new TaskexecError(
+        "unauthenticated",
+        "the api serves no keys to check the statuses on the broker with (is its auth off?)",
+      );
+    return executorSignatureCheck(keys);
   }
 
   #unreachable(error: unknown): TaskexecError {

@@ -1,3 +1,4 @@
+import type { JSONWebKeySet } from "jose";
 import type { TaskSnapshot, TaskSummary } from "../engine/task-snapshot.js";
 import type { HandlerTypeInfo } from "../handlers/registry.js";
 import { isErrorCode } from "../protocol/error-codes.js";
@@ -100,6 +101,11 @@ export class HttpTaskClient implements TaskClientApi {
 
   async types(): Promise<HandlerTypeInfo[]> {
     return ((await this.#call("GET", "/v1/types")).body as { types: HandlerTypeInfo[] }).types;
+  }
+
+  /** The cluster's public keys (`GET /v1/keys`, a JWKS): what the api and the workers sign is checked against them. */
+  async keys(): Promise<JSONWebKeySet> {
+    return (await this.#call("GET", "/v1/keys")).body as JSONWebKeySet;
   }
 
   async cancel(id: string, reason?: string): Promise<TaskStatus> {

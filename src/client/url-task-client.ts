@@ -1,3 +1,4 @@
+import type { JSONWebKeySet } from "jose";
 import type { TaskSnapshot } from "../engine/task-snapshot.js";
 import type { HandlerTypeInfo } from "../handlers/registry.js";
 import type { TaskStatus } from "../protocol/task-status.js";
@@ -29,6 +30,11 @@ export interface TaskClientOptions {
    * and the history of a task this client did not submit).
    */
   api?: string | undefined;
+  /**
+   * AMQP: the cluster's public keys (the JWKS of the api's `/v1/keys`), to check the statuses
+   * heard were signed by the api or a worker. Unset: fetched from `api`.
+   */
+  keys?: JSONWebKeySet | undefined;
   /** AMQP: how long a submission or cancel waits for its answer on `taskexec.status`. @default 30000 */
   answerTimeoutMs?: number;
 }

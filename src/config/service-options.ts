@@ -76,6 +76,22 @@ export const ServiceOptionsShape = {
       clock_tolerance_s: z.int().min(0).max(300).default(5),
     })
     .prefault({}),
+  security: z
+    .strictObject({
+      /**
+       * A PEM (PKCS#8) Ed25519 private key file the cluster's processes sign what they publish on
+       * the broker with (`openssl genpkey -algorithm ed25519`). Unset: derived from
+       * `auth.jwt_secret`, so that every process holding the secret signs alike. Needed in
+       * distributed mode when tokens are checked with a public key or a JWKS instead.
+       */
+      signing_key_file: z.string().min(1).optional(),
+      /**
+       * How old a signed message from the broker may be (a status, a heartbeat), in ms; older, or
+       * one whose signature was seen before, is refused as a replay. @default 120000
+       */
+      message_window_ms: z.int().min(1_000).max(120_000).default(120_000),
+    })
+    .prefault({}),
   limits: z
     .strictObject({
       /** Submissions per principal per minute (token bucket; bursts up to this many). @default 6000 */

@@ -50,6 +50,12 @@ export class ExecutorMetrics implements EngineObserver {
     labelNames: ["code"],
     registers: [this.registry],
   });
+  readonly #refused = new Counter({
+    name: "taskexec_broker_messages_refused_total",
+    help: "Messages heard on the broker and refused (forged, unsigned, wrong role, replayed, malformed): dead-lettered, by where they came from (an exchange, or taskexec.tasks).",
+    labelNames: ["from"],
+    registers: [this.registry],
+  });
 
   constructor(executor: TaskExecutor) {
     new Gauge({
@@ -110,6 +116,11 @@ export class ExecutorMetrics implements EngineObserver {
         );
       }
     }
+  }
+
+  /** A message heard on the broker (from an exchange, or taskexec.tasks) was refused and dead-lettered. */
+  messageRefused(from: string): void {
+    this.#refused.inc({ from });
   }
 
   onRejected(code: ErrorCode): void {

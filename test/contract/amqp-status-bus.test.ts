@@ -3,7 +3,7 @@ import { AmqpConnection } from "../../src/transport/amqp/amqp-connection.js";
 import { AmqpStatusBus } from "../../src/transport/amqp/amqp-status-bus.js";
 import amqplib from "amqplib";
 import { compileOptions } from "../../src/config/options.js";
-import { MessageSigner, MessageVerifier } from "../../src/security/message-signature.js";
+import { MessageSigner, MessageVerifier, signingKey } from "../../src/security/message-signature.js";
 import { signToken } from "../../src/security/token-signer.js";
 import { createTokenVerifier } from "../../src/security/token-verifier.js";
 import { REASON_HEADER } from "../../src/transport/amqp/dead-letter.js";
@@ -20,7 +20,8 @@ import { describeStatusBusContract, routed, status } from "./status-bus.contract
 
 const available = await rabbitForTests();
 
-const verifier = new MessageVerifier(TEST_SECRET);
+const clusterKey = await signingKey({ secret: TEST_SECRET });
+const verifier = new MessageVerifier({ keys: [clusterKey.publicJwk] });
 
 /**
  * A bus on a connection of its own, closed together, as workers and the API run it: each status
@@ -28,12 +29,14 @@ const verifier = new MessageVerifier(TEST_SECRET);
  */
 async function openBus(url: string, name: string, errors: unknown[] = []) {
   const connection = await AmqpConnection.open({ url, name });
-  const signer = new MessageSigner(TEST_SECRET, name, ["executor"]);
+  const signer = new MessageSigner(clusterKey, name, ["executor"]);
   const bus = await AmqpStatusBus.open(connection, {
     onError: (error) => errors.push(error),
     sign: (message) => signer.sign(message),
-    verify: async (signature, message) =>
-      (await verifier.verify(signature, message)).roles.some((r) => r === "executor" || r === "admin"),
+    verify: async (signature, message, options) =>
+      (await verifier.verify(signature, message, options)).roles.some(
+        (r) => r === "executor" || r === "admin",
+      ),
   });
   return Object.assign(bus, {
     close: async () => {
@@ -168,6 +171,7 @@ describe.runIf(available)("RabbitMQ", () => {
       expect(heard[0]).not.toHaveProperty("auth");
       // The worker's real signature, lifted off its status onto a forged one, is refused...
       let lifted: string | undefined;
+      let original: Buffer | undefined;
       await vi.waitFor(async () => {
         for (
           let m = await channel.get(spy, { noAck: true });
@@ -177,14 +181,17 @@ describe.runIf(available)("RabbitMQ", () => {
           const { header } = JSON.parse(m.content.toString()) as {
             header: { auth: string; sequence: number };
           };
-          if (header.sequence === 4) lifted = header.auth;
+          if (header.sequence === 4) [lifted, original] = [header.auth, m.content];
         }
         expect(lifted).toBeDefined();
       });
       await forge(lifted, 6);
+      // ...and the worker's status published again whole is refused as a replay (seen before).
+      channel.publish(EXCHANGES.status, "alice.t1", original!);
+      await channel.waitForConfirms();
       // ...and so is it over HTTP: it is no credential.
       const http = createTokenVerifier(compileOptions({ auth: { jwt_secret: TEST_SECRET } }).auth);
-      await expect(http.verify(lifted!)).rejects.toThrow("a message's signature, not a credential");
+      await expect(http.verify(lifted!)).rejects.toMatchObject({ code: "unauthenticated" });
       const reasons: string[] = [];
       // Taken off the queue as they arrive, across tries.
       await vi.waitFor(async () => {
@@ -194,12 +201,12 @@ describe.runIf(available)("RabbitMQ", () => {
           m = await channel.get(QUEUES.dead, { noAck: true })
         )
           reasons.push(String(m.properties.headers?.[REASON_HEADER]));
-        expect(reasons).toHaveLength(6);
+        expect(reasons).toHaveLength(7);
       });
       expect(reasons.sort()).toEqual([
         "not a task_status",
         ...Array.from(
-          { length: 4 },
+          { length: 5 },
           () => "unauthenticated: header.auth is not an executor's valid signature of this status",
         ),
         "unauthenticated: header.auth must hold an executor's signature",

@@ -1,3 +1,4 @@
+import type { JSONWebKeySet } from "jose";
 // TaskClient's AMQP flavour against a real cluster (an api and a worker, the built binaries) on the
 // machine's RabbitMQ (a vhost of its own) and PostgreSQL (a database of its own).
 import { SignJWT } from "jose";
@@ -29,10 +30,15 @@ describe.runIf(available)("TaskClient over the broker (amqp://)", () => {
   const clients: TaskClient[] = [];
   const client = async (sub: string, options: { api?: boolean; token?: string } = {}) => {
     const token = options.token ?? (await signToken(TEST_SECRET, { sub, roles: ["submitter"], ttl: "30m" }));
+    // Without the api's URL, the cluster's public keys are handed over (served to anyone at /v1/keys).
+    const keys = options.api
+      ? undefined
+      : ((await (await fetch(`${api.url}/v1/keys`)).json()) as JSONWebKeySet);
     const made = new TaskClient({
       url: vhost.url,
       token,
       api: options.api ? api.url : undefined,
+      keys,
       answerTimeoutMs: 10_000,
     });
     clients.push(made);

@@ -90,6 +90,21 @@ describe("HTTP API on a real socket", () => {
     );
     expect((await h.call("GET", "/docs/")).status).toBe(200);
     expect(errorCode((await h.call("GET", "/no/such/route")).body)).toBe("not_found");
+    // The cluster's public keys are public: no token, no private part.
+    const keys = await h.call("GET", "/v1/keys");
+    expect(keys.status).toBe(200);
+    const jwks = keys.body as { keys: Record<string, unknown>[] };
+    expect(jwks.keys).toEqual([
+      expect.objectContaining({
+        kty: "OKP",
+        crv: "Ed25519",
+        use: "sig",
+        alg: "EdDSA",
+        kid: expect.any(String),
+      }),
+    ]);
+    expect(jwks.keys[0]).not.toHaveProperty("d");
+    expect(Object.keys(openapi.paths)).toContain("/v1/keys");
   });
 
   it("guards /metrics with metrics.token when one is set", async () => {

@@ -6,7 +6,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import amqplib from "amqplib";
 import { describe, expect, it } from "vitest";
+import { MessageSigner, signingKey } from "../../src/security/message-signature.js";
 import { signToken } from "../../src/security/token-signer.js";
+import { SIGNATURE_HEADER } from "../../src/transport/amqp/message-proof.js";
 import { EXCHANGES, QUEUES } from "../../src/transport/amqp/topology.js";
 import { submitMessage, waitFor, withDatabase } from "../helpers/cluster.js";
 import { type DistributedCluster, QUICK, useDistributedCluster } from "../helpers/distributed-cluster.js";
@@ -315,11 +317,16 @@ describe.runIf(available)("distributed mode: what the api accepts while it has n
     const connection = await amqplib.connect(c.vhost.url);
     try {
       const channel = await connection.createConfirmChannel();
+      // Signed with the cluster's key, as an api of the cluster would (unsigned work is refused
+      // before any of this matters: see forged-broker-messages.test.ts).
+      const signer = new MessageSigner(await signingKey({ secret: TEST_SECRET }), "api:old", ["executor"]);
       for (let i = 0; i < 1_000; i++) {
-        const work = { task_id: `forged-${i}`, priority: 10, type: "nobody_runs_this", requirements: {} };
-        channel.sendToQueue(QUEUES.tasks, Buffer.from(JSON.stringify(work)), {
+        const work = { task_id: `stale-${i}`, priority: 10, type: "nobody_runs_this", requirements: {} };
+        const content = Buffer.from(JSON.stringify(work));
+        channel.sendToQueue(QUEUES.tasks, content, {
           persistent: true,
           priority: 10,
+          headers: { [SIGNATURE_HEADER]: await signer.sign(content, { work: true }) },
         });
       }
       await channel.waitForConfirms();
@@ -333,10 +340,12 @@ describe.runIf(available)("distributed mode: what the api accepts while it has n
         30_000,
       );
       await waitFor(
-        "the forged ones to be gone",
+        "the stale ones to be gone",
         async () => (await channel.checkQueue(QUEUES.tasks)).messageCount === 0,
         30_000,
       );
+      // Dropped as naming no ready task, not dead-lettered as forged.
+      expect((await channel.checkQueue(QUEUES.dead)).messageCount).toBe(0);
     } finally {
       await connection.close();
     }

@@ -38,6 +38,23 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
   );
 
   api.get(
+    "/v1/keys",
+    {
+      schema: {
+        summary:
+          "The cluster's public keys (a JWKS, no token needed): `use: sig` checks the signatures of what the api and the workers publish on the broker",
+        tags: ["system"],
+        security: [],
+      },
+    },
+    async (_request, reply) => {
+      // Keys change only with the configuration; a client may keep them a while.
+      void reply.header("cache-control", "public, max-age=300");
+      return { keys: ctx.publicKeys };
+    },
+  );
+
+  api.get(
     "/v1/types",
     {
       schema: {

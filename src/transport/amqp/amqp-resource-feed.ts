@@ -7,43 +7,62 @@ import {
 import type { AmqpConnection } from "./amqp-connection.js";
 import { ChannelSlot, settle } from "./channel-slot.js";
 import { deadLetter } from "./dead-letter.js";
+import { refusalOf, SIGNATURE_HEADER, type SignMessage, type VerifyMessage } from "./message-proof.js";
+import { MessageRefused } from "./message-refused.js";
 import { EXCHANGES } from "./topology.js";
 
 export type ResourceListener = (status: ResourceStatus) => void;
 
+export interface AmqpResourceFeedOptions {
+  /** Told of listener errors, and of messages it refused. */
+  onError?: (error: unknown) => void;
+  /** Signs the statuses this process publishes (in {@link SIGNATURE_HEADER}). */
+  sign?: SignMessage | undefined;
+  /** Checks that a status heard was signed by an executor; the others are refused. */
+  verify?: VerifyMessage | undefined;
+}
+
 /**
  * Workers' resource statuses over `taskexec.resources` (protobuf, routing key the node id): a
- * worker publishes its own every heartbeat_ms; the API listens to all, on a queue of its own
- * (exclusive, gone with the connection), to keep the cluster view. A message that is not a
- * ResourceStatus is dead-lettered with the decoder's reason and the feed goes on.
+ * worker publishes its own every heartbeat_ms, signed (when auth is on); the API listens to all,
+ * on a queue of its own (exclusive, gone with the connection), to keep the cluster view. A message
+ * that is not a ResourceStatus, or not one an executor signed, is dead-lettered with why and the
+ * feed goes on: a forged heartbeat adds no node and marks no live one dead.
  */
 export class AmqpResourceFeed {
   readonly #listeners = new Set<ResourceListener>();
   readonly #onError: (error: unknown) => void;
+  readonly #sign: SignMessage | undefined;
+  readonly #verify: VerifyMessage | undefined;
   readonly #slot = new ChannelSlot();
   #detach: (() => void) | undefined;
 
-  private constructor(onError: (error: unknown) => void) {
-    this.#onError = onError;
+  private constructor(options: AmqpResourceFeedOptions) {
+    this.#onError = options.onError ?? (() => {});
+    this.#sign = options.sign;
+    this.#verify = options.verify;
   }
 
   static async open(
     connection: AmqpConnection,
-    onError: (error: unknown) => void = () => {},
+    options: AmqpResourceFeedOptions = {},
   ): Promise<AmqpResourceFeed> {
-    const feed = new AmqpResourceFeed(onError);
+    const feed = new AmqpResourceFeed(options);
     feed.#detach = await connection.attach((model) => feed.#setup(model));
     return feed;
   }
 
   /** Publishes this node's status; resolves once the broker has it (rejects while disconnected). */
   async publish(status: Omit<ResourceStatus, "protocolVersion">): Promise<void> {
+    const content = Buffer.from(encodeResourceStatus(status));
+    const signature = await this.#sign?.(content);
     const channel = this.#slot.current;
     if (channel === undefined) throw new Error("not connected to the broker; it reconnects by itself");
-    channel.publish(EXCHANGES.resources, status.nodeId, Buffer.from(encodeResourceStatus(status)), {
+    channel.publish(EXCHANGES.resources, status.nodeId, content, {
       persistent: true,
       contentType: "application/x-protobuf",
       type: "resource_status",
+      ...(signature !== undefined && { headers: { [SIGNATURE_HEADER]: signature } }),
     });
     await channel.waitForConfirms();
   }
@@ -80,12 +99,32 @@ export class AmqpResourceFeed {
   }
 
   #heard(channel: ConfirmChannel, queue: string, message: ConsumeMessage): void {
+    if (this.#verify === undefined) {
+      this.#decoded(channel, queue, message);
+      return;
+    }
+    refusalOf(this.#verify, message.content, message.properties.headers, {
+      redelivered: message.fields.redelivered,
+    }).then(
+      (refusal) => {
+        if (refusal === undefined) this.#decoded(channel, queue, message);
+        else this.#refuse(channel, queue, message, refusal);
+      },
+      (error: unknown) => this.#onError(error),
+    );
+  }
+
+  #refuse(channel: ConfirmChannel, queue: string, message: ConsumeMessage, reason: string): void {
+    this.#onError(new MessageRefused(EXCHANGES.resources, reason));
+    deadLetter(channel, message, queue, reason).catch((e: unknown) => this.#onError(e));
+  }
+
+  #decoded(channel: ConfirmChannel, queue: string, message: ConsumeMessage): void {
     let status: ResourceStatus;
     try {
       status = decodeResourceStatus(message.content);
     } catch (error) {
-      const reason = `not a ResourceStatus: ${(error as Error).message}`;
-      deadLetter(channel, message, queue, reason).catch((e: unknown) => this.#onError(e));
+      this.#refuse(channel, queue, message, `not a ResourceStatus: ${(error as Error).message}`);
       return;
     }
     settle(() => channel.ack(message));

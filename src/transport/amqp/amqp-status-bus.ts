@@ -5,7 +5,9 @@ import { TaskStatus } from "../../protocol/task-status.js";
 import type { RoutedStatus, StatusBus, StatusListener, Unsubscribe } from "../status-bus.js";
 import type { AmqpConnection } from "./amqp-connection.js";
 import { settle } from "./channel-slot.js";
+import type { SignMessage, VerifyMessage } from "./message-proof.js";
 import { deadLetter } from "./dead-letter.js";
+import { MessageRefused } from "./message-refused.js";
 import { EXCHANGES } from "./topology.js";
 
 export interface AmqpStatusBusOptions {
@@ -15,9 +17,9 @@ export interface AmqpStatusBusOptions {
    * Signs a status, given its JSON without `header.auth`: the signature goes in its header.auth,
    * proof of origin bound to that one message, never a credential a reader could use elsewhere.
    */
-  sign?: (message: string) => Promise<string>;
+  sign?: SignMessage | undefined;
   /** Whether a received status's signature is an executor's, of its JSON less the signature; others are refused. */
-  verify?: (signature: string, message: string) => Promise<boolean>;
+  verify?: VerifyMessage | undefined;
   /** Statuses held in memory while the broker is away (default {@link MAX_WAITING}); more are dropped. */
   maxWaiting?: number;
   /**
@@ -76,8 +78,8 @@ export class AmqpStatusBus implements StatusBus {
   /** Listeners to submitters' statuses (a client of the broker: its answers and its tasks'). */
   readonly #bySubmitter = new Map<string, Set<SubmitterListener>>();
   readonly #onError: (error: unknown) => void;
-  readonly #sign: ((message: string) => Promise<string>) | undefined;
-  readonly #verify: ((signature: string, message: string) => Promise<boolean>) | undefined;
+  readonly #sign: SignMessage | undefined;
+  readonly #verify: VerifyMessage | undefined;
   #publisher: ConfirmChannel | undefined;
   /** The check of the last message received: the next one's waits for it. */
   #inOrder: Promise<void> = Promise.resolve();
@@ -300,10 +302,9 @@ export class AmqpStatusBus implements StatusBus {
       },
       (error: unknown) => {
         // Not a status, or not from an executor: dead-lettered with why, never delivered.
-        this.#onError(error);
-        deadLetter(publisher, message, queue, (error as Error).message, channel).catch((e: unknown) =>
-          this.#onError(e),
-        );
+        const reason = (error as Error).message;
+        this.#onError(new MessageRefused(EXCHANGES.status, reason));
+        deadLetter(publisher, message, queue, reason, channel).catch((e: unknown) => this.#onError(e));
       },
     );
   }
@@ -324,7 +325,8 @@ export class AmqpStatusBus implements StatusBus {
         throw new Error("unauthenticated: header.auth must hold an executor's signature");
       // The bytes as sent, less the signature (parsing keeps the sender's key order).
       delete raw.header!.auth;
-      if (!(await this.#verify(auth, JSON.stringify(raw)).catch(() => false)))
+      const redelivered = message.fields.redelivered;
+      if (!(await this.#verify(auth, JSON.stringify(raw), { redelivered }).catch(() => false)))
         throw new Error("unauthenticated: header.auth is not an executor's valid signature of this status");
     }
     // The signature is for the broker's readers, not for whoever watches the task.

@@ -6,6 +6,8 @@ import type { AmqpConnection } from "./amqp-connection.js";
 import { ChannelSlot, settle } from "./channel-slot.js";
 import { deadLetter } from "./dead-letter.js";
 import { keepTrying } from "./keep-trying.js";
+import { refusalOf, type VerifyMessage } from "./message-proof.js";
+import { MessageRefused } from "./message-refused.js";
 import { declareTopology, QUEUES } from "./topology.js";
 import { WorkMessage } from "./work-relay.js";
 
@@ -29,6 +31,8 @@ export interface AmqpWorkSignalOptions {
    * worker cannot run is passed on only for those; one naming no such task is dropped.
    */
   ready?: (taskIds: readonly string[]) => Promise<Set<string>>;
+  /** Checks that a work message was signed by an executor (the api or a worker); others are refused. */
+  verify?: VerifyMessage | undefined;
   /** Deliveries held at once: the worker's `max_concurrent_tasks`. */
   prefetch: number;
   /** Woken when this process made work ready (it relays the outbox). */
@@ -173,16 +177,34 @@ export class AmqpWorkSignal extends OutboxWorkSignal {
   }
 
   #delivered(channel: ConfirmChannel, message: ConsumeMessage): void {
+    const verify = this.#options.verify;
+    if (verify === undefined) {
+      this.#take(channel, message);
+      return;
+    }
+    const { headers } = message.properties;
+    refusalOf(verify, message.content, headers, { redelivered: message.fields.redelivered, work: true }).then(
+      (refusal) => {
+        if (refusal === undefined) {
+          this.#take(channel, message);
+          return;
+        }
+        // Forged or unsigned: no task is claimed, run or skipped for it.
+        this.#report(new MessageRefused(QUEUES.tasks, refusal));
+        deadLetter(channel, message, QUEUES.tasks, refusal).catch((e: unknown) => this.#report(e));
+      },
+      (error: unknown) => this.#report(error),
+    );
+  }
+
+  #take(channel: ConfirmChannel, message: ConsumeMessage): void {
     let work: WorkMessage;
     try {
       work = WorkMessage.parse(JSON.parse(message.content.toString("utf8")));
     } catch {
-      deadLetter(
-        channel,
-        message,
-        QUEUES.tasks,
-        "not a work message (see ready_task in asyncapi.yaml)",
-      ).catch((e: unknown) => this.#report(e));
+      const reason = "not a work message (see ready_task in asyncapi.yaml)";
+      this.#report(new MessageRefused(QUEUES.tasks, reason));
+      deadLetter(channel, message, QUEUES.tasks, reason).catch((e: unknown) => this.#report(e));
       return;
     }
     const { task_id: taskId, type, requirements } = work;

@@ -4,6 +4,7 @@ import { stringify } from "yaml";
 import { messageJsonSchemas } from "../../protocol/json-schemas.js";
 import { PROTOCOL_VERSION } from "../../protocol/version.js";
 import { z } from "zod";
+import { SIGNATURE_HEADER } from "./message-proof.js";
 import { DUPLICATE_HEADER, FACT_HEADERS } from "./amqp-status-bus.js";
 import { REASON_HEADER } from "./dead-letter.js";
 import { WorkMessage } from "./work-relay.js";
@@ -144,7 +145,7 @@ export function asyncApiDocument(): Record<string, unknown> {
           name: "task_status",
           contentType: "application/json",
           summary:
-            "A task's status; header.auth is the sender's signature of this message (an HS256 JWT, audience taskexec:message, whose dig claim is the base64url SHA-256 of the message's JSON without header.auth), never a credential.",
+            "A task's status; header.auth is the sender's signature of this message (an EdDSA JWT with the cluster's key, whose public half GET /v1/keys serves: audience taskexec:message, a jti of its own, and a dig claim, the base64url SHA-256 of the message's JSON without header.auth), never a credential. Readers refuse one not signed by an executor, older than security.message_window_ms, or seen before.",
           headers: {
             type: "object",
             properties: {
@@ -173,12 +174,15 @@ export function asyncApiDocument(): Record<string, unknown> {
         ready_task: {
           name: "ready_task",
           contentType: "application/json",
+          summary: `Work; ${SIGNATURE_HEADER} is its signature by the api or a worker (as task_status's header.auth, dig of the body, with a work claim; it lasts 24 h, and may come again: the claim in the store is the fence).`,
+          headers: signatureHeader,
           payload: (({ $schema: _schema, ...schema }) => schema)(z.toJSONSchema(WorkMessage)),
         },
         resource_status: {
           name: "resource_status",
           contentType: "application/x-protobuf",
-          summary: "taskexec.v1.ResourceStatus, protobuf (proto/resource_status.proto, below).",
+          summary: `taskexec.v1.ResourceStatus, protobuf (proto/resource_status.proto, below); ${SIGNATURE_HEADER} is the worker's signature of its bytes (as task_status's header.auth).`,
+          headers: signatureHeader,
           payload: { type: "string", format: "binary" },
           "x-protobuf": readFileSync(PROTO, "utf8"),
         },
@@ -186,6 +190,18 @@ export function asyncApiDocument(): Record<string, unknown> {
     },
   };
 }
+
+/** The AMQP header of a message whose body has no field for its signature. */
+const signatureHeader = {
+  type: "object",
+  required: [SIGNATURE_HEADER],
+  properties: {
+    [SIGNATURE_HEADER]: {
+      type: "string",
+      description: "An EdDSA JWT by an executor, for this message's bytes (see task_status).",
+    },
+  },
+};
 
 /** The exact text of `schemas/asyncapi.yaml`. */
 export function renderAsyncApi(): string {

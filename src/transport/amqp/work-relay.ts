@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { ReadyWorkEntry } from "../../domain/records.js";
 import type { AmqpConnection } from "./amqp-connection.js";
 import { ChannelSlot } from "./channel-slot.js";
+import { SIGNATURE_HEADER, type SignMessage } from "./message-proof.js";
 import { MAX_PRIORITY, QUEUES } from "./topology.js";
 
 /** Hands a batch of the outbox to `send`; resolves to how many (the store's `forwardReadyWork`). */
@@ -38,6 +39,7 @@ const BATCH = 500;
  */
 export class WorkRelay {
   readonly #forward: ForwardReadyWork;
+  readonly #sign: SignMessage | undefined;
   readonly #pollMs: number;
   readonly #onError: (error: unknown) => void;
   readonly #slot = new ChannelSlot();
@@ -47,17 +49,29 @@ export class WorkRelay {
   #again = false;
   #stopped = false;
 
-  private constructor(forward: ForwardReadyWork, pollMs: number, onError: (error: unknown) => void) {
+  private constructor(
+    forward: ForwardReadyWork,
+    sign: SignMessage | undefined,
+    pollMs: number,
+    onError: (error: unknown) => void,
+  ) {
     this.#forward = forward;
+    this.#sign = sign;
     this.#pollMs = pollMs;
     this.#onError = onError;
   }
 
   static async start(
     connection: AmqpConnection,
-    options: { forward: ForwardReadyWork; pollMs: number; onError?: (error: unknown) => void },
+    options: {
+      forward: ForwardReadyWork;
+      /** Signs each work message (in {@link SIGNATURE_HEADER}): workers take only signed work. */
+      sign?: SignMessage | undefined;
+      pollMs: number;
+      onError?: (error: unknown) => void;
+    },
   ): Promise<WorkRelay> {
-    const relay = new WorkRelay(options.forward, options.pollMs, options.onError ?? (() => {}));
+    const relay = new WorkRelay(options.forward, options.sign, options.pollMs, options.onError ?? (() => {}));
     relay.#detach = await connection.attach((model) => relay.#setup(model));
     relay.wake();
     return relay;
@@ -109,18 +123,26 @@ export class WorkRelay {
   }
 
   async #publish(entries: readonly ReadyWorkEntry[]): Promise<void> {
+    const messages = entries.map(({ taskId, priority, type, requirements }) => {
+      const body: WorkMessage = { task_id: taskId, priority, type, requirements };
+      return { taskId, priority, content: Buffer.from(JSON.stringify(body)) };
+    });
+    const sign = this.#sign;
+    const signatures =
+      sign === undefined ? [] : await Promise.all(messages.map((m) => sign(m.content, { work: true })));
     const channel = this.#slot.current;
     if (channel === undefined) throw new Error("not connected to the broker; the outbox keeps the work");
-    for (const { taskId, priority, type, requirements } of entries) {
-      const body: WorkMessage = { task_id: taskId, priority, type, requirements };
-      channel.sendToQueue(QUEUES.tasks, Buffer.from(JSON.stringify(body)), {
+    messages.forEach(({ taskId, priority, content }, i) => {
+      const signature = signatures[i];
+      channel.sendToQueue(QUEUES.tasks, content, {
         persistent: true,
         priority: Math.max(0, Math.min(MAX_PRIORITY, priority)),
         contentType: "application/json",
         type: "ready_task",
         messageId: taskId,
+        ...(signature !== undefined && { headers: { [SIGNATURE_HEADER]: signature } }),
       });
-    }
+    });
     await channel.waitForConfirms();
   }
 }

@@ -24,7 +24,7 @@ describe.runIf(available)("resource statuses over taskexec.resources", () => {
   const feed = async (name: string, errors: unknown[] = []) => {
     const connection = await AmqpConnection.open({ url: vhost.url, name });
     opened.push(connection);
-    const f = await AmqpResourceFeed.open(connection, (e) => errors.push(e));
+    const f = await AmqpResourceFeed.open(connection, { onError: (e) => errors.push(e) });
     opened.push(f);
     return f;
   };
