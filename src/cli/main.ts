@@ -4,6 +4,7 @@ import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config/config-error.js";
 import { TaskexecError } from "../protocol/errors.js";
 import { EXIT, UsageError } from "./cli-error.js";
+import { registerBroker } from "./commands/broker.js";
 import { registerConfig } from "./commands/config-check.js";
 import { registerMigrate } from "./commands/migrate.js";
 import { registerReadCommands } from "./commands/read-commands.js";
@@ -34,6 +35,7 @@ registerTypes(program, run);
 registerToken(program, run);
 registerConfig(program, run);
 registerMigrate(program, run);
+registerBroker(program, run);
 for (const command of program.commands) command.exitOverride();
 
 try {

@@ -77,7 +77,7 @@ interface Opened {
  * The client of a taskexec cluster over its broker (distributed mode, SPEC §4): `submit_task`
  * and `cancel_task` are published to `taskexec.submit` with the token in `header.auth`, persistent
  * and confirmed, and answered on `taskexec.status`, where this client's queue is bound to its
- * submitter's statuses (`<submitter>.#`: acceptances, rejections, and every status of its tasks).
+ * submitter's statuses (`<submitter>.*`: acceptances, rejections, and every status of its tasks).
  * `watch` replays what was heard of a task submitted here and goes on live, in sequence order.
  * The broker carries no queries: `get`, `list` and `types` go to the api over HTTP (`api`).
  *
@@ -365,7 +365,7 @@ export class AmqpTaskClient implements TaskClientApi {
     const verify = this.#token === undefined ? undefined : await this.#verifier();
     const connection = await AmqpConnection.open({ url: this.#url, name: "taskexec client" });
     try {
-      const bus = await AmqpStatusBus.open(connection, { verify });
+      const bus = await AmqpStatusBus.open(connection, { verify, deadLetters: false });
       const stopListening = await bus.listenSubmitter(this.#submitter, (status, duplicate) =>
         this.#heardStatus(status, duplicate),
       );

@@ -1,5 +1,5 @@
 import amqplib, { type ChannelModel, type RecoveringChannelModel } from "amqplib";
-import { declareTopology } from "./topology.js";
+import { ensureTopology } from "./topology.js";
 
 /** Runs on every (re)connect with that connection, after the topology is declared. */
 export type ConnectionSetup = (model: ChannelModel) => Promise<void>;
@@ -84,9 +84,7 @@ export class AmqpConnection {
 
   /** A (re)connect: the topology first, then each attached setup (one that fails is reported). */
   async #connected(raw: ChannelModel): Promise<void> {
-    const channel = await raw.createChannel();
-    await declareTopology(channel);
-    await channel.close();
+    await ensureTopology(raw);
     this.#current = raw;
     for (const setup of this.#setups)
       await setup(raw).catch((error: unknown) => this.#onError(error as Error));

@@ -8,7 +8,7 @@ import { settle } from "./channel-slot.js";
 import type { SignMessage, VerifyMessage } from "./message-proof.js";
 import { deadLetter } from "./dead-letter.js";
 import { MessageRefused } from "./message-refused.js";
-import { EXCHANGES } from "./topology.js";
+import { EXCHANGES, submitterOfWord, submitterWord } from "./topology.js";
 
 export interface AmqpStatusBusOptions {
   /** Told of listener errors, and of messages it refused. */
@@ -20,6 +20,11 @@ export interface AmqpStatusBusOptions {
   sign?: SignMessage | undefined;
   /** Whether a received status's signature is an executor's, of its JSON less the signature; others are refused. */
   verify?: VerifyMessage | undefined;
+  /**
+   * Whether what it refuses goes to `taskexec.dlx` (true, the default), or is only acked and
+   * reported: a client's broker user may not publish there (`taskexec broker grant`).
+   */
+  deadLetters?: boolean;
   /** Statuses held in memory while the broker is away (default {@link MAX_WAITING}); more are dropped. */
   maxWaiting?: number;
   /**
@@ -32,9 +37,12 @@ export interface AmqpStatusBusOptions {
 /** Statuses held in memory while the broker is away, by default (a few MB). */
 export const MAX_WAITING = 10_000;
 
-/** `<submitter>.<task_id>`; a rejected submission, which never became a task, `<submitter>.rejected`. */
+/**
+ * `<submitter>.<task_id>`; a rejected submission, which never became a task, `<submitter>.rejected`.
+ * The submitter is one word (dots and wildcards encoded, see submitterWord).
+ */
 const routingKey = (submitter: string, status: TaskStatus) =>
-  `${submitter}.${status.header.task_id ?? "rejected"}`;
+  `${submitterWord(submitter)}.${status.header.task_id ?? "rejected"}`;
 /** The task's facts travel as headers (RoutedStatus.task), for observers elsewhere. */
 export const FACT_HEADERS = {
   type: "x-taskexec-task-type",
@@ -45,10 +53,10 @@ export const FACT_HEADERS = {
 export const DUPLICATE_HEADER = "x-taskexec-duplicate";
 /** Binds every status, whoever submitted the task. */
 const ALL = "#";
-/** Binds one task's statuses: routing keys are `<submitter>.<task_id>`, and a submitter may contain dots. */
-const taskKey = (taskId: string) => `#.${taskId}`;
+/** Binds one task's statuses: routing keys are `<submitter>.<task_id>`. */
+const taskKey = (taskId: string) => `*.${taskId}`;
 /** Binds one submitter's statuses and rejections. */
-const submitterKey = (submitter: string) => `${submitter}.#`;
+const submitterKey = (submitter: string) => `${submitterWord(submitter)}.*`;
 
 /** Hears one submitter's statuses, and whether each answers a duplicate submission. */
 export type SubmitterListener = (status: TaskStatus, duplicate: boolean) => void;
@@ -80,6 +88,7 @@ export class AmqpStatusBus implements StatusBus {
   readonly #onError: (error: unknown) => void;
   readonly #sign: SignMessage | undefined;
   readonly #verify: VerifyMessage | undefined;
+  readonly #deadLetters: boolean;
   #publisher: ConfirmChannel | undefined;
   /** The check of the last message received: the next one's waits for it. */
   #inOrder: Promise<void> = Promise.resolve();
@@ -101,6 +110,7 @@ export class AmqpStatusBus implements StatusBus {
     this.#onError = options.onError ?? (() => {});
     this.#sign = options.sign;
     this.#verify = options.verify;
+    this.#deadLetters = options.deadLetters ?? true;
     this.#maxWaiting = options.maxWaiting ?? MAX_WAITING;
     this.#afterDropping = options.afterDropping;
     this.#ready = new Promise((resolve) => (this.#markReady = resolve));
@@ -195,7 +205,7 @@ export class AmqpStatusBus implements StatusBus {
 
   /**
    * Listens to the statuses of one submitter's tasks, and to the rejections of its submissions
-   * (`<submitter>.#`): what a submitter's client hears its answers on.
+   * (`<submitter>.*`): what a submitter's client hears its answers on.
    */
   async listenSubmitter(submitter: string, listener: SubmitterListener): Promise<Unsubscribe> {
     let listeners = this.#bySubmitter.get(submitter);
@@ -253,6 +263,9 @@ export class AmqpStatusBus implements StatusBus {
     };
     publisher.on("close", lost);
     consumer.on("close", lost);
+    // The broker closing one (a permission refused, say) must not end the process: reported.
+    publisher.on("error", (error: Error) => this.#onError(error));
+    consumer.on("error", (error: Error) => this.#onError(error));
     this.#publisher = publisher;
     this.#consumer = consumer;
     this.#queue = queue;
@@ -304,7 +317,8 @@ export class AmqpStatusBus implements StatusBus {
         // Not a status, or not from an executor: dead-lettered with why, never delivered.
         const reason = (error as Error).message;
         this.#onError(new MessageRefused(EXCHANGES.status, reason));
-        deadLetter(publisher, message, queue, reason, channel).catch((e: unknown) => this.#onError(e));
+        if (!this.#deadLetters) settle(() => channel.ack(message));
+        else deadLetter(publisher, message, queue, reason, channel).catch((e: unknown) => this.#onError(e));
       },
     );
   }
@@ -341,7 +355,7 @@ export class AmqpStatusBus implements StatusBus {
   }
 
   #tellSubmitter(status: TaskStatus, message: ConsumeMessage): void {
-    const listeners = this.#bySubmitter.get(submitterOf(message.fields.routingKey, status));
+    const listeners = this.#bySubmitter.get(submitterOf(message.fields.routingKey));
     if (listeners === undefined) return;
     const duplicate = message.properties.headers?.[DUPLICATE_HEADER] === 1;
     for (const listener of listeners) {
@@ -361,7 +375,7 @@ export class AmqpStatusBus implements StatusBus {
     if (typeof type !== "string" || typeof createdAt !== "number" || status.header.task_id === null) return;
     const observed: ObservedStatus = {
       status,
-      submitter: submitterOf(message.fields.routingKey, status),
+      submitter: submitterOf(message.fields.routingKey),
       type,
       createdAt,
       startedAt: typeof startedAt === "number" ? startedAt : null,
@@ -384,9 +398,9 @@ export class AmqpStatusBus implements StatusBus {
   }
 }
 
-/** The submitter a routing key names: what precedes `.<task_id>` (or `.rejected`). */
-function submitterOf(key: string, status: TaskStatus): string {
-  return key.slice(0, key.length - (status.header.task_id ?? "rejected").length - 1);
+/** The submitter a routing key names: its first word. */
+function submitterOf(key: string): string {
+  return submitterOfWord(key.slice(0, key.indexOf(".")));
 }
 
 function factHeaders(task: NonNullable<RoutedStatus["task"]>): Record<string, string | number> {

@@ -99,10 +99,11 @@ export function asyncApiDocument(): Record<string, unknown> {
           `Routing key on the ${EXCHANGES.status} exchange (topic): every task_status, in per-task sequence order, ` +
           "at least once. A submission that never became a task, and a cancel refused, is answered on " +
           "{submitter}.rejected (its reference_id is the message's id). Bind " +
-          "`alice.#` for one submitter's tasks, `#.<task_id>` for one task.",
+          "`alice.*` for one submitter's tasks, `*.<task_id>` for one task.",
         parameters: {
           submitter: {
-            description: "The principal (JWT sub) that submitted the task.",
+            description:
+              "The principal (JWT sub) that submitted the task, as one word: every byte but letters, digits, _ and - percent-encoded (alice.smith is alice%2Esmith).",
             schema: { type: "string" },
           },
           task_id: { description: "The task's id, or `rejected`.", schema: { type: "string" } },

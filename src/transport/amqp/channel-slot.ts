@@ -16,6 +16,9 @@ export class ChannelSlot {
   /** A new confirm channel on `model`, which empties the slot when it closes while held. */
   async open(model: ChannelModel): Promise<ConfirmChannel> {
     const channel = await model.createConfirmChannel();
+    // A channel the broker closes (a permission refused, say) emits "error" before "close":
+    // unheard, it would end the process. The close below is what its user acts on.
+    channel.on("error", () => {});
     channel.on("close", () => {
       if (this.#channel === channel) this.#channel = undefined;
     });

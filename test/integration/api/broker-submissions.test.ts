@@ -26,7 +26,7 @@ describe.runIf(available)("submissions over the broker", () => {
   let door: BrokerSubmissions;
   let raw: amqplib.ChannelModel;
   let channel: amqplib.ConfirmChannel;
-  /** What alice hears on taskexec.status (bound to alice.#). */
+  /** What alice hears on taskexec.status (bound to alice.*). */
   let heard: TaskStatus[];
 
   beforeEach(async () => {
@@ -50,7 +50,7 @@ describe.runIf(available)("submissions over the broker", () => {
     channel = await raw.createConfirmChannel();
     heard = [];
     const { queue } = await channel.assertQueue("", { exclusive: true });
-    await channel.bindQueue(queue, EXCHANGES.status, "alice.#");
+    await channel.bindQueue(queue, EXCHANGES.status, "alice.*");
     await channel.consume(queue, (m) => m && heard.push(JSON.parse(m.content.toString()) as TaskStatus), {
       noAck: true,
     });
