@@ -2,6 +2,7 @@
 // store — the broker connection, the status bus, the work signal, the outbox relay and the
 // resource feed — and how they are closed, in order.
 import type { CompiledOptions } from "./config/options.js";
+import { readBrokerTls } from "./config/broker-tls.js";
 import { ConfigError } from "./config/config-error.js";
 import type { ClusterNode, ClusterPlacement } from "./engine/cluster-placement.js";
 import type { HandlerRegistry } from "./handlers/registry.js";
@@ -87,6 +88,7 @@ export async function openDistributedTransports(context: {
     url,
     name: `taskexec ${role === "worker" ? "worker" : "api"} ${node}`,
     onError: warn("the broker connection failed; reconnecting"),
+    tls: readBrokerTls(options),
   });
   const opened: { close(): Promise<unknown> }[] = [connection];
   try {

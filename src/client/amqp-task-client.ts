@@ -46,6 +46,8 @@ export interface AmqpTaskClientOptions {
   keys?: JSONWebKeySet | undefined;
   /** How long a submission or cancel waits for its answer on `taskexec.status`. @default 30000 */
   answerTimeoutMs?: number;
+  /** With `amqps://`: the broker's CA (else the system's), and a client certificate and key (PEM). */
+  tls?: { ca?: Buffer | string; cert?: Buffer | string; key?: Buffer | string } | undefined;
 }
 
 /** With auth off, the api names every sender so; the routing keys of their statuses start with it. */
@@ -91,6 +93,7 @@ export class AmqpTaskClient implements TaskClientApi {
   readonly #answerTimeoutMs: number;
   readonly #http: HttpTaskClient | undefined;
   readonly #keys: JSONWebKeySet | undefined;
+  readonly #tls: AmqpTaskClientOptions["tls"];
   #opened: Promise<Opened> | undefined;
   #closed = false;
   /** Submissions and cancels waiting for their answer, by message id. */
@@ -112,6 +115,7 @@ export class AmqpTaskClient implements TaskClientApi {
     this.#http =
       options.api === undefined ? undefined : new HttpTaskClient({ url: options.api, token: options.token });
     this.#keys = options.keys;
+    this.#tls = options.tls;
     if (options.token !== undefined && options.keys === undefined && options.api === undefined)
       throw new TypeError(
         "a client with a token checks that the statuses it hears were signed by the cluster: " +
@@ -363,7 +367,7 @@ export class AmqpTaskClient implements TaskClientApi {
 
   async #connect(): Promise<Opened> {
     const verify = this.#token === undefined ? undefined : await this.#verifier();
-    const connection = await AmqpConnection.open({ url: this.#url, name: "taskexec client" });
+    const connection = await AmqpConnection.open({ url: this.#url, name: "taskexec client", tls: this.#tls });
     try {
       const bus = await AmqpStatusBus.open(connection, { verify, deadLetters: false });
       const stopListening = await bus.listenSubmitter(this.#submitter, (status, duplicate) =>

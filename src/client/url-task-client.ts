@@ -35,6 +35,8 @@ export interface TaskClientOptions {
    * heard were signed by the api or a worker. Unset: fetched from `api`.
    */
   keys?: JSONWebKeySet | undefined;
+  /** AMQP (`amqps://`): the broker's CA (else the system's), and a client certificate and key (PEM). */
+  tls?: { ca?: Buffer | string; cert?: Buffer | string; key?: Buffer | string } | undefined;
   /** AMQP: how long a submission or cancel waits for its answer on `taskexec.status`. @default 30000 */
   answerTimeoutMs?: number;
 }

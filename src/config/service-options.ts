@@ -119,4 +119,23 @@ export const ServiceOptionsShape = {
     .prefault({}),
   /** The RabbitMQ URL of distributed mode (SPEC §4): `taskexec api` and `taskexec worker` need it (`amqps://` for TLS). */
   message_broker_url: z.string().min(1).optional(),
+  /**
+   * TLS to the broker (`amqps://`): the broker's certificate is checked against `ca` (else the
+   * system's CAs) and its name; `cert` and `key` (PEM files) are this process's client certificate,
+   * for a broker that asks for one (`ssl_options.fail_if_no_peer_cert`).
+   */
+  message_broker_tls: z
+    .strictObject({
+      /** PEM file of the CA(s) that signed the broker's certificate. */
+      ca: z.string().min(1).optional(),
+      /** PEM client certificate file. */
+      cert: z.string().min(1).optional(),
+      /** PEM private key file of `cert`. */
+      key: z.string().min(1).optional(),
+    })
+    .refine(
+      (t) => (t.cert === undefined) === (t.key === undefined),
+      "message_broker_tls.cert and message_broker_tls.key go together",
+    )
+    .prefault({}),
 };

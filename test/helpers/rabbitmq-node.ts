@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import amqplib from "amqplib";
+import type { TestCertificates } from "./certificates.js";
 import { freePort } from "./serve.js";
 import { tempDir } from "./temp.js";
 
@@ -19,6 +20,8 @@ export interface RabbitNode {
   port: number;
   /** `amqp://user:password@127.0.0.1:<port>` for a user of this node. */
   urlFor(user: string, password: string): string;
+  /** With `tls`: `amqps://user:password@localhost:<tls port>`, which asks for a client certificate. */
+  tlsUrlFor(user: string, password: string): string;
   /** Runs `rabbitmqctl` against this node. */
   ctl(...args: string[]): Promise<string>;
   stop(): Promise<void>;
@@ -39,10 +42,14 @@ export async function canStartRabbitNode(): Promise<boolean> {
 
 /**
  * Starts a node named `taskexec-<port>@localhost` on free ports, with the management plugin, and
- * an `admin` user; stop() ends it and removes its folder. About 10 s on the CI machine.
+ * an `admin` user; stop() ends it and removes its folder. About 10 s on the CI machine. With
+ * `tls`, it also listens for amqps, with the server certificate, and verifies clients' against
+ * the CA (one without a certificate is refused).
  */
-export async function startRabbitNode(): Promise<RabbitNode> {
+export async function startRabbitNode(options: { tls?: TestCertificates } = {}): Promise<RabbitNode> {
   const [port, managementPort, distPort] = [await freePort(), await freePort(), await freePort()];
+  const tlsPort = options.tls === undefined ? 0 : await freePort();
+  const tls = options.tls;
   const tmp = tempDir("taskexec-rabbit-");
   const node = `taskexec-${port}@localhost`;
   mkdirSync(join(tmp.dir, "log"));
@@ -55,6 +62,16 @@ export async function startRabbitNode(): Promise<RabbitNode> {
       "management.tcp.ip = 127.0.0.1",
       `distribution.listener.port_range.min = ${distPort}`,
       `distribution.listener.port_range.max = ${distPort}`,
+      ...(tls === undefined
+        ? []
+        : [
+            `listeners.ssl.default = 127.0.0.1:${tlsPort}`,
+            `ssl_options.cacertfile = ${tls.ca}`,
+            `ssl_options.certfile = ${tls.server.cert}`,
+            `ssl_options.keyfile = ${tls.server.key}`,
+            "ssl_options.verify = verify_peer",
+            "ssl_options.fail_if_no_peer_cert = true",
+          ]),
       "",
     ].join("\n"),
   );
@@ -115,6 +132,8 @@ export async function startRabbitNode(): Promise<RabbitNode> {
     const probe = await amqplib.connect(urlFor("admin", "admin"));
     await probe.close();
     return {
+      tlsUrlFor: (user, password) =>
+        `amqps://${encodeURIComponent(user)}:${encodeURIComponent(password)}@localhost:${tlsPort}`,
       adminUrl: urlFor("admin", "admin"),
       managementUrl: `http://admin:admin@127.0.0.1:${managementPort}`,
       port,

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Command } from "commander";
+import { readBrokerTls } from "../../config/broker-tls.js";
 import { loadConfig } from "../../config/load-config.js";
 import { AmqpConnection } from "../../transport/amqp/amqp-connection.js";
 import { BrokerAdmin, managementUrlOf, vhostOf } from "../../transport/amqp/broker-admin.js";
@@ -43,7 +44,8 @@ export function registerBroker(program: Command, run: (code: number) => void): v
       .description("declare the exchanges and queues of distributed mode (an administrator's credentials)"),
   ).action(async (options: BrokerOptions) => {
     const url = brokerUrl(options);
-    const connection = await AmqpConnection.open({ url, name: "taskexec broker setup" });
+    const tls = readBrokerTls(loadConfig({ file: options.config }).options);
+    const connection = await AmqpConnection.open({ url, name: "taskexec broker setup", tls });
     await connection.close();
     console.log(`the topology is declared on ${hostOf(url)} (vhost ${vhostOf(url)})`);
     console.log("next: `taskexec broker grant --sub <principal> --role submitter|worker|api` for each");

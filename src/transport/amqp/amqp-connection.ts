@@ -11,6 +11,11 @@ export interface AmqpConnectionOptions {
   name: string;
   /** Told of connection losses and failed setups; recovery goes on by itself. */
   onError?: (error: Error) => void;
+  /**
+   * With `amqps://`: the CA the broker's certificate must chain to (else the system's), and a
+   * client certificate and key. The broker's name is checked against its certificate either way.
+   */
+  tls?: { ca?: Buffer | string; cert?: Buffer | string; key?: Buffer | string } | undefined;
 }
 
 /**
@@ -33,6 +38,7 @@ export class AmqpConnection {
   static async open(options: AmqpConnectionOptions): Promise<AmqpConnection> {
     const connection = new AmqpConnection(options.onError ?? (() => {}));
     const model = await amqplib.connect(options.url, {
+      ...options.tls,
       clientProperties: { connection_name: options.name },
       // A message is several frames written one by one: with Nagle's algorithm on, the last
       // waits for the server's delayed ack, about 40 ms per publish that finds the socket idle.

@@ -263,9 +263,6 @@ export class AmqpStatusBus implements StatusBus {
     };
     publisher.on("close", lost);
     consumer.on("close", lost);
-    // The broker closing one (a permission refused, say) must not end the process: reported.
-    publisher.on("error", (error: Error) => this.#onError(error));
-    consumer.on("error", (error: Error) => this.#onError(error));
     this.#publisher = publisher;
     this.#consumer = consumer;
     this.#queue = queue;

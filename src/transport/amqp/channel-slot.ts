@@ -16,9 +16,9 @@ export class ChannelSlot {
   /** A new confirm channel on `model`, which empties the slot when it closes while held. */
   async open(model: ChannelModel): Promise<ConfirmChannel> {
     const channel = await model.createConfirmChannel();
-    // A channel the broker closes (a permission refused, say) emits "error" before "close":
-    // unheard, it would end the process. The close below is what its user acts on.
-    channel.on("error", () => {});
+    // No "error" listener, on purpose: a channel the broker closes with an error (a queue checked
+    // while deleted, a permission refused) then fails the connection, which amqplib recovers by
+    // reconnecting, and every setup runs again: the one way back for what used this channel.
     channel.on("close", () => {
       if (this.#channel === channel) this.#channel = undefined;
     });
