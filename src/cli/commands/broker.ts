@@ -82,9 +82,9 @@ export function registerBroker(program: Command, run: (code: number) => void): v
       brokerPermissions(role, options.sub),
       () => randomBytes(18).toString("base64url"),
     );
-    console.log(
-      `${user} may now act as a ${role}${role === "submitter" ? ` (${options.sub})` : ""} in vhost ${vhost}`,
-    );
+    const who =
+      role === "submitter" ? `the submitter ${options.sub}` : role === "api" ? "an api" : "a worker";
+    console.log(`${user} may now act as ${who} in vhost ${vhost}`);
     if (created !== undefined) {
       const principalUrl = new URL(url);
       principalUrl.username = encodeURIComponent(user);

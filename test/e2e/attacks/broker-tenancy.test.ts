@@ -113,6 +113,34 @@ describe.runIf(available)("a broker that keeps tenants apart (issue 26.1)", () =
     expect(seen.at(-1)).toBe("completed");
   }, 60_000);
 
+  it("says plainly what is wrong with a broker command: exit 2 for a mistake in the call, 1 for an API it cannot reach, never a stack trace", async () => {
+    const role = await runCli(["broker", "grant", "--url", node.adminUrl, "--sub", "x", "--role", "boss"]);
+    expect(role.code).toBe(2);
+    expect(role.stderr).toMatch(/--role: use submitter, worker, api/);
+    const url = await runCli(["broker", "setup", "--url", "http://127.0.0.1:1"]);
+    expect(url.code).toBe(2);
+    expect(url.stderr).toMatch(/must start with amqp:\/\/ or amqps:\/\//);
+    // A management API that is not there is named, with what to check.
+    const away = await runCli(
+      [
+        "broker",
+        "grant",
+        "--url",
+        node.adminUrl,
+        "--management",
+        "http://admin:admin@127.0.0.1:1",
+        "--sub",
+        "x",
+        "--role",
+        "api",
+      ],
+      { timeoutMs: 30_000 },
+    );
+    expect(away.code).toBe(1);
+    expect(away.stderr).toMatch(/cannot reach RabbitMQ's management API at http:\/\/127\.0\.0\.1:1/);
+    expect(role.stderr + url.stderr + away.stderr).not.toMatch(/\n\s+at /);
+  }, 60_000);
+
   it("refuses a submitter what is not its own: other submitters' statuses, the submissions, publishing as the cluster", async () => {
     const alice = urls.alice!;
     const bindStatus = (key: string) => async (channel: amqplib.ConfirmChannel) => {
