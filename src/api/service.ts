@@ -84,10 +84,12 @@ export async function startService(
       messageKey === undefined
         ? undefined
         : (message, use) =>
-            (signer ??= new MessageSigner(messageKey, `api:${executor.node}`, ["executor"])).sign(
-              message,
-              use,
-            ),
+            (signer ??= new MessageSigner(
+              messageKey,
+              `api:${executor.node}`,
+              ["executor"],
+              options.security.message_window_ms,
+            )).sign(message, use),
     verify:
       messageKey === undefined
         ? undefined

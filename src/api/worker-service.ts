@@ -50,11 +50,15 @@ export async function startWorker(options: CompiledOptions): Promise<WorkerServi
       ]);
     }
     const key = await signingKey({ file, secret });
+    const window = options.security.message_window_ms;
     // Named after the node, known once the executor is made (signing starts with the first status).
     let signer: MessageSigner | undefined;
     auth = {
       sign: (message, use) =>
-        (signer ??= new MessageSigner(key, `worker:${executor.node}`, ["executor"])).sign(message, use),
+        (signer ??= new MessageSigner(key, `worker:${executor.node}`, ["executor"], window)).sign(
+          message,
+          use,
+        ),
       verify: executorSignatureCheck(
         { keys: [key.publicJwk] },
         {

@@ -87,9 +87,11 @@ export const ServiceOptionsShape = {
       signing_key_file: z.string().min(1).optional(),
       /**
        * How old a signed message from the broker may be (a status, a heartbeat), in ms; older, or
-       * one whose signature was seen before, is refused as a replay. @default 120000
+       * one whose signature was seen before, is refused as a replay. Signatures are made to last
+       * this long: the same on every process. Raise it when a reader may fall further behind its
+       * queue; the last 200,000 signature ids are remembered. @default 120000
        */
-      message_window_ms: z.int().min(1_000).max(120_000).default(120_000),
+      message_window_ms: z.int().min(1_000).max(600_000).default(120_000),
     })
     .prefault({}),
   limits: z

@@ -25,7 +25,10 @@ import { type AuthenticatedPrincipal, ROLES, type Role } from "./roles.js";
  * a signature read off a message is no credential anywhere.
  */
 export const MESSAGE_AUDIENCE = "taskexec:message";
-/** How long a signature holds: long enough for a broker's delays, too short to hoard. */
+/**
+ * How long a signature holds by default: long enough for a broker's delays, too short to hoard.
+ * `security.message_window_ms` sets it (signers and readers read the same setting).
+ */
 const SIGNATURE_TTL_S = 120;
 /**
  * How long the signature of work (a `taskexec.tasks` message) holds: work may wait in the queue
@@ -108,11 +111,14 @@ export class MessageSigner {
   readonly #key: SigningKey;
   readonly #sub: string;
   readonly #roles: readonly Role[];
+  readonly #ttlS: number;
 
-  constructor(key: SigningKey, sub: string, roles: readonly Role[]) {
+  /** `ttlMs`: how long a status's or heartbeat's signature holds (the readers' window). */
+  constructor(key: SigningKey, sub: string, roles: readonly Role[], ttlMs = SIGNATURE_TTL_S * 1000) {
     this.#key = key;
     this.#sub = sub;
     this.#roles = roles;
+    this.#ttlS = Math.ceil(ttlMs / 1000);
   }
 
   /** The signature of `message` (its bytes as sent, without the signature). */
@@ -128,7 +134,7 @@ export class MessageSigner {
       .setSubject(this.#sub)
       .setAudience(MESSAGE_AUDIENCE)
       .setIssuedAt(now)
-      .setExpirationTime(now + (use.work === true ? WORK_SIGNATURE_TTL_S : SIGNATURE_TTL_S))
+      .setExpirationTime(now + (use.work === true ? WORK_SIGNATURE_TTL_S : this.#ttlS))
       .setJti(randomUUID())
       .sign(this.#key.privateKey);
   }

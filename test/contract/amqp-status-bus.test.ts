@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import { AmqpConnection } from "../../src/transport/amqp/amqp-connection.js";
 import { AmqpStatusBus } from "../../src/transport/amqp/amqp-status-bus.js";
 import amqplib from "amqplib";
+import { decodeJwt } from "jose";
 import { compileOptions } from "../../src/config/options.js";
 import { MessageSigner, MessageVerifier, signingKey } from "../../src/security/message-signature.js";
 import { signToken } from "../../src/security/token-signer.js";
@@ -219,6 +220,38 @@ describe.runIf(available)("RabbitMQ", () => {
       await vhost.remove();
     }
   });
+
+  it("signs what it held for an absent broker as it goes out, so that an outage longer than the readers' window refuses none", async () => {
+    const vhost = await createTestVhost();
+    const connection = await AmqpConnection.open({ url: vhost.url, name: "node-a" });
+    const queue = await observeStatuses(vhost.url);
+    const signer = new MessageSigner(clusterKey, "node-a", ["executor"], 1_000);
+    const bus = await AmqpStatusBus.open(connection, { sign: (message) => signer.sign(message) });
+    try {
+      const letIn = await shutOut(vhost.name);
+      await vi.waitFor(() => expect(connection.connected).toBe(false));
+      const published = bus.publish([1, 2, 3].map((n) => routed("t1", n)));
+      // Away longer than the signatures' 1 s life.
+      await new Promise((r) => setTimeout(r, 2_000));
+      const back = Math.floor(Date.now() / 1000);
+      await letIn();
+      await published;
+      const reader = await amqplib.connect(vhost.url);
+      const channel = await reader.createChannel();
+      const signedAt: number[] = [];
+      for (let m = await channel.get(queue); m !== false; m = await channel.get(queue)) {
+        const { auth } = (JSON.parse(m.content.toString()) as { header: { auth: string } }).header;
+        signedAt.push(decodeJwt(auth).iat!);
+      }
+      await reader.close();
+      expect(signedAt).toHaveLength(3);
+      expect(signedAt.every((iat) => iat >= back)).toBe(true);
+    } finally {
+      await bus.close();
+      await connection.close();
+      await vhost.remove();
+    }
+  }, 30_000);
 
   it("holds statuses for an absent broker up to maxWaiting, drops the rest, and says so once it is back", async () => {
     const vhost = await createTestVhost();

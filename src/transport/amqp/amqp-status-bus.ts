@@ -133,12 +133,16 @@ export class AmqpStatusBus implements StatusBus {
     this.#waiting += statuses.length;
     let bodies: string[];
     try {
-      bodies = await Promise.all(statuses.map(({ status }) => this.#signed(status)));
-      await this.#ready;
+      // Signed as they go out, not as they start waiting: a signature lasts the readers' window,
+      // and a broker away longer than that must not have them refused when it is back.
+      do {
+        await this.#ready;
+        bodies = await Promise.all(statuses.map(({ status }) => this.#signed(status)));
+      } while (this.#publisher === undefined); // the broker went while they were signed
     } finally {
       this.#waiting -= statuses.length;
     }
-    const channel = this.#publisher!;
+    const channel = this.#publisher;
     for (const [i, { submitter, status, task, duplicate }] of statuses.entries()) {
       const headers: Record<string, string | number> = task === undefined ? {} : factHeaders(task);
       if (duplicate === true) headers[DUPLICATE_HEADER] = 1;
