@@ -1,3 +1,4 @@
+import { ClientEncryption, type ClientEncryptionOptions } from "./client/client-encryption.js";
 import { LocalTaskClient } from "./client/local-task-client.js";
 import type { TaskClientApi } from "./client/task-client.js";
 import { realClock } from "./clock/clock.js";
@@ -13,6 +14,7 @@ import { type AnyTaskHandler, isHandler } from "./handlers/handler.js";
 import { loadHandlerModules } from "./handlers/load-modules.js";
 import { HandlerRegistry } from "./handlers/registry.js";
 import { createLogger, type Logger } from "./observability/logger.js";
+import { EncryptionKeys } from "./security/encryption-keys.js";
 import { ResourceManager, type ResourceSnapshot } from "./resources/resource-manager.js";
 import { DeadWorkerEnds } from "./engine/dead-worker-ends.js";
 import { StoreConfigError } from "./store/errors.js";
@@ -40,6 +42,11 @@ export class Executor {
   readonly options: CompiledOptions;
   /** @internal distributed mode's broker side (undefined in the other modes). */
   readonly transports: DistributedTransports | undefined;
+  /**
+   * @internal the executors' keys for message-level encryption (`GET /v1/keys`), where this
+   * process admits submissions (not on a `taskexec worker`).
+   */
+  readonly encryption: EncryptionKeys | undefined;
   readonly #afterStart: (() => void) | undefined;
   readonly #afterStop: (() => Promise<void>) | undefined;
 
@@ -52,9 +59,11 @@ export class Executor {
       afterStart?: () => void;
       afterStop: () => Promise<void>;
     },
+    encryption?: EncryptionKeys,
   ) {
     this.engine = engine;
     this.options = options;
+    this.encryption = encryption;
     this.transports = distributed?.transports;
     this.#afterStart = distributed?.afterStart;
     this.#afterStop = distributed?.afterStop;
@@ -93,11 +102,19 @@ export class Executor {
    * An in-process client. It acts as `principal` (default: the `principal` option) and sees
    * only that principal's tasks unless `admin` is true.
    */
-  client(options: { principal?: string; admin?: boolean } = {}): TaskClientApi {
-    return new LocalTaskClient(this.engine, {
-      id: options.principal ?? this.options.principal,
-      admin: options.admin ?? false,
-    });
+  client(options: { principal?: string; admin?: boolean } & ClientEncryptionOptions = {}): TaskClientApi {
+    const keys = this.encryption;
+    return new LocalTaskClient(
+      this.engine,
+      { id: options.principal ?? this.options.principal, admin: options.admin ?? false },
+      // Under security.require_encryption, the in-process client encrypts too (it is held to it).
+      keys === undefined
+        ? undefined
+        : new ClientEncryption(() => keys.publicJwks(), {
+            encrypt: options.encrypt ?? this.options.security.require_encryption,
+            resultKey: options.resultKey,
+          }),
+    );
   }
 
   /** This node's resources: capacity, allocated, free, running and waiting tasks. */
@@ -159,6 +176,13 @@ export async function createExecutorFromCompiled(
       })),
     );
   for (const handler of [...objects, ...(await loadHandlerModules(paths))]) registry.register(handler);
+
+  const encryption =
+    role === "worker"
+      ? undefined
+      : new EncryptionKeys({ file: compiled.security.encryption_key_file, dataDir: compiled.data_dir });
+  // A key file named in the configuration is read at start, so that a bad one stops it there.
+  if (encryption !== undefined && compiled.security.encryption_key_file !== undefined) await encryption.load();
 
   // Embedded in an application, quiet unless asked: its stdout is the application's.
   log ??= compiled.logger ?? createLogger({ level: compiled.logging.level ?? "warn" });
@@ -230,10 +254,11 @@ export async function createExecutorFromCompiled(
     realClock,
     log,
   );
+  ctx.encryption = encryption;
   if (distributed === undefined) {
     const engine = new TaskExecutor(ctx, { ownsStore: true });
     if (store.checkSchema !== undefined) engine.addReadinessCheck(() => store.checkSchema!());
-    return new Executor(engine, compiled);
+    return new Executor(engine, compiled, undefined, encryption);
   }
   const parts = distributed;
   let stopSide: () => void | Promise<void> = () => {};
@@ -280,5 +305,5 @@ export async function createExecutorFromCompiled(
       await stopSide();
       await closeDistributed(parts, store);
     },
-  });
+  }, encryption);
 }

@@ -22,8 +22,11 @@ export interface ApiContext {
   options: CompiledOptions;
   /** The open event streams (SSE), bounded in number and in what each may buffer. */
   streams: EventStreams;
-  /** The cluster's public keys (`GET /v1/keys`): who checks what it signs needs no secret. */
-  publicKeys: readonly JWK[];
+  /**
+   * The cluster's public keys (`GET /v1/keys`): `use: "sig"`, to check what it signs (no secret
+   * needed); `use: "enc"`, current first, to encrypt submissions for the executors.
+   */
+  publicKeys: () => Promise<readonly JWK[]>;
 }
 
 /** The engine's view of a caller who reads: executors and admins see every task. */

@@ -130,7 +130,10 @@ export async function startService(
         },
         closing.signal,
       ),
-      publicKeys: messageKey === undefined ? [] : [messageKey.publicJwk],
+      publicKeys: async () => [
+        ...((await executor.encryption?.publicJwks()) ?? []),
+        ...(messageKey === undefined ? [] : [messageKey.publicJwk]),
+      ],
     },
     { log, https },
   );

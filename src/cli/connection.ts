@@ -32,7 +32,7 @@ export function tokenHint(): string | undefined {
 }
 
 /** A client from flags, then environment, then the local server's token file. */
-export function clientFrom(options: ConnectionOptions): TaskClient {
+export function clientFrom(options: ConnectionOptions, extra: { encrypt?: boolean } = {}): TaskClient {
   const url = options.url || process.env.TASKEXEC_URL || DEFAULT_URL;
   const from = options.url ? "--url" : process.env.TASKEXEC_URL ? "TASKEXEC_URL" : undefined;
   if (!/^https?:\/\//i.test(url) || !URL.canParse(url))
@@ -51,5 +51,5 @@ export function clientFrom(options: ConnectionOptions): TaskClient {
         `Run the CLI from the server's folder, or pass --token: mint one with the server's secret, ` +
         `e.g. TASKEXEC_TOKEN=$(TASKEXEC_AUTH__JWT_SECRET=… taskexec token --sub you --role admin)`;
   }
-  return new TaskClient({ url, token });
+  return new TaskClient({ url, token, encrypt: extra.encrypt });
 }

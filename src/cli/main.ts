@@ -6,6 +6,7 @@ import { TaskexecError } from "../protocol/errors.js";
 import { EXIT, UsageError } from "./cli-error.js";
 import { registerBroker } from "./commands/broker.js";
 import { registerConfig } from "./commands/config-check.js";
+import { registerKeys } from "./commands/keys.js";
 import { registerMigrate } from "./commands/migrate.js";
 import { registerReadCommands } from "./commands/read-commands.js";
 import { registerServe } from "./commands/serve.js";
@@ -36,6 +37,7 @@ registerToken(program, run);
 registerConfig(program, run);
 registerMigrate(program, run);
 registerBroker(program, run);
+registerKeys(program, run);
 for (const command of program.commands) command.exitOverride();
 
 try {

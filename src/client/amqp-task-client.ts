@@ -17,6 +17,7 @@ import { EXCHANGES } from "../transport/amqp/topology.js";
 import type { Unsubscribe } from "../transport/status-bus.js";
 import { HttpTaskClient } from "./http-task-client.js";
 import { StatusSequence } from "./status-sequence.js";
+import { ClientEncryption, type ClientEncryptionOptions } from "./client-encryption.js";
 import { toSubmitMessage } from "./submit-message.js";
 import type {
   SubmitManyResult,
@@ -27,7 +28,7 @@ import type {
   TaskPage,
 } from "./task-client.js";
 
-export interface AmqpTaskClientOptions {
+export interface AmqpTaskClientOptions extends ClientEncryptionOptions {
   /** The broker, e.g. `amqp://guest:guest@127.0.0.1:5672` (a vhost as its path). */
   url: string;
   /** A JWT (`taskexec token`): it goes in each message's `header.auth`, and its `sub` names the submitter. */
@@ -94,6 +95,8 @@ export class AmqpTaskClient implements TaskClientApi {
   readonly #http: HttpTaskClient | undefined;
   readonly #keys: JSONWebKeySet | undefined;
   readonly #tls: AmqpTaskClientOptions["tls"];
+  /** Message-level encryption, when asked for (undefined: none, and no cost). */
+  readonly #encryption: ClientEncryption | undefined;
   #opened: Promise<Opened> | undefined;
   #closed = false;
   /** Submissions and cancels waiting for their answer, by message id. */
@@ -113,13 +116,24 @@ export class AmqpTaskClient implements TaskClientApi {
     this.#submitter = options.token === undefined ? ANONYMOUS : subjectOf(options.token);
     this.#answerTimeoutMs = options.answerTimeoutMs ?? 30_000;
     this.#http =
-      options.api === undefined ? undefined : new HttpTaskClient({ url: options.api, token: options.token });
+      options.api === undefined
+        ? undefined
+        : new HttpTaskClient({ url: options.api, token: options.token, resultKey: options.resultKey });
     this.#keys = options.keys;
     this.#tls = options.tls;
+    const encryption = new ClientEncryption(
+      async () => (this.#keys ?? (await this.#api("encrypt").keys())).keys,
+      options,
+    );
+    this.#encryption = encryption.active ? encryption : undefined;
     if (options.token !== undefined && options.keys === undefined && options.api === undefined)
       throw new TypeError(
         "a client with a token checks that the statuses it hears were signed by the cluster: " +
           "pass the api's HTTP URL (`api`, whose /v1/keys has the keys) or the keys themselves (`keys`)",
+      );
+    if (options.encrypt === true && options.keys === undefined && options.api === undefined)
+      throw new TypeError(
+        "a client that encrypts needs the executors' keys: pass the api's HTTP URL (`api`) or the keys themselves (`keys`)",
       );
   }
 
@@ -137,7 +151,9 @@ export class AmqpTaskClient implements TaskClientApi {
   async submitMany(requests: readonly SubmitRequest[]): Promise<SubmitManyResult[]> {
     this.#checkToken();
     const now = new Date();
-    const messages = requests.map((request) => this.#signed(toSubmitMessage(request, now)));
+    let messages = requests.map((request) => this.#signed(toSubmitMessage(request, now)));
+    const encryption = this.#encryption;
+    if (encryption !== undefined) messages = await Promise.all(messages.map((m) => encryption.seal(m)));
     const answers = messages.map((m) => this.#answer(m.header.message_id, true));
     try {
       await this.#publish("submit_task", messages);
@@ -186,7 +202,7 @@ export class AmqpTaskClient implements TaskClientApi {
       await this.#publish("cancel_task", [message]);
       const outcome = await Promise.race([terminal, refused.then(({ status }) => status)]);
       if (outcome.header.task_id === null) throw refusal(outcome);
-      return outcome;
+      return this.#encryption === undefined ? outcome : this.#encryption.openStatus(outcome);
     } finally {
       this.#forget(message.header.message_id);
       unsubscribe();
@@ -225,7 +241,8 @@ export class AmqpTaskClient implements TaskClientApi {
       unsubscribe = await (await this.#open()).bus.subscribe(id, (status) => sequence.add(status));
     }
     try {
-      if (!options.signal?.aborted) yield* sequence;
+      if (!options.signal?.aborted)
+        yield* this.#encryption === undefined ? sequence : this.#encryption.openAll(sequence);
     } finally {
       options.signal?.removeEventListener("abort", abort);
       unsubscribe();

@@ -6,6 +6,7 @@ import { TaskexecError, TaskRejectedError } from "../protocol/errors.js";
 import type { ValidationIssue } from "../protocol/issues.js";
 import { isTerminal } from "../protocol/states.js";
 import type { TaskStatus } from "../protocol/task-status.js";
+import { ClientEncryption, type ClientEncryptionOptions } from "./client-encryption.js";
 import { HttpConnections } from "./http-connections.js";
 import { readServerSentEvents } from "./sse-reader.js";
 import { toSubmitMessage } from "./submit-message.js";
@@ -18,7 +19,7 @@ import type {
   TaskPage,
 } from "./task-client.js";
 
-export interface HttpTaskClientOptions {
+export interface HttpTaskClientOptions extends ClientEncryptionOptions {
   /** The server's base URL, e.g. `http://127.0.0.1:8080`. */
   url: string;
   /** A JWT (`taskexec token` mints one). */
@@ -55,26 +56,33 @@ export class HttpTaskClient implements TaskClientApi {
   readonly #token: string | undefined;
   readonly #reconnectForMs: number;
   readonly #connections: HttpConnections;
+  /** Message-level encryption, when asked for (undefined: none, and no cost). */
+  readonly #encryption: ClientEncryption | undefined;
 
   constructor(options: HttpTaskClientOptions) {
     this.#url = options.url.replace(/\/+$/, "");
     this.#token = options.token;
     this.#reconnectForMs = options.reconnectForMs ?? 30_000;
     this.#connections = new HttpConnections(this.#url, options.maxConnections ?? 16);
+    const encryption = new ClientEncryption(async () => (await this.keys()).keys, options);
+    this.#encryption = encryption.active ? encryption : undefined;
   }
 
   async submit(request: SubmitRequest): Promise<SubmittedTask> {
-    const { status, body } = await this.#call("POST", "/v1/tasks", toSubmitMessage(request), [200, 202, 422]);
+    let message = toSubmitMessage(request);
+    if (this.#encryption !== undefined) message = await this.#encryption.seal(message);
+    const { status, body } = await this.#call("POST", "/v1/tasks", message, [200, 202, 422]);
     if (status === 422) throw rejection(body as ErrorBody);
-    const message = body as TaskStatus;
-    return { id: message.header.task_id!, status: message, duplicate: status === 200 };
+    const answer = body as TaskStatus;
+    return { id: answer.header.task_id!, status: answer, duplicate: status === 200 };
   }
 
   async submitMany(requests: readonly SubmitRequest[]): Promise<SubmitManyResult[]> {
     const now = new Date();
-    const { body } = await this.#call("POST", "/v1/tasks/batch", {
-      messages: requests.map((r) => toSubmitMessage(r, now)),
-    });
+    let messages = requests.map((r) => toSubmitMessage(r, now));
+    const encryption = this.#encryption;
+    if (encryption !== undefined) messages = await Promise.all(messages.map((m) => encryption.seal(m)));
+    const { body } = await this.#call("POST", "/v1/tasks/batch", { messages });
     return (body as { results: { status: number; body: unknown }[] }).results.map((r): SubmitManyResult => {
       if (r.status === 200 || r.status === 202) {
         const message = r.body as TaskStatus;
@@ -96,14 +104,18 @@ export class HttpTaskClient implements TaskClientApi {
   }
 
   async get(id: string): Promise<TaskSnapshot> {
-    return (await this.#call("GET", `/v1/tasks/${encodeURIComponent(id)}`)).body as TaskSnapshot;
+    const snapshot = (await this.#call("GET", `/v1/tasks/${encodeURIComponent(id)}`)).body as TaskSnapshot;
+    return this.#encryption === undefined ? snapshot : this.#encryption.openSnapshot(snapshot);
   }
 
   async types(): Promise<HandlerTypeInfo[]> {
     return ((await this.#call("GET", "/v1/types")).body as { types: HandlerTypeInfo[] }).types;
   }
 
-  /** The cluster's public keys (`GET /v1/keys`, a JWKS): what the api and the workers sign is checked against them. */
+  /**
+   * The cluster's public keys (`GET /v1/keys`, a JWKS): `use: "sig"` ones check what the api and
+   * the workers sign; `use: "enc"` ones (current first) are what submissions are encrypted for.
+   */
   async keys(): Promise<JSONWebKeySet> {
     return (await this.#call("GET", "/v1/keys")).body as JSONWebKeySet;
   }
@@ -114,7 +126,8 @@ export class HttpTaskClient implements TaskClientApi {
       `/v1/tasks/${encodeURIComponent(id)}/cancel`,
       reason === undefined ? {} : { reason },
     );
-    return (body as { status: TaskStatus }).status;
+    const { status } = body as { status: TaskStatus };
+    return this.#encryption === undefined ? status : this.#encryption.openStatus(status);
   }
 
   async list(filter: TaskFilter = {}): Promise<TaskPage> {
@@ -126,9 +139,17 @@ export class HttpTaskClient implements TaskClientApi {
   }
 
   /** Statuses over SSE; a dropped stream is resumed with `Last-Event-ID`, so none is lost or repeated. */
-  async *watch(
+  watch(
     id: string,
     options: { afterSequence?: number; signal?: AbortSignal } = {},
+  ): AsyncGenerator<TaskStatus> {
+    const statuses = this.#statuses(id, options);
+    return this.#encryption === undefined ? statuses : this.#encryption.openAll(statuses);
+  }
+
+  async *#statuses(
+    id: string,
+    options: { afterSequence?: number; signal?: AbortSignal },
   ): AsyncGenerator<TaskStatus> {
     let last = options.afterSequence ?? 0;
     let failingSince: number | undefined;

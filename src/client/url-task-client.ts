@@ -1,3 +1,4 @@
+import type { ClientEncryptionOptions } from "./client-encryption.js";
 import type { JSONWebKeySet } from "jose";
 import type { TaskSnapshot } from "../engine/task-snapshot.js";
 import type { HandlerTypeInfo } from "../handlers/registry.js";
@@ -13,7 +14,7 @@ import type {
   TaskPage,
 } from "./task-client.js";
 
-export interface TaskClientOptions {
+export interface TaskClientOptions extends ClientEncryptionOptions {
   /**
    * Where taskexec is: an api's HTTP URL (`http://127.0.0.1:8080`), or, in distributed mode, the
    * broker's (`amqp://user:password@host:5672/vhost`).

@@ -92,6 +92,15 @@ export const ServiceOptionsShape = {
        * queue; the last 200,000 signature ids are remembered. @default 120000
        */
       message_window_ms: z.int().min(1_000).max(600_000).default(120_000),
+      /**
+       * The executors' RSA keys for message-level encryption: a private JWKS file (`{"keys": [...]}`,
+       * current key first), the same on every process that admits submissions. Unset: generated
+       * into `data_dir/encryption-keys.json` (mode 0600) the first time a key is asked for.
+       * `taskexec keys rotate --encryption` adds a new current key to it.
+       */
+      encryption_key_file: z.string().min(1).optional(),
+      /** Refuse a `task_specification` sent in clear: only JWE ones are accepted. @default false */
+      require_encryption: z.boolean().default(false),
     })
     .prefault({}),
   limits: z

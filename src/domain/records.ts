@@ -43,6 +43,8 @@ export interface TaskRecord {
   updatedAt: number;
   startedAt: number | null;
   finishedAt: number | null;
+  /** The submitter's public JWK its result is encrypted for (`result_key`); null: stored as it is. */
+  resultKey: Record<string, unknown> | null;
 }
 
 /** The fields of a status message that the caller chooses; the store adds the sequence. */
@@ -68,6 +70,7 @@ export type NewTask = Pick<
   | "timeoutMs"
   | "maxAttempts"
   | "createdAt"
+  | "resultKey"
 > & { accepted: StatusDraft };
 
 /** Fields a transition may change. `undefined` leaves a field as it is; `null` clears it. */

@@ -10,6 +10,7 @@ import type { TaskStatus } from "../protocol/task-status.js";
 import type { TaskChange, TaskRecord } from "../domain/records.js";
 import type { ClusterPlacement } from "./cluster-placement.js";
 import type { EngineObserver } from "./engine-observer.js";
+import type { SpecificationKeys } from "./sealed-specifications.js";
 import type { ChangeOptions, ChangeOutcome, TaskStore } from "../store/task-store.js";
 import type { RoutedStatus, StatusBus } from "../transport/status-bus.js";
 import type { StatusFeed } from "../transport/status-feed.js";
@@ -26,6 +27,11 @@ export class EngineContext {
    * process runs what it accepts.
    */
   cluster: ClusterPlacement | undefined;
+  /**
+   * The executors' keys for message-level encryption, where this process admits submissions:
+   * admission opens a JWE `task_specification` with them. Undefined: encrypted ones are refused.
+   */
+  encryption: SpecificationKeys | undefined;
   /**
    * This run of the process: a node id set by hand outlives a restart, so the processes that
    * watch this node tell its incarnations apart by this.

@@ -3,6 +3,7 @@ import { MalformedMessageError, TaskexecError, TaskRejectedError } from "../prot
 import type { TaskStatus } from "../protocol/task-status.js";
 import type { SubmissionOutcome, SubmissionQuota } from "../store/task-store.js";
 import { type EngineContext, routed } from "./engine-context.js";
+import { needsOpening, openSpecifications } from "./sealed-specifications.js";
 import { rejectionStatus } from "./status-changes.js";
 import { TaskValidator } from "./task-validator.js";
 
@@ -58,10 +59,14 @@ export class TaskAdmission {
     /** Audit records of the messages refused before the store (malformed, rejected). */
     const refusals: AuditRecord[] = [];
     const toInsert: { index: number; task: NewTask }[] = [];
-    for (const [index, message] of messages.entries()) {
+    const requireEncryption = ctx.options.security.require_encryption;
+    const opened = needsOpening(messages, requireEncryption)
+      ? await openSpecifications(messages, ctx.encryption, requireEncryption)
+      : undefined;
+    for (const [index, message] of (opened?.messages ?? messages).entries()) {
       let validation: ReturnType<TaskValidator["validate"]>;
       try {
-        validation = this.#validator.validate(principal.id, message, now);
+        validation = this.#validator.validate(principal.id, message, now, opened?.issues.get(index));
       } catch (error) {
         if (!(error instanceof MalformedMessageError)) {
           // Our fault, not the message's: it fails alone, and its neighbours go on.

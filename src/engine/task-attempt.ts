@@ -1,3 +1,4 @@
+import { encryptJson } from "../security/json-encryption.js";
 import type { TimerHandle } from "../clock/timer-queue.js";
 import type { AnyTaskHandler, HandlerContext } from "../handlers/handler.js";
 import { checkParameters } from "../handlers/parameter-schema.js";
@@ -194,6 +195,23 @@ export class TaskAttempt {
         errorInfo("handler_error", `the handler returned a value that is not JSON: ${reason}`, false),
       );
       return;
+    }
+    if (this.#task.resultKey !== null) {
+      // Encrypted for the submitter's key (its task_specification's result_key): from here on,
+      // the store, the statuses and the snapshots hold only what the submitter can open.
+      try {
+        result = await encryptJson(this.#task.resultKey, result);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        await this.#fail(
+          errorInfo(
+            "handler_error",
+            `the result could not be encrypted for the result_key: ${reason}`,
+            false,
+          ),
+        );
+        return;
+      }
     }
     const changes = completion(this.#task, this.attempt, result, this.#ctx.clock.now());
     await this.#ctx.applySequence(changes.map((change) => this.#held(change)));

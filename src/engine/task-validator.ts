@@ -43,7 +43,8 @@ export interface ValidatorDependencies {
 export class TaskValidator {
   constructor(private readonly deps: ValidatorDependencies) {}
 
-  validate(submitter: string, message: unknown, now: number): Validation {
+  /** `sealing`: why the message's encrypted specification was refused (see sealed-specifications.ts). */
+  validate(submitter: string, message: unknown, now: number, sealing?: ValidationIssue): Validation {
     const envelope = SubmitTaskEnvelope.safeParse(message);
     if (!envelope.success) throw new MalformedMessageError(issuesFromZod(envelope.error));
     const messageId = envelope.data.header.message_id;
@@ -56,7 +57,8 @@ export class TaskValidator {
     const body = BodyWithoutSpecification.safeParse(raw.body);
     if (!body.success) issues.push(...issuesFromZod(body.error, "body"));
 
-    const specification = this.#specification(raw.body, issues);
+    if (sealing !== undefined) issues.push(sealing);
+    const specification = this.#specification(raw.body, issues, sealing !== undefined);
     const deadline = body.success && body.data.deadline !== undefined ? Date.parse(body.data.deadline) : null;
     if (deadline !== null && deadline <= now) {
       issues.push({
@@ -117,6 +119,7 @@ export class TaskValidator {
         timeoutMs: specification.timeout_ms ?? null,
         maxAttempts: specification.max_attempts ?? this.deps.defaultMaxAttempts,
         createdAt: now,
+        resultKey: specification.result_key ?? null,
         state: "resource_allocation",
         accepted: {
           messageId: timeOrderedId(),
@@ -131,13 +134,14 @@ export class TaskValidator {
     };
   }
 
-  #specification(body: unknown, issues: ValidationIssue[]): TaskSpecification | undefined {
+  #specification(body: unknown, issues: ValidationIssue[], refused: boolean): TaskSpecification | undefined {
     const value =
       typeof body === "object" && body !== null
         ? (body as Record<string, unknown>).task_specification
         : undefined;
     const path = "body.task_specification";
     if (typeof value === "string") {
+      if (refused) return undefined;
       issues.push({
         path,
         message: "encrypted task specifications are not enabled on this executor",

@@ -81,6 +81,7 @@ export function newRecord(task: NewTask, submitSeq: number): TaskRecord {
     updatedAt: task.createdAt,
     startedAt: null,
     finishedAt: null,
+    resultKey: task.resultKey,
   };
 }
 

@@ -36,6 +36,7 @@ export const TASK_COLUMNS = [
   "updated_at",
   "started_at",
   "finished_at",
+  "result_key",
 ] as const;
 
 /** A `tasks` row in raw mode: the values of {@link TASK_COLUMNS}, in that order. */
@@ -92,6 +93,7 @@ export function taskFromRow(row: TaskRow): TaskRecord {
     updatedAt: row[22] as number,
     startedAt: row[23] as number | null,
     finishedAt: row[24] as number | null,
+    resultKey: parseOrNull<Record<string, unknown>>(row[25] as string | null),
   };
 }
 

@@ -19,6 +19,7 @@ export function newTask(overrides: Partial<NewTask> = {}): NewTask {
     timeoutMs: null,
     maxAttempts: 3,
     createdAt: now,
+    resultKey: null,
     state: "resource_allocation",
     accepted: { messageId: randomUUID(), at: now, details: { event: "task_accepted" } },
     ...overrides,

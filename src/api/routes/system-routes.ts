@@ -42,7 +42,7 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
     {
       schema: {
         summary:
-          "The cluster's public keys (a JWKS, no token needed): `use: sig` checks the signatures of what the api and the workers publish on the broker",
+          "The cluster's public keys (a JWKS, no token needed): `use: sig` checks the signatures of what the api and the workers publish on the broker; `use: enc` (current first, older ones while they still decrypt) is what a task_specification is encrypted for (JWE, RSA-OAEP-256 + A256GCM)",
         tags: ["system"],
         security: [],
       },
@@ -50,7 +50,7 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async (_request, reply) => {
       // Keys change only with the configuration; a client may keep them a while.
       void reply.header("cache-control", "public, max-age=300");
-      return { keys: ctx.publicKeys };
+      return { keys: await ctx.publicKeys() };
     },
   );
 

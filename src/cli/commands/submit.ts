@@ -17,6 +17,7 @@ interface SubmitOptions extends ConnectionOptions {
   messageId?: string;
   wait?: boolean;
   quiet?: boolean;
+  encrypt?: boolean;
 }
 
 export function registerSubmit(program: Command, run: (code: number) => void): void {
@@ -32,9 +33,10 @@ export function registerSubmit(program: Command, run: (code: number) => void): v
       .option("--max-attempts <n>", "attempts before the task fails")
       .option("--message-id <id>", "idempotency key (default: a new UUID)")
       .option("-w, --wait", "follow the task to its end with a progress bar; exit 0 only if it completed")
-      .option("-q, --quiet", "print the task id alone (with --wait: nothing else; the exit code tells)"),
+      .option("-q, --quiet", "print the task id alone (with --wait: nothing else; the exit code tells)")
+      .option("--encrypt", "send the task specification encrypted for the executors' key (GET /v1/keys)"),
   ).action(async (type: string, options: SubmitOptions) => {
-    const client = clientFrom(options);
+    const client = clientFrom(options, { encrypt: options.encrypt });
     let task;
     try {
       task = await client.submit({

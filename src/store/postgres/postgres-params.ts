@@ -13,9 +13,10 @@ export interface InsertRow {
 
 const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
 
-/** The parameters of insert_tasks.sql but the last (the node). */
-export function insertParams(rows: readonly InsertRow[]): unknown[][] {
+/** The parameters of insert_tasks.sql: the rows', the writing node, and whether work goes to the outbox. */
+export function insertParams(rows: readonly InsertRow[], node: string, outbox: boolean): unknown[] {
   const columns: unknown[][] = Array.from({ length: 19 }, () => []);
+  const resultKeys: (string | null)[] = [];
   for (const { task, submitSeq, audit } of rows) {
     const values = [
       submitSeq,
@@ -39,8 +40,9 @@ export function insertParams(rows: readonly InsertRow[]): unknown[][] {
       audit?.at ?? null,
     ];
     for (const [i, value] of values.entries()) columns[i]!.push(value);
+    resultKeys.push(task.resultKey === null ? null : JSON.stringify(task.resultKey));
   }
-  return columns;
+  return [...columns, node, outbox, resultKeys];
 }
 
 /** The parameters of update_tasks.sql but the last (the node): a row per task, a status row per step, the guards. */

@@ -204,11 +204,10 @@ export class PostgresTaskStore implements TaskStore {
       }
       if (admitted.length > 0) {
         rows = admitted.map((task, i) => ({ task, submitSeq: numbers[i]!, audit }));
-        const result = await client.query<{ id: string }>(this.#q.insert_tasks, [
-          ...insertParams(rows),
-          this.#node,
-          this.#outbox,
-        ]);
+        const result = await client.query<{ id: string }>(
+          this.#q.insert_tasks,
+          insertParams(rows, this.#node, this.#outbox),
+        );
         created = new Set(result.rows.map((r) => r.id));
       }
       await client.query("COMMIT");

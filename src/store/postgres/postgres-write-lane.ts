@@ -137,7 +137,7 @@ export class PostgresWriteLane {
       const result = await this.#query<{ id: string }>({
         name: "insert_tasks",
         text: this.#q.insert_tasks,
-        values: [...insertParams(rows), this.#node, this.#outbox],
+        values: insertParams(rows, this.#node, this.#outbox),
       });
       const created = new Set(result.rows.map((r) => r.id));
       for (const job of jobs) job.resolve(created);

@@ -19,7 +19,7 @@ class DirtyFailure extends Error {
   }
 }
 
-const TASK_VALUES = 15;
+const TASK_VALUES = 16;
 const UPDATE_VALUES = 17;
 const STATUS_VALUES = 6;
 

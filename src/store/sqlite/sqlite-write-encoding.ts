@@ -37,6 +37,7 @@ export function encodeInsert(
     task.createdAt,
     task.createdAt,
     task.createdAt,
+    task.resultKey === null ? null : JSON.stringify(task.resultKey),
   );
   pushDraft(tape, task.accepted);
   if (audit === undefined) tape.push(0);

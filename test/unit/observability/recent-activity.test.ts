@@ -18,6 +18,7 @@ function record(overrides: Partial<TaskRecord>): TaskRecord {
     parameters: {},
     requirements: {},
     timeoutMs: null,
+    resultKey: null,
     maxAttempts: 3,
     attempts: 0,
     progress: null,

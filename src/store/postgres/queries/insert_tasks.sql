@@ -2,7 +2,7 @@
 -- $8 deadline[] $9 parameters[] $10 requirements[] $11 timeout_ms[] $12 max_attempts[]
 -- $13 created_at[] $14 status_message_id[] $15 status_progress[] $16 status_details[]
 -- $17 status_at[] $18 audit_principal[] $19 audit_at[] (NULL: no audit record for that task),
--- $20 the writing node (other processes hear of the new statuses through NOTIFY; see
+-- $22 result_key[], $20 the writing node (other processes hear of the new statuses through NOTIFY; see
 -- transport/postgres/postgres-status-feed.ts), $21 whether ready work goes to the work outbox
 -- (distributed mode).
 -- Inserts each task unless its (submitter, message_id) is taken, with its acceptance as status 1
@@ -12,17 +12,18 @@ WITH input AS (
   SELECT *
   FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
               $8::bigint[], $9::text[], $10::text[], $11::bigint[], $12::int[], $13::bigint[],
-              $14::text[], $15::float8[], $16::text[], $17::bigint[], $18::text[], $19::bigint[])
+              $14::text[], $15::float8[], $16::text[], $17::bigint[], $18::text[], $19::bigint[],
+              $22::text[])
     WITH ORDINALITY
     AS i(submit_seq, id, submitter, message_id, type, state, priority, deadline, parameters,
          requirements, timeout_ms, max_attempts, created_at, status_message_id, status_progress,
-         status_details, status_at, audit_principal, audit_at, ord)
+         status_details, status_at, audit_principal, audit_at, result_key, ord)
 ), inserted AS (
   INSERT INTO tasks (submit_seq, id, submitter, message_id, type, state, priority, deadline,
                      parameters, requirements, timeout_ms, max_attempts, run_at, last_sequence,
-                     created_at, updated_at)
+                     created_at, updated_at, result_key)
   SELECT submit_seq, id, submitter, message_id, type, state, priority, deadline, parameters,
-         requirements, timeout_ms, max_attempts, created_at, 1, created_at, created_at
+         requirements, timeout_ms, max_attempts, created_at, 1, created_at, created_at, result_key
   FROM input
   -- In key order: two processes inserting overlapping keys wait on each other, never in a circle;
   -- of twins in one batch, the first is the one created.

@@ -3,7 +3,8 @@
 -- the type. Summaries only: parameters and results are not read. The columns are the table's.
 SELECT submit_seq, id, submitter, message_id, type, state, priority, deadline, '{}' AS parameters,
   requirements, timeout_ms, max_attempts, attempts, progress, NULL AS result, error, allocation,
-  run_at, lease_owner, lease_expires_at, last_sequence, created_at, updated_at, started_at, finished_at
+  run_at, lease_owner, lease_expires_at, last_sequence, created_at, updated_at, started_at, finished_at,
+  NULL AS result_key
 FROM tasks
 WHERE ($1::text IS NULL OR submitter = $1)
   AND ($2::text IS NULL OR state = $2)

@@ -4,7 +4,8 @@
 -- page of a thousand tasks costs what their summaries cost. The columns are TASK_COLUMNS' order.
 SELECT submit_seq, id, submitter, message_id, type, state, priority, deadline, '{}' AS parameters,
   requirements, timeout_ms, max_attempts, attempts, progress, NULL AS result, error, allocation,
-  run_at, lease_owner, lease_expires_at, last_sequence, created_at, updated_at, started_at, finished_at
+  run_at, lease_owner, lease_expires_at, last_sequence, created_at, updated_at, started_at, finished_at,
+  NULL AS result_key
 FROM tasks
 WHERE (@submitter IS NULL OR submitter = @submitter)
   AND (@state IS NULL OR state = @state)
