@@ -14,6 +14,7 @@ import { type AnyTaskHandler, isHandler } from "./handlers/handler.js";
 import { loadHandlerModules } from "./handlers/load-modules.js";
 import { HandlerRegistry } from "./handlers/registry.js";
 import { createLogger, type Logger } from "./observability/logger.js";
+import { DataCipher, dataKeysFrom } from "./security/data-cipher.js";
 import { EncryptionKeys } from "./security/encryption-keys.js";
 import { ResourceManager, type ResourceSnapshot } from "./resources/resource-manager.js";
 import { DeadWorkerEnds } from "./engine/dead-worker-ends.js";
@@ -182,7 +183,8 @@ export async function createExecutorFromCompiled(
       ? undefined
       : new EncryptionKeys({ file: compiled.security.encryption_key_file, dataDir: compiled.data_dir });
   // A key file named in the configuration is read at start, so that a bad one stops it there.
-  if (encryption !== undefined && compiled.security.encryption_key_file !== undefined) await encryption.load();
+  if (encryption !== undefined && compiled.security.encryption_key_file !== undefined)
+    await encryption.load();
 
   // Embedded in an application, quiet unless asked: its stdout is the application's.
   log ??= compiled.logger ?? createLogger({ level: compiled.logging.level ?? "warn" });
@@ -193,8 +195,10 @@ export async function createExecutorFromCompiled(
   // The store announces new work on the signal, which is opened once the store is (and so
   // before anything is submitted).
   const announce: { to?: WorkSignal } = {};
+  const dataKeys = dataKeysFrom(compiled.security);
   const store = await openStore(compiled.store, {
     node,
+    seal: dataKeys === undefined ? undefined : new DataCipher(dataKeys),
     outbox: role !== "all",
     onReady: (ready) => announce.to?.ready(ready),
     onMigrated: ({ from, applied }) =>
@@ -298,12 +302,17 @@ export async function createExecutorFromCompiled(
     if (!parts.connection.connected) throw new Error("the broker is not connected");
     if (!parts.consuming()) throw new Error("not consuming taskexec.tasks (the broker cancelled it)");
   });
-  return new Executor(engine, compiled, {
-    transports: parts,
-    afterStart: startSide,
-    afterStop: async () => {
-      await stopSide();
-      await closeDistributed(parts, store);
+  return new Executor(
+    engine,
+    compiled,
+    {
+      transports: parts,
+      afterStart: startSide,
+      afterStop: async () => {
+        await stopSide();
+        await closeDistributed(parts, store);
+      },
     },
-  }, encryption);
+    encryption,
+  );
 }

@@ -26,6 +26,11 @@
  *
  * @packageDocumentation
  */
+export {
+  type ClientEncryptionOptions,
+  generateResultKey,
+  type ResultKeyPair,
+} from "./client/client-encryption.js";
 export { TaskexecHttpError } from "./client/http-task-client.js";
 export { TaskClient, type TaskClientOptions } from "./client/url-task-client.js";
 export type {

@@ -3,7 +3,15 @@ import type { CompiledOptions } from "./options.js";
 const REDACTED = "[redacted]";
 
 /** Keys whose values are secrets, wherever in the configuration they are. */
-const SECRET_KEYS = new Set(["jwt_secret", "token", "data_key", "password", "private_key", "key_passphrase"]);
+const SECRET_KEYS = new Set([
+  "jwt_secret",
+  "token",
+  "data_key",
+  "previous_data_keys",
+  "password",
+  "private_key",
+  "key_passphrase",
+]);
 
 /**
  * A copy of a configuration fit to print or log: every secret value replaced by `[redacted]`,

@@ -101,6 +101,20 @@ export const ServiceOptionsShape = {
       encryption_key_file: z.string().min(1).optional(),
       /** Refuse a `task_specification` sent in clear: only JWE ones are accepted. @default false */
       require_encryption: z.boolean().default(false),
+      /**
+       * Encryption at rest: 32 random bytes in base64 (`taskexec keys new` prints some). Task
+       * parameters, results, errors, status details and audit payloads are then stored as
+       * AES-256-GCM, each with its key's id and bound to its task. The same on every process of a
+       * store. Unset (and no `data_key_file`): stored in clear.
+       */
+      data_key: z.string().min(1).optional(),
+      /** A file holding the data key (its first line), and older keys still to be read (the other lines). */
+      data_key_file: z.string().min(1).optional(),
+      /**
+       * Older data keys, still read (base64): after a rotation, until `taskexec keys rotate --data`
+       * has resealed everything under `data_key`.
+       */
+      previous_data_keys: z.array(z.string().min(1)).optional(),
     })
     .prefault({}),
   limits: z

@@ -3,6 +3,7 @@ import { StoreConfigError } from "./errors.js";
 import type { MigrationProgress } from "./migration-status.js";
 import { openPostgresTaskStore } from "./postgres/open-postgres-store.js";
 import { openSqliteTaskStore } from "./sqlite/sqlite-task-store.js";
+import type { ValueSeal } from "./sealed-values.js";
 import type { ReadyWorkSink, TaskStore } from "./task-store.js";
 
 /** The `store` options (config.yaml's `store` key, compiled). */
@@ -27,6 +28,8 @@ export interface OpenStoreContext {
    * broker (PostgreSQL only).
    */
   outbox?: boolean;
+  /** How values that may be secret are kept: sealed under the data key (encryption at rest), or in clear. */
+  seal?: ValueSeal | undefined;
 }
 
 /**
@@ -44,6 +47,7 @@ export async function openStore(options: StoreOptions, context: OpenStoreContext
       synchronous: options.synchronous,
       onMigrated: context.onMigrated,
       onReady: context.onReady,
+      seal: context.seal,
     });
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
@@ -55,6 +59,7 @@ export async function openStore(options: StoreOptions, context: OpenStoreContext
       onConnectionError: context.onConnectionError,
       onReady: context.onReady,
       outbox: context.outbox,
+      seal: context.seal,
     });
   }
   throw new StoreConfigError(`store.url: unsupported store "${url}" (use sqlite:<path> or postgres://…)`);

@@ -3,6 +3,7 @@ import type { JSONWebKeySet } from "jose";
 // machine's RabbitMQ (a vhost of its own) and PostgreSQL (a database of its own).
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateResultKey } from "../../src/client/client-encryption.js";
 import { TaskClient } from "../../src/client/url-task-client.js";
 import { TaskexecError, TaskRejectedError } from "../../src/protocol/errors.js";
 import type { TaskStatus } from "../../src/protocol/task-status.js";
@@ -160,5 +161,36 @@ describe.runIf(available)("TaskClient over the broker (amqp://)", () => {
       .sign(new TextEncoder().encode(TEST_SECRET));
     const late = await client("dave", { token: expired });
     await expect(late.submit({ type: "noop" })).rejects.toMatchObject({ code: "unauthenticated" });
+  });
+
+  it("encrypts for the executors, and opens the results the worker encrypted for its own key", async () => {
+    const token = await signToken(TEST_SECRET, { sub: "erin", roles: ["submitter"], ttl: "30m" });
+    const resultKey = await generateResultKey();
+    const erin = new TaskClient({
+      url: vhost.url,
+      token,
+      api: api.url,
+      encrypt: true,
+      resultKey,
+      answerTimeoutMs: 10_000,
+    });
+    clients.push(erin);
+    const task = await erin.submit({ type: "sleep", parameters: { ms: 7 } });
+    const statuses = await collect(erin.watch(task.id));
+    expect(statuses.at(-1)!.body).toMatchObject({
+      status: "completed",
+      details: { result: { slept_ms: 7 } },
+    });
+    expect((await erin.get(task.id)).result).toEqual({ slept_ms: 7 });
+    // Anyone else reading it (here the admin) gets the JWE the worker made.
+    const raw = (await (
+      await fetch(`${api.url}/v1/tasks/${task.id}`, { headers: await adminHeaders() })
+    ).json()) as {
+      result: unknown;
+      parameters: unknown;
+    };
+    expect(raw.parameters).toEqual({ ms: 7 });
+    expect(typeof raw.result).toBe("string");
+    expect((raw.result as string).split(".")).toHaveLength(5);
   });
 });

@@ -95,6 +95,7 @@ describe("HTTP API on a real socket", () => {
     expect(keys.status).toBe(200);
     const jwks = keys.body as { keys: Record<string, unknown>[] };
     expect(jwks.keys).toEqual([
+      expect.objectContaining({ kty: "RSA", use: "enc", alg: "RSA-OAEP-256", kid: expect.any(String) }),
       expect.objectContaining({
         kty: "OKP",
         crv: "Ed25519",
@@ -103,7 +104,7 @@ describe("HTTP API on a real socket", () => {
         kid: expect.any(String),
       }),
     ]);
-    expect(jwks.keys[0]).not.toHaveProperty("d");
+    for (const key of jwks.keys) for (const part of ["d", "p", "q"]) expect(key).not.toHaveProperty(part);
     expect(Object.keys(openapi.paths)).toContain("/v1/keys");
   });
 

@@ -4,6 +4,7 @@ import { appliedPostgresMigrations, migratePostgres, postgresMigrationNames } fr
 import { createPool, describeUrl } from "./postgres-pool.js";
 import { readPostgresQueries } from "./postgres-queries.js";
 import { PostgresTaskStore } from "./postgres-task-store.js";
+import type { ValueSeal } from "../sealed-values.js";
 import type { ReadyWorkSink } from "../task-store.js";
 
 export interface PostgresStoreOptions {
@@ -22,6 +23,8 @@ export interface PostgresStoreOptions {
   onReady?: ReadyWorkSink | undefined;
   /** Ready work also goes to the work outbox, for the broker (distributed mode). @default false */
   outbox?: boolean | undefined;
+  /** How values that may be secret are kept (encryption at rest). @default in clear */
+  seal?: ValueSeal | undefined;
 }
 
 /** Opens a PostgreSQL task store, migrating an empty or older schema to this version's. */
@@ -55,6 +58,7 @@ export async function openPostgresTaskStore(options: PostgresStoreOptions): Prom
       node: options.node,
       onReady: options.onReady,
       outbox: options.outbox,
+      seal: options.seal,
     });
   } catch (error) {
     await pool.end().catch(() => {});

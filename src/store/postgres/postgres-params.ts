@@ -2,6 +2,8 @@
 // per column, so that a batch of any size is one statement with a fixed text (prepared once).
 import type { PlannedChange } from "../change-planner.js";
 import type { NewTask } from "../../domain/records.js";
+import type { ValueSeal } from "../sealed-values.js";
+import { sealedJson } from "../stored-rows.js";
 import type { SubmissionAudit } from "../task-store.js";
 
 /** One task of an insert: the task, its submission number, and its audit record if asked. */
@@ -14,7 +16,12 @@ export interface InsertRow {
 const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
 
 /** The parameters of insert_tasks.sql: the rows', the writing node, and whether work goes to the outbox. */
-export function insertParams(rows: readonly InsertRow[], node: string, outbox: boolean): unknown[] {
+export function insertParams(
+  rows: readonly InsertRow[],
+  node: string,
+  outbox: boolean,
+  seal: ValueSeal,
+): unknown[] {
   const columns: unknown[][] = Array.from({ length: 19 }, () => []);
   const resultKeys: (string | null)[] = [];
   for (const { task, submitSeq, audit } of rows) {
@@ -27,14 +34,14 @@ export function insertParams(rows: readonly InsertRow[], node: string, outbox: b
       task.state,
       task.priority,
       task.deadline,
-      JSON.stringify(task.parameters),
+      seal.seal(JSON.stringify(task.parameters), task.id),
       JSON.stringify(task.requirements),
       task.timeoutMs,
       task.maxAttempts,
       task.createdAt,
       task.accepted.messageId,
       task.accepted.progress ?? null,
-      json(task.accepted.details),
+      sealedJson(seal, task.accepted.details, task.id),
       task.accepted.at,
       audit?.principal ?? null,
       audit?.at ?? null,
@@ -46,7 +53,7 @@ export function insertParams(rows: readonly InsertRow[], node: string, outbox: b
 }
 
 /** The parameters of update_tasks.sql but the last (the node): a row per task, a status row per step, the guards. */
-export function updateParams(changes: readonly PlannedChange[]): unknown[][] {
+export function updateParams(changes: readonly PlannedChange[], seal: ValueSeal): unknown[][] {
   const columns: unknown[][] = Array.from({ length: 24 }, () => []);
   for (const { from, steps, changes: asked } of changes) {
     const task = steps[steps.length - 1]!.snapshot;
@@ -57,8 +64,8 @@ export function updateParams(changes: readonly PlannedChange[]): unknown[][] {
       task.state,
       task.attempts,
       task.progress,
-      json(task.result),
-      json(task.error ?? undefined),
+      sealedJson(seal, task.result, task.id),
+      sealedJson(seal, task.error, task.id),
       json(task.allocation ?? undefined),
       task.runAt,
       task.leaseOwner,
@@ -78,7 +85,7 @@ export function updateParams(changes: readonly PlannedChange[]): unknown[][] {
         draft.messageId,
         snapshot.state,
         draft.progress ?? null,
-        json(draft.details),
+        sealedJson(seal, draft.details, task.id),
         draft.at,
       ];
       for (const [i, value] of event.entries()) columns[16 + i]!.push(value);

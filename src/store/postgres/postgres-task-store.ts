@@ -1,3 +1,4 @@
+import { CLEAR, type ValueSeal } from "../sealed-values.js";
 import type pg from "pg";
 import { appliedPostgresMigrations, postgresMigrationNames } from "./postgres-migrator.js";
 import { compareSchedulingKeys, type SchedulingKey } from "../../domain/scheduling-order.js";
@@ -22,11 +23,11 @@ import type {
 } from "../../domain/records.js";
 import {
   type AuditRow,
-  auditFromRow,
+  auditOwner,
   type EventRow,
-  statusFromRow,
+  RowReader,
+  sealedJson,
   type TaskRow,
-  taskFromRow,
 } from "../stored-rows.js";
 import { submittedWork } from "../ready-work.js";
 import { toStatusMessage } from "../status-message.js";
@@ -83,13 +84,21 @@ export class PostgresTaskStore implements TaskStore {
   readonly #onReady: ReadyWorkSink | undefined;
   /** Ready work also goes to the work outbox, for the broker (distributed mode). */
   readonly #outbox: boolean;
+  /** Reads rows into records, opening the sealed values (and seals them on the way in). */
+  readonly #rowReader: RowReader;
 
   /** @internal use openPostgresTaskStore. */
   constructor(
     pool: pg.Pool,
     queries: PostgresQueries,
-    options: { node: string; onReady?: ReadyWorkSink | undefined; outbox?: boolean | undefined },
+    options: {
+      node: string;
+      onReady?: ReadyWorkSink | undefined;
+      outbox?: boolean | undefined;
+      seal?: ValueSeal | undefined;
+    },
   ) {
+    this.#rowReader = new RowReader(options.seal ?? CLEAR);
     this.#outbox = options.outbox ?? false;
     this.#onReady = options.onReady;
     // The node names its notifications, whose payload is space-separated (see readNotice): the
@@ -98,7 +107,7 @@ export class PostgresTaskStore implements TaskStore {
     this.#pool = pool;
     this.#q = queries;
     this.#node = node;
-    this.#lane = new PostgresWriteLane(pool, queries, node, this.#outbox);
+    this.#lane = new PostgresWriteLane(pool, queries, node, this.#outbox, this.#rowReader);
     this.#numbers = new SubmitNumbers(async (blocks) => {
       const rows = await this.#rows<{ start: number }>("reserve_submit_numbers", [blocks]);
       return rows.map((r) => r.start);
@@ -206,7 +215,7 @@ export class PostgresTaskStore implements TaskStore {
         rows = admitted.map((task, i) => ({ task, submitSeq: numbers[i]!, audit }));
         const result = await client.query<{ id: string }>(
           this.#q.insert_tasks,
-          insertParams(rows, this.#node, this.#outbox),
+          insertParams(rows, this.#node, this.#outbox, this.#rowReader.seal),
         );
         created = new Set(result.rows.map((r) => r.id));
       }
@@ -263,9 +272,11 @@ export class PostgresTaskStore implements TaskStore {
         values: [duplicates.map((t) => t.submitter), duplicates.map((t) => t.messageId)],
         rowMode: "array",
       });
-      const tasks = stored.rows.map(taskFromRow);
+      const tasks = stored.rows.map(this.#rowReader.task);
       const latest = await db.query<EventRow>(this.#q.select_latest_events, [tasks.map((t) => t.id)]);
-      const statuses = new Map(latest.rows.map((row) => [row.task_id, toStatusMessage(statusFromRow(row))]));
+      const statuses = new Map(
+        latest.rows.map((row) => [row.task_id, toStatusMessage(this.#rowReader.status(row))]),
+      );
       for (const task of tasks) holders.set(keyOf(task), { task, status: statuses.get(task.id)! });
     }
     return rows.map(({ task, submitSeq }): StoredSubmission | undefined => {
@@ -348,7 +359,7 @@ export class PostgresTaskStore implements TaskStore {
 
   async getStatuses(taskId: string, afterSequence = 0): Promise<TaskStatus[]> {
     const rows = await this.#rows<EventRow>("select_events", [taskId, afterSequence]);
-    return rows.map((row) => toStatusMessage(statusFromRow(row)));
+    return rows.map((row) => toStatusMessage(this.#rowReader.status(row)));
   }
 
   /** Status messages by (task id, sequence), in the order asked (those that exist). */
@@ -360,7 +371,7 @@ export class PostgresTaskStore implements TaskStore {
       keys.map((k) => k[1]),
     ]);
     return rows.map((row) => ({
-      status: toStatusMessage(statusFromRow(row)),
+      status: toStatusMessage(this.#rowReader.status(row)),
       submitter: row.submitter,
       type: row.type,
       createdAt: row.created_at,
@@ -502,7 +513,7 @@ export class PostgresTaskStore implements TaskStore {
         column((r) => r.messageId),
         column((r) => r.taskId),
         column((r) => r.decision),
-        column((r) => (r.payload === undefined ? null : JSON.stringify(r.payload))),
+        column((r) => sealedJson(this.#rowReader.seal, r.payload, auditOwner(r.taskId, r.principal))),
       ],
     });
   }
@@ -516,7 +527,7 @@ export class PostgresTaskStore implements TaskStore {
           filter.limit,
         ])
       : await this.#rows<AuditRow>("select_audit", [...params, filter.afterId ?? 0, filter.limit]);
-    return rows.map(auditFromRow);
+    return rows.map(this.#rowReader.audit);
   }
 
   async deleteFinishedBefore(cutoff: number, limit: number): Promise<number> {
@@ -607,7 +618,7 @@ export class PostgresTaskStore implements TaskStore {
 
   async #tasks(name: keyof PostgresQueries, values: unknown[]): Promise<TaskRecord[]> {
     const result = await this.#pool.query<TaskRow>({ name, text: this.#q[name], values, rowMode: "array" });
-    return result.rows.map(taskFromRow);
+    return result.rows.map(this.#rowReader.task);
   }
 }
 

@@ -1,7 +1,7 @@
 import type pg from "pg";
 import type { PlannedChange, WriteAnswer } from "../change-planner.js";
 import type { TaskRecord } from "../../domain/records.js";
-import { type TaskRow, taskFromRow } from "../stored-rows.js";
+import { type RowReader, type TaskRow } from "../stored-rows.js";
 import { insertParams, type InsertRow, updateParams } from "./postgres-params.js";
 import type { PostgresQueries } from "./postgres-queries.js";
 
@@ -44,7 +44,11 @@ export class PostgresWriteLane {
   /** Ready work goes to the work outbox too (distributed mode). */
   readonly #outbox: boolean;
 
-  constructor(pool: pg.Pool, queries: PostgresQueries, node: string, outbox: boolean) {
+  /** Reads rows into records, opening the sealed values (and seals them on the way in). */
+  readonly #rows: RowReader;
+
+  constructor(pool: pg.Pool, queries: PostgresQueries, node: string, outbox: boolean, rows: RowReader) {
+    this.#rows = rows;
     this.#pool = pool;
     this.#q = queries;
     this.#node = node;
@@ -137,7 +141,7 @@ export class PostgresWriteLane {
       const result = await this.#query<{ id: string }>({
         name: "insert_tasks",
         text: this.#q.insert_tasks,
-        values: insertParams(rows, this.#node, this.#outbox),
+        values: insertParams(rows, this.#node, this.#outbox, this.#rows.seal),
       });
       const created = new Set(result.rows.map((r) => r.id));
       for (const job of jobs) job.resolve(created);
@@ -155,7 +159,7 @@ export class PostgresWriteLane {
         const result = await this.#query<{ id: string }>({
           name: "update_tasks",
           text: this.#q.update_tasks,
-          values: [...updateParams(changes), this.#node, this.#outbox],
+          values: [...updateParams(changes, this.#rows.seal), this.#node, this.#outbox],
         });
         written = new Set(result.rows.map((r) => r.id));
       }
@@ -169,7 +173,7 @@ export class PostgresWriteLane {
           values: [toRead],
           rowMode: "array",
         });
-        for (const row of rows.rows) stored.set(row[1] as string, taskFromRow(row));
+        for (const row of rows.rows) stored.set(row[1] as string, this.#rows.task(row));
       }
     } catch (error) {
       for (const job of jobs) job.reject(error);

@@ -1,4 +1,5 @@
 import type { TaskRecord } from "../../domain/records.js";
+import type { ValueSeal } from "../sealed-values.js";
 
 /**
  * Appends the parameters of `update_task.sql`, in its order: `task` as it is after the change,
@@ -9,13 +10,14 @@ export function pushUpdateParams(
   task: TaskRecord,
   expected: Pick<TaskRecord, "lastSequence" | "state">,
   leaseSet: boolean,
+  seal: ValueSeal,
 ): void {
   tape.push(
     task.state,
     task.attempts,
     task.progress,
-    task.result === undefined ? null : JSON.stringify(task.result),
-    task.error === null ? null : JSON.stringify(task.error),
+    task.result === undefined ? null : seal.seal(JSON.stringify(task.result), task.id),
+    task.error === null ? null : seal.seal(JSON.stringify(task.error), task.id),
     task.allocation === null ? null : JSON.stringify(task.allocation),
     task.runAt,
     task.leaseOwner,

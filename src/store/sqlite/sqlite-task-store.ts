@@ -1,3 +1,4 @@
+import { CLEAR, type ValueSeal } from "../sealed-values.js";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { SchedulingKey } from "../../domain/scheduling-order.js";
@@ -41,12 +42,12 @@ import { lockSqliteFile, type SqliteFileLock } from "./sqlite-file-lock.js";
 import { migrateSqlite, sqliteMigrationNames, appliedSqliteMigrations } from "./sqlite-migrator.js";
 import {
   type AuditRow,
-  auditFromRow,
+  auditOwner,
   type EventRow,
-  statusFromRow,
+  RowReader,
+  sealedJson,
   TASK_COLUMNS,
   type TaskRow,
-  taskFromRow,
 } from "../stored-rows.js";
 import { ALL, GET, RUN, type Read } from "./sqlite-worker-messages.js";
 import { encodeChange, encodeInsert, encodeStep } from "./sqlite-write-encoding.js";
@@ -124,6 +125,8 @@ export interface SqliteStoreOptions {
   onMigrated?: ((progress: MigrationProgress) => void) | undefined;
   /** Where new tasks are announced as ready work, as soon as a start may join their write. */
   onReady?: ReadyWorkSink | undefined;
+  /** How values that may be secret are kept (encryption at rest). @default in clear */
+  seal?: ValueSeal | undefined;
 }
 
 /** Opens (creating if needed) a SQLite task store, migrated to the latest schema. */
@@ -183,7 +186,7 @@ async function openLocked(options: SqliteStoreOptions, lock: SqliteFileLock): Pr
   const usage = new ActiveUsageLedger();
   for (const row of active)
     usage.load(row.submitter, row.tasks, JSON.parse(row.resources ?? "{}") as Record<string, number>);
-  return new SqliteTaskStore(connection, counted, seq, usage, lock, options.onReady);
+  return new SqliteTaskStore(connection, counted, seq, usage, lock, options.onReady, options.seal ?? CLEAR);
 }
 
 /**
@@ -218,6 +221,8 @@ export class SqliteTaskStore implements TaskStore {
    * goes into the insert's transaction, one commit from submit to handler instead of two.
    */
   readonly #onReady: ReadyWorkSink | undefined;
+  /** Reads rows into records, opening the sealed values (and seals them on the way in). */
+  readonly #rows: RowReader;
 
   /** @internal use {@link openSqliteTaskStore}. */
   constructor(
@@ -227,7 +232,9 @@ export class SqliteTaskStore implements TaskStore {
     usage: ActiveUsageLedger,
     lock: SqliteFileLock,
     onReady: ReadyWorkSink | undefined,
+    seal: ValueSeal,
   ) {
+    this.#rows = new RowReader(seal);
     this.#onReady = onReady;
     this.#db = connection;
     this.#usage = usage;
@@ -290,7 +297,7 @@ export class SqliteTaskStore implements TaskStore {
             (tape) => {
               tape.push(admitted.length);
               for (const [i, task] of admitted.entries())
-                encodeInsert(tape, records[i]!.submitSeq, task, audit);
+                encodeInsert(tape, records[i]!.submitSeq, task, audit, this.#rows.seal);
             },
             (results, at) => {
               forget();
@@ -302,8 +309,8 @@ export class SqliteTaskStore implements TaskStore {
                   return { task: records[i]!, created: true, status: acceptedStatus(task) };
                 }
                 // Taken already: the worker read the stored task and its newest status instead.
-                const stored = taskFromRow(results[at++] as TaskRow);
-                const status = toStatusMessage(statusFromRow(results[at++] as EventRow));
+                const stored = this.#rows.task(results[at++] as TaskRow);
+                const status = toStatusMessage(this.#rows.status(results[at++] as EventRow));
                 return { task: stored, created: false, status };
               });
             },
@@ -344,12 +351,12 @@ export class SqliteTaskStore implements TaskStore {
     return this.#db.write(
       (tape) => {
         tape.push(1);
-        encodeChange(tape, planned.from, planned.steps, planned.changes);
+        encodeChange(tape, planned.from, planned.steps, planned.changes, this.#rows.seal);
       },
       (results, at) => {
         if (results[at] !== 0) return answer({ written: true });
         const row = results[at + 1] as TaskRow | undefined;
-        return answer({ written: false, stored: row && taskFromRow(row) });
+        return answer({ written: false, stored: row && this.#rows.task(row) });
       },
     );
   }
@@ -363,7 +370,7 @@ export class SqliteTaskStore implements TaskStore {
 
   async getTask(id: string): Promise<TaskRecord | undefined> {
     const row = await this.#db.read<TaskRow | undefined>([Q.select_task, { id }, GET]);
-    return row && taskFromRow(row);
+    return row && this.#rows.task(row);
   }
 
   async getTaskByMessageId(submitter: string, messageId: string): Promise<TaskRecord | undefined> {
@@ -372,7 +379,7 @@ export class SqliteTaskStore implements TaskStore {
       { submitter, message_id: messageId },
       GET,
     ]);
-    return row && taskFromRow(row);
+    return row && this.#rows.task(row);
   }
 
   async listTasks(filter: TaskListFilter): Promise<TaskListing[]> {
@@ -421,7 +428,7 @@ export class SqliteTaskStore implements TaskStore {
       { task_id: taskId, after: afterSequence },
       ALL,
     ]);
-    return rows.map((row) => toStatusMessage(statusFromRow(row)));
+    return rows.map((row) => toStatusMessage(this.#rows.status(row)));
   }
 
   async fetchReady(limit: number, after?: SchedulingKey): Promise<TaskRecord[]> {
@@ -450,7 +457,7 @@ export class SqliteTaskStore implements TaskStore {
           ALL,
         ])),
       );
-    return rows.map(taskFromRow);
+    return rows.map(this.#rows.task);
   }
 
   fetchDueRetries(now: number, limit: number): Promise<TaskRecord[]> {
@@ -490,7 +497,7 @@ export class SqliteTaskStore implements TaskStore {
     await this.#db.write(
       (tape) => {
         tape.push(records.length);
-        for (const r of records) encodeStep(tape, Q.insert_audit, auditParams(r), RUN);
+        for (const r of records) encodeStep(tape, Q.insert_audit, auditParams(r, this.#rows.seal), RUN);
       },
       () => undefined,
     );
@@ -506,7 +513,7 @@ export class SqliteTaskStore implements TaskStore {
     const read: Read = filter.newestFirst
       ? [Q.select_audit_newest, { ...params, before_id: filter.beforeId ?? NO_TIME }, ALL]
       : [Q.select_audit, { ...params, after_id: filter.afterId ?? 0 }, ALL];
-    return (await this.#db.read<AuditRow[]>(read)).map(auditFromRow);
+    return (await this.#db.read<AuditRow[]>(read)).map(this.#rows.audit);
   }
 
   deleteFinishedBefore(cutoff: number, limit: number): Promise<number> {
@@ -535,14 +542,14 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async #tasks(read: Read): Promise<TaskRecord[]> {
-    return (await this.#db.read<TaskRow[]>(read)).map(taskFromRow);
+    return (await this.#db.read<TaskRow[]>(read)).map(this.#rows.task);
   }
 }
 
 const first = <T>(items: T[]): T => items[0]!;
 const all = <T>(items: T[]): T[] => items;
 
-function auditParams(r: AuditRecord): unknown[] {
-  const payload = r.payload === undefined ? null : JSON.stringify(r.payload);
+function auditParams(r: AuditRecord, seal: ValueSeal): unknown[] {
+  const payload = sealedJson(seal, r.payload, auditOwner(r.taskId, r.principal));
   return [r.at, r.principal, r.action, r.messageId, r.taskId, r.decision, payload];
 }

@@ -2,6 +2,7 @@
 // write in the layout the worker's SqliteBatchRunner reads.
 import type { Step as PlannedStep } from "../change-plan.js";
 import type { NewTask, StatusDraft, TaskChange, TaskRecord } from "../../domain/records.js";
+import type { ValueSeal } from "../sealed-values.js";
 import type { SubmissionAudit } from "../task-store.js";
 import { pushUpdateParams } from "./sqlite-rows.js";
 import {
@@ -19,6 +20,7 @@ export function encodeInsert(
   submitSeq: number,
   task: NewTask,
   audit: SubmissionAudit | undefined,
+  seal: ValueSeal,
 ): void {
   tape.push(
     OP_INSERT,
@@ -30,7 +32,7 @@ export function encodeInsert(
     task.state,
     task.priority,
     task.deadline,
-    JSON.stringify(task.parameters),
+    seal.seal(JSON.stringify(task.parameters), task.id),
     JSON.stringify(task.requirements),
     task.timeoutMs,
     task.maxAttempts,
@@ -39,7 +41,7 @@ export function encodeInsert(
     task.createdAt,
     task.resultKey === null ? null : JSON.stringify(task.resultKey),
   );
-  pushDraft(tape, task.accepted);
+  pushDraft(tape, task.accepted, task.id, seal);
   if (audit === undefined) tape.push(0);
   else tape.push(1, audit.at, audit.principal);
 }
@@ -53,15 +55,16 @@ export function encodeChange(
   from: TaskRecord,
   steps: readonly PlannedStep[],
   changes: readonly TaskChange[],
+  seal: ValueSeal,
 ): void {
   const task = steps[steps.length - 1]!.snapshot;
   const leaseSet = changes.some((c) => c.patch?.leaseExpiresAt !== undefined);
   tape.push(OP_CHANGE, from.id);
-  pushUpdateParams(tape, task, from, leaseSet);
+  pushUpdateParams(tape, task, from, leaseSet, seal);
   tape.push(steps.length);
   for (const { snapshot, draft } of steps) {
     tape.push(snapshot.lastSequence, draft.messageId, snapshot.state);
-    pushDraft(tape, draft, false);
+    pushDraft(tape, draft, from.id, seal, false);
   }
 }
 
@@ -70,11 +73,11 @@ export function encodeStep(tape: Tape, statement: number, params: Params, kind: 
   tape.push(OP_STEP, statement, params, kind);
 }
 
-function pushDraft(tape: Tape, draft: StatusDraft, withId = true): void {
+function pushDraft(tape: Tape, draft: StatusDraft, taskId: string, seal: ValueSeal, withId = true): void {
   if (withId) tape.push(draft.messageId);
   tape.push(
     draft.progress ?? null,
-    draft.details === undefined ? null : JSON.stringify(draft.details),
+    draft.details === undefined ? null : seal.seal(JSON.stringify(draft.details), taskId),
     draft.at,
   );
 }

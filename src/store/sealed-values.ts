@@ -1,0 +1,22 @@
+/**
+ * How the store keeps the values that may be secret — a task's parameters, result and error, a
+ * status's details, an audit record's payload: as their JSON, or sealed (encryption at rest,
+ * `security.data_key`). The store hands each value's JSON to `seal` on the way in and what it
+ * read to `open` on the way out; the owner (a task id) binds a sealed value to its row, so that
+ * one copied into another row does not open there.
+ */
+export interface ValueSeal {
+  /** What to store for the JSON text `json` of a value of `owner`'s. */
+  seal(json: string, owner: string): string;
+  /** The JSON text of a stored value; one stored in clear (before sealing was on) as it is. */
+  open(stored: string, owner: string): string;
+  /** The prefix every value sealed under the current key starts with: others are to be resealed. */
+  readonly currentPrefix: string;
+}
+
+/** Values stored as their JSON: what the store does when no data key is configured. */
+export const CLEAR: ValueSeal = {
+  seal: (json) => json,
+  open: (stored) => stored,
+  currentPrefix: "",
+};
