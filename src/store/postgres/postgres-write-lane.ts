@@ -1,7 +1,7 @@
 import type pg from "pg";
 import type { PlannedChange, WriteAnswer } from "../change-planner.js";
 import type { TaskRecord } from "../../domain/records.js";
-import { type RowReader, type TaskRow } from "../stored-rows.js";
+import type { RowReader, TaskRow } from "../stored-rows.js";
 import { insertParams, type InsertRow, updateParams } from "./postgres-params.js";
 import type { PostgresQueries } from "./postgres-queries.js";
 
