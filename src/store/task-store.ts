@@ -1,3 +1,4 @@
+import type { ResealCursor, ResealStep } from "./reseal.js";
 import type { SchedulingKey } from "../domain/scheduling-order.js";
 import type { TaskStatus } from "../protocol/task-status.js";
 import type {
@@ -242,6 +243,12 @@ export interface TaskStore {
 
   appendAudit(records: readonly AuditRecord[]): Promise<void>;
   queryAudit(filter: AuditFilter): Promise<AuditEntry[]>;
+  /**
+   * One step of resealing the stored values under the current data key (`taskexec keys rotate
+   * --data`): up to `limit` rows after `cursor` (null: from the start) are rewritten; the step
+   * says where to go on, or null when everything is sealed under the current key.
+   */
+  resealStored(cursor: ResealCursor | null, limit: number): Promise<ResealStep>;
 
   /** Removes terminal tasks (and their statuses) finished before `cutoff`, and older audit records. */
   deleteFinishedBefore(cutoff: number, limit: number): Promise<number>;

@@ -15,10 +15,17 @@ describe.runIf(available).each([
 ])("PostgreSQL ($mode)", ({ mode, outbox }) => {
   describeTaskStoreContract(mode, async ({ onReady }) => {
     const db = await createTestDatabase();
-    const store = await openPostgresTaskStore({ url: db.url, node: "test-node", onReady, outbox });
+    let store = await openPostgresTaskStore({ url: db.url, node: "test-node", onReady, outbox });
     const pool = createPool({ url: db.url, max: 1 });
     return {
-      store,
+      get store() {
+        return store;
+      },
+      reopen: async (seal) => {
+        await store.close();
+        store = await openPostgresTaskStore({ url: db.url, node: "test-node", onReady, outbox, seal });
+        return store;
+      },
       migrate: async (direction) => {
         const { error } = await migratePostgres(pool, direction);
         if (error) throw error;

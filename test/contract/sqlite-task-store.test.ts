@@ -7,9 +7,16 @@ import { describeTaskStoreContract } from "./task-store.contract.js";
 describeTaskStoreContract("sqlite", async ({ onReady }) => {
   const tmp = tempDir();
   const path = join(tmp.dir, "tasks.db");
-  const store = await openSqliteTaskStore({ path, onReady });
+  let store = await openSqliteTaskStore({ path, onReady });
   return {
-    store,
+    get store() {
+      return store;
+    },
+    reopen: async (seal) => {
+      await store.close();
+      store = await openSqliteTaskStore({ path, onReady, seal });
+      return store;
+    },
     migrate: async (direction) => {
       const { error } = await migrateSqlite(path, direction);
       if (error) throw error;

@@ -4,10 +4,16 @@ import { InvalidTransitionError } from "../../src/protocol/states.js";
 import { LeaseLostError, StaleStateError } from "../../src/store/errors.js";
 import type { TaskRecord } from "../../src/domain/records.js";
 import type { ChangeOutcome, ReadyWorkSink, TaskStore } from "../../src/store/task-store.js";
+import { randomBytes } from "node:crypto";
+import { DataCipher } from "../../src/security/data-cipher.js";
+import type { ResealCursor, ResealStep } from "../../src/store/reseal.js";
+import type { ValueSeal } from "../../src/store/sealed-values.js";
 import { draft, newTask } from "../helpers/tasks.js";
 
 export interface StoreHarness {
   store: TaskStore;
+  /** Closes the store and opens it again on the same data, keeping values as `seal` says. */
+  reopen: (seal: ValueSeal) => Promise<TaskStore>;
   /** Migrations of this backend, for the up → down → up check. */
   migrate: (direction: "latest" | "up" | "down") => Promise<void>;
   migrationNames: () => Promise<{ name: string; applied: boolean }[]>;
@@ -809,6 +815,85 @@ export function describeTaskStoreContract(
       expect(await store.deleteFinishedBefore(Date.now(), 10)).toBe(1);
       expect(await store.countByState("bob")).toEqual({});
       expect(await store.countByState()).toEqual({ resource_allocation: 1, executing: 1 });
+    });
+
+    it("keeps values sealed, reads them back, and reseals under a new key while writes go on, losing none", async () => {
+      const at = Date.now();
+      const tasks = range(0, 12).map((i) => newTask({ parameters: { secret: `canary-${i}` } }));
+      await store.submitTasks(tasks.slice(0, 4), { principal: "alice", at });
+      await store.appendAudit([
+        {
+          at,
+          principal: "alice",
+          action: "submit_task",
+          messageId: "m",
+          taskId: null,
+          decision: "rejected",
+          payload: { why: "canary-audit" },
+        },
+      ]);
+      // In clear first (no key yet), then under key 1, then key 2 with key 1 still read.
+      const key1Bytes = randomBytes(32);
+      store = await h.reopen(new DataCipher([key1Bytes]));
+      expect((await store.getTask(tasks[0]!.id))?.parameters).toEqual({ secret: "canary-0" });
+      await store.submitTasks(tasks.slice(4, 8), { principal: "alice", at });
+      const key2Bytes = randomBytes(32);
+      store = await h.reopen(new DataCipher([key2Bytes, key1Bytes]));
+      await store.submitTasks(tasks.slice(8), { principal: "alice", at });
+      for (const [from, to] of [
+        ["resource_allocation", "executing"],
+        ["executing", "completing"],
+      ] as const)
+        await store.recordChange({ taskId: tasks[1]!.id, from: [from], to, status: draft() });
+      const done = await store.recordChange({
+        taskId: tasks[1]!.id,
+        from: ["completing"],
+        to: "completed",
+        patch: { result: { answer: "canary-result" }, finishedAt: at },
+        status: draft({ result: { answer: "canary-result" } }),
+      });
+      expect(done.task.result).toEqual({ answer: "canary-result" });
+      // Reseal step by step, with a writer changing a task between the steps.
+      let cursor: ResealCursor | null = null;
+      let rewritten = 0;
+      let steps = 0;
+      do {
+        const step: ResealStep = await store.resealStored(cursor, 5);
+        rewritten += step.rewritten;
+        cursor = step.cursor;
+        if (steps++ === 1) {
+          await store.recordChange({
+            taskId: tasks[2]!.id,
+            from: ["resource_allocation"],
+            to: "executing",
+            status: draft(),
+          });
+          await store.recordChange({
+            taskId: tasks[2]!.id,
+            from: ["executing"],
+            to: "failed",
+            patch: {
+              error: { code: "handler_error", message: "canary-error", retryable: false },
+              finishedAt: at,
+            },
+            status: draft({ error: { code: "handler_error", message: "canary-error" } }),
+          });
+        }
+      } while (cursor !== null && steps < 100);
+      expect(cursor).toBeNull();
+      expect(rewritten).toBeGreaterThanOrEqual(8 + 8 + 1);
+      // Key 1 forgotten: everything must be under key 2 now, and read as written.
+      store = await h.reopen(new DataCipher([key2Bytes]));
+      for (const [i, t] of tasks.entries())
+        expect((await store.getTask(t.id))?.parameters).toEqual({ secret: `canary-${i}` });
+      expect((await store.getTask(tasks[1]!.id))?.result).toEqual({ answer: "canary-result" });
+      expect((await store.getTask(tasks[2]!.id))?.error).toMatchObject({ message: "canary-error" });
+      const statuses = await store.getStatuses(tasks[1]!.id);
+      expect(statuses.at(-1)!.body.details).toMatchObject({ result: { answer: "canary-result" } });
+      const audit = await store.queryAudit({ principal: "alice", limit: 100 });
+      expect(audit.map((a) => a.payload)).toContainEqual({ why: "canary-audit" });
+      // Nothing left to reseal.
+      expect(await store.resealStored(null, 100)).toEqual({ rewritten: 0, cursor: null });
     });
 
     it("migrates up → down → up", async () => {

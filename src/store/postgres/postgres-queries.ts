@@ -45,6 +45,12 @@ const QUERY_NAMES = [
   "release_lapsed_claims",
   "reannounce_ready",
   "take_submit_tokens",
+  "select_reseal_tasks",
+  "reseal_tasks",
+  "select_reseal_statuses",
+  "reseal_statuses",
+  "select_reseal_audit",
+  "reseal_audit",
 ] as const;
 
 export type PostgresQueries = Record<(typeof QUERY_NAMES)[number], string>;

@@ -1,3 +1,4 @@
+import { type ResealCursor, type ResealStep, resealStep, type SealedRowsAccess } from "../reseal.js";
 import { CLEAR, type ValueSeal } from "../sealed-values.js";
 import type pg from "pg";
 import { appliedPostgresMigrations, postgresMigrationNames } from "./postgres-migrator.js";
@@ -517,6 +518,81 @@ export class PostgresTaskStore implements TaskStore {
       ],
     });
   }
+
+  resealStored(cursor: ResealCursor | null, limit: number): Promise<ResealStep> {
+    return resealStep(this.#sealedRows, this.#rowReader.seal, cursor, limit);
+  }
+
+  /** The reads and compare-and-set writes of a reseal (store/reseal.ts), each one statement. */
+  readonly #sealedRows: SealedRowsAccess = {
+    read: async (stage, after, limit, prefix) => {
+      if (stage === "tasks") {
+        const rows = await this.#rows<{
+          submit_seq: number;
+          id: string;
+          parameters: string;
+          result: string | null;
+          error: string | null;
+        }>("select_reseal_tasks", [(after) ?? 0, prefix, limit]);
+        return rows.map((r) => ({
+          key: r.submit_seq,
+          owner: r.id,
+          values: [r.parameters, r.result, r.error],
+        }));
+      }
+      if (stage === "statuses") {
+        const [task, sequence] = (after as [string, number] | null) ?? ["", -1];
+        const rows = await this.#rows<{ task_id: string; sequence: number; details: string }>(
+          "select_reseal_statuses",
+          [task, sequence, prefix, limit],
+        );
+        return rows.map((r) => ({ key: [r.task_id, r.sequence], owner: r.task_id, values: [r.details] }));
+      }
+      const rows = await this.#rows<{
+        id: number;
+        task_id: string | null;
+        principal: string;
+        payload: string;
+      }>("select_reseal_audit", [(after) ?? 0, prefix, limit]);
+      return rows.map((r) => ({
+        key: Number(r.id),
+        owner: auditOwner(r.task_id, r.principal),
+        values: [r.payload],
+      }));
+    },
+    rewrite: async (stage, rewrites) => {
+      const column = (at: number, from: "new" | "old") =>
+        rewrites.map((r) => (from === "new" ? r.values[at] : r.row.values[at]) ?? null);
+      if (stage === "tasks") {
+        const ids = rewrites.map((r) => r.row.owner);
+        return (
+          await this.#rows("reseal_tasks", [
+            ids,
+            column(0, "new"),
+            column(1, "new"),
+            column(2, "new"),
+            column(0, "old"),
+            column(1, "old"),
+            column(2, "old"),
+          ])
+        ).length;
+      }
+      if (stage === "statuses") {
+        const keys = rewrites.map((r) => r.row.key as [string, number]);
+        return (
+          await this.#rows("reseal_statuses", [
+            keys.map((k) => k[0]),
+            keys.map((k) => k[1]),
+            column(0, "new"),
+            column(0, "old"),
+          ])
+        ).length;
+      }
+      return (
+        await this.#rows("reseal_audit", [rewrites.map((r) => r.row.key), column(0, "new"), column(0, "old")])
+      ).length;
+    },
+  };
 
   async queryAudit(filter: AuditFilter): Promise<AuditEntry[]> {
     const params = [filter.taskId ?? null, filter.principal ?? null, filter.since ?? null];

@@ -1,3 +1,4 @@
+import { type ResealCursor, type ResealStep, resealStep, type SealedRowsAccess } from "../reseal.js";
 import { CLEAR, type ValueSeal } from "../sealed-values.js";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -85,6 +86,12 @@ const QUERY_NAMES = [
   "delete_old_audit",
   "active_usage_by_submitter",
   "queue_depth",
+  "select_reseal_tasks",
+  "reseal_task",
+  "select_reseal_statuses",
+  "reseal_status",
+  "select_reseal_audit",
+  "reseal_audit",
 ] as const;
 type QueryName = (typeof QUERY_NAMES)[number];
 
@@ -502,6 +509,90 @@ export class SqliteTaskStore implements TaskStore {
       () => undefined,
     );
   }
+
+  resealStored(cursor: ResealCursor | null, limit: number): Promise<ResealStep> {
+    return resealStep(this.#sealedRows, this.#rows.seal, cursor, limit);
+  }
+
+  /** The reads and compare-and-set writes of a reseal (store/reseal.ts), in this store's statements. */
+  readonly #sealedRows: SealedRowsAccess = {
+    read: async (stage, after, limit, prefix) => {
+      if (stage === "tasks") {
+        const rows = await this.#db.read<
+          {
+            submit_seq: number;
+            id: string;
+            parameters: string;
+            result: string | null;
+            error: string | null;
+          }[]
+        >([Q.select_reseal_tasks, { after: (after) ?? 0, prefix, limit }, ALL]);
+        return rows.map((r) => ({
+          key: r.submit_seq,
+          owner: r.id,
+          values: [r.parameters, r.result, r.error],
+        }));
+      }
+      if (stage === "statuses") {
+        const [task, sequence] = (after as [string, number] | null) ?? ["", -1];
+        const rows = await this.#db.read<{ task_id: string; sequence: number; details: string }[]>([
+          Q.select_reseal_statuses,
+          { after_task: task, after_sequence: sequence, prefix, limit },
+          ALL,
+        ]);
+        return rows.map((r) => ({ key: [r.task_id, r.sequence], owner: r.task_id, values: [r.details] }));
+      }
+      const rows = await this.#db.read<
+        { id: number; task_id: string | null; principal: string; payload: string }[]
+      >([Q.select_reseal_audit, { after: (after) ?? 0, prefix, limit }, ALL]);
+      return rows.map((r) => ({ key: r.id, owner: auditOwner(r.task_id, r.principal), values: [r.payload] }));
+    },
+    rewrite: (stage, rewrites) =>
+      this.#db.write(
+        (tape) => {
+          tape.push(rewrites.length);
+          for (const { row, values } of rewrites) {
+            if (stage === "tasks") {
+              const [parameters, result, error] = values;
+              const [oldParameters, oldResult, oldError] = row.values;
+              encodeStep(
+                tape,
+                Q.reseal_task,
+                {
+                  id: row.owner,
+                  parameters,
+                  result,
+                  error,
+                  old_parameters: oldParameters,
+                  old_result: oldResult,
+                  old_error: oldError,
+                },
+                RUN,
+              );
+            } else if (stage === "statuses") {
+              const [taskId, sequence] = row.key as [string, number];
+              encodeStep(
+                tape,
+                Q.reseal_status,
+                { task_id: taskId, sequence, details: values[0], old_details: row.values[0] },
+                RUN,
+              );
+            } else
+              encodeStep(
+                tape,
+                Q.reseal_audit,
+                { id: row.key, payload: values[0], old_payload: row.values[0] },
+                RUN,
+              );
+          }
+        },
+        (results, at) => {
+          let written = 0;
+          for (let i = 0; i < rewrites.length; i++) written += results[at + i] as number;
+          return written;
+        },
+      ),
+  };
 
   async queryAudit(filter: AuditFilter): Promise<AuditEntry[]> {
     const params = {
