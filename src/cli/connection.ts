@@ -33,6 +33,11 @@ export function tokenHint(): string | undefined {
 
 /** A client from flags, then environment, then the local server's token file. */
 export function clientFrom(options: ConnectionOptions, extra: { encrypt?: boolean } = {}): TaskClient {
+  return new TaskClient({ ...connectionFrom(options), encrypt: extra.encrypt });
+}
+
+/** The server's URL and the token: from flags, then environment, then the local server's token file. */
+export function connectionFrom(options: ConnectionOptions): { url: string; token: string | undefined } {
   const url = options.url || process.env.TASKEXEC_URL || DEFAULT_URL;
   const from = options.url ? "--url" : process.env.TASKEXEC_URL ? "TASKEXEC_URL" : undefined;
   if (!/^https?:\/\//i.test(url) || !URL.canParse(url))
@@ -51,5 +56,5 @@ export function clientFrom(options: ConnectionOptions, extra: { encrypt?: boolea
         `Run the CLI from the server's folder, or pass --token: mint one with the server's secret, ` +
         `e.g. TASKEXEC_TOKEN=$(TASKEXEC_AUTH__JWT_SECRET=… taskexec token --sub you --role admin)`;
   }
-  return new TaskClient({ url, token, encrypt: extra.encrypt });
+  return { url, token };
 }

@@ -1,3 +1,4 @@
+import type { ResealCursor, ResealStep } from "../store/reseal.js";
 import type { TaskStore } from "../store/task-store.js";
 import type { AnyTaskHandler } from "../handlers/handler.js";
 import type { HandlerTypeInfo } from "../handlers/registry.js";
@@ -355,6 +356,11 @@ export class TaskExecutor {
   /** The audit trail (admin). */
   queryAudit(filter: AuditFilter): Promise<AuditEntry[]> {
     return this.#ctx.store.queryAudit(filter);
+  }
+
+  /** One step of resealing the stored values under the current data key (see TaskStore.resealStored). */
+  resealStored(cursor: ResealCursor | null, limit: number): Promise<ResealStep> {
+    return this.#ctx.store.resealStored(cursor, limit);
   }
 
   /** Resolves when the store answers a query and every other check passes (readiness); rejects otherwise. */

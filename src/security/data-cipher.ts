@@ -1,10 +1,9 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { ConfigError } from "../config/config-error.js";
-import type { ValueSeal } from "../store/sealed-values.js";
+import { SEALED_MARK, type ValueSeal } from "../store/sealed-values.js";
 
-/** Sealed values start with this: no JSON text does (JSON starts with `{ [ " - t f n` or a digit). */
-const MARK = "e1.";
+const MARK = SEALED_MARK;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const KEY_BYTES = 32;

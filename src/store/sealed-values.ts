@@ -14,9 +14,19 @@ export interface ValueSeal {
   readonly currentPrefix: string;
 }
 
+/** Sealed values start with this: no JSON text does (JSON starts with `{ [ " - t f n` or a digit). */
+export const SEALED_MARK = "e1.";
+
 /** Values stored as their JSON: what the store does when no data key is configured. */
 export const CLEAR: ValueSeal = {
   seal: (json) => json,
-  open: (stored) => stored,
+  open: (stored) => {
+    // A process configured without the data key its peers seal with: say so, not "bad JSON".
+    if (stored.startsWith(SEALED_MARK))
+      throw new Error(
+        "a stored value is sealed under a data key, and this process has none: set security.data_key (or data_key_file) as on the other processes",
+      );
+    return stored;
+  },
   currentPrefix: "",
 };

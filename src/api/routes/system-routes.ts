@@ -6,6 +6,7 @@ import { ACTIVITY_WINDOW_S } from "../../observability/recent-activity.js";
 import { isErrorCode } from "../../protocol/error-codes.js";
 import type { AuditEntry } from "../../domain/records.js";
 import { PROTOCOL_VERSION } from "../../protocol/version.js";
+import { RESEAL_STAGES, type ResealCursor } from "../../store/reseal.js";
 import { can, seesAllTasks } from "../../security/roles.js";
 import { type ApiContext, asReader } from "../api-context.js";
 import { sendError } from "../http-errors.js";
@@ -51,6 +52,41 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
       // Keys change only with the configuration; a client may keep them a while.
       void reply.header("cache-control", "public, max-age=300");
       return { keys: await ctx.publicKeys() };
+    },
+  );
+
+  api.post(
+    "/v1/keys/reseal",
+    {
+      schema: {
+        summary:
+          "One step of resealing what is stored under the current data key (admin; `taskexec keys rotate --data` calls it " +
+          "until `cursor` comes back null): values stored in clear or under an older key are sealed again",
+        tags: ["system"],
+        body: z.object({
+          cursor: z
+            .object({
+              stage: z.enum(RESEAL_STAGES),
+              after: z.union([z.number().int(), z.tuple([z.string(), z.number().int()]), z.null()]),
+            })
+            .nullable()
+            .default(null),
+          limit: z.number().int().min(1).max(10_000).default(500),
+        }),
+      },
+    },
+    async (request, reply) => {
+      await ctx.auth.authenticate(request, "admin");
+      const { security } = ctx.options;
+      if (security.data_key === undefined && security.data_key_file === undefined)
+        return sendError(reply, {
+          status: 409,
+          code: "validation_failed",
+          message:
+            "no data key is configured (security.data_key or security.data_key_file): there is nothing to seal with",
+        });
+      const { cursor, limit } = request.body;
+      return ctx.executor.resealStored(cursor as ResealCursor | null, limit);
     },
   );
 
