@@ -86,7 +86,7 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
             "no data key is configured (security.data_key or security.data_key_file): there is nothing to seal with",
         });
       const { cursor, limit } = request.body;
-      return ctx.executor.resealStored(cursor as ResealCursor | null, limit);
+      return ctx.executor.resealStored(cursor, limit);
     },
   );
 

@@ -533,7 +533,7 @@ export class PostgresTaskStore implements TaskStore {
           parameters: string;
           result: string | null;
           error: string | null;
-        }>("select_reseal_tasks", [(after) ?? 0, prefix, limit]);
+        }>("select_reseal_tasks", [after ?? 0, prefix, limit]);
         return rows.map((r) => ({
           key: r.submit_seq,
           owner: r.id,
@@ -553,7 +553,7 @@ export class PostgresTaskStore implements TaskStore {
         task_id: string | null;
         principal: string;
         payload: string;
-      }>("select_reseal_audit", [(after) ?? 0, prefix, limit]);
+      }>("select_reseal_audit", [after ?? 0, prefix, limit]);
       return rows.map((r) => ({
         key: Number(r.id),
         owner: auditOwner(r.task_id, r.principal),

@@ -526,7 +526,7 @@ export class SqliteTaskStore implements TaskStore {
             result: string | null;
             error: string | null;
           }[]
-        >([Q.select_reseal_tasks, { after: (after) ?? 0, prefix, limit }, ALL]);
+        >([Q.select_reseal_tasks, { after: after ?? 0, prefix, limit }, ALL]);
         return rows.map((r) => ({
           key: r.submit_seq,
           owner: r.id,
@@ -544,7 +544,7 @@ export class SqliteTaskStore implements TaskStore {
       }
       const rows = await this.#db.read<
         { id: number; task_id: string | null; principal: string; payload: string }[]
-      >([Q.select_reseal_audit, { after: (after) ?? 0, prefix, limit }, ALL]);
+      >([Q.select_reseal_audit, { after: after ?? 0, prefix, limit }, ALL]);
       return rows.map((r) => ({ key: r.id, owner: auditOwner(r.task_id, r.principal), values: [r.payload] }));
     },
     rewrite: (stage, rewrites) =>
