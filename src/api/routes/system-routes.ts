@@ -6,7 +6,7 @@ import { ACTIVITY_WINDOW_S } from "../../observability/recent-activity.js";
 import { isErrorCode } from "../../protocol/error-codes.js";
 import type { AuditEntry } from "../../domain/records.js";
 import { PROTOCOL_VERSION } from "../../protocol/version.js";
-import { RESEAL_STAGES, type ResealCursor } from "../../store/reseal.js";
+import { RESEAL_STAGES } from "../../store/reseal.js";
 import { can, seesAllTasks } from "../../security/roles.js";
 import { type ApiContext, asReader } from "../api-context.js";
 import { sendError } from "../http-errors.js";
