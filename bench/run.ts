@@ -192,6 +192,28 @@ if (peers.length > 0 && ours.length > 0) {
     ratioLines.push(`| ${r.metric} | ${ratios.join(" | ")} |`);
   }
 }
+// Encryption at rest: each sealed target against its twin in clear, measured in the same run.
+const SEALED = ", encrypted at rest";
+const sealedPairs = names.flatMap((sealed) => {
+  const clear = sealed.replace(SEALED, "");
+  return sealed.includes(SEALED) && names.includes(clear) ? [{ sealed, clear }] : [];
+});
+const sealedLines: string[] = [];
+if (sealedPairs.length > 0) {
+  sealedLines.push(
+    `| metric (encrypted at rest as a share of in clear; 1 is no cost) | ${sealedPairs.map((p) => p.clear.replace("taskexec ", "")).join(" | ")} |`,
+  );
+  sealedLines.push(`|---|${sealedPairs.map(() => "---:").join("|")}|`);
+  for (const r of rows) {
+    const shares = sealedPairs.map(({ sealed, clear }) => {
+      const a = Number(r.values[sealed]);
+      const b = Number(r.values[clear]);
+      if (!Number.isFinite(a) || !Number.isFinite(b) || a === 0 || b === 0) return "–";
+      return `${(r.better === "higher" ? a / b : b / a).toFixed(2)}×`;
+    });
+    sealedLines.push(`| ${r.metric} | ${shares.join(" | ")} |`);
+  }
+}
 const machine = {
   cpus: cpus().length,
   cpu_model: cpus()[0]?.model ?? "?",
@@ -203,6 +225,7 @@ console.log(
 );
 console.log(lines.join("\n"));
 if (ratioLines.length > 0) console.log(`\n${ratioLines.join("\n")}`);
+if (sealedLines.length > 0) console.log(`\n${sealedLines.join("\n")}`);
 if (memory) {
   console.log(
     `\nmemory: ${memory.queued} tasks queued → RSS ${memory.rss_mb} MB; submitting the first ${memory.window} took ${memory.first_10k_ms} ms, the last ${memory.window} ${memory.last_10k_ms} ms (${memory.last_over_first}×)`,

@@ -7,10 +7,14 @@ import type { BenchTarget } from "../types.js";
  */
 export const benchTargets: Readonly<Record<string, () => Promise<BenchTarget>>> = {
   library: async () => new (await import("./taskexec-library.js")).TaskexecLibraryTarget(),
+  "library-sealed": async () => new (await import("./taskexec-library.js")).TaskexecLibraryTarget(true),
   http: async () => new (await import("./taskexec-http.js")).TaskexecHttpTarget(),
   bullmq: async () => new (await import("./bullmq.js")).BullmqTarget(),
   "graphile-worker": async () => new (await import("./graphile-worker.js")).GraphileWorkerTarget(),
   "pg-boss": async () => new (await import("./pg-boss.js")).PgBossTarget(),
   postgres: async () => new (await import("./taskexec-postgres.js")).TaskexecPostgresTarget(),
+  "postgres-sealed": async () => new (await import("./taskexec-postgres.js")).TaskexecPostgresTarget(true),
   distributed: async () => new (await import("./taskexec-distributed.js")).TaskexecDistributedTarget(),
+  "distributed-sealed": async () =>
+    new (await import("./taskexec-distributed.js")).TaskexecDistributedTarget(true),
 };

@@ -7,6 +7,7 @@ import type { TaskStatus } from "../../src/protocol/task-status.js";
 import { signToken } from "../../src/security/token-signer.js";
 import { Tracker } from "../tracker.js";
 import type { BenchJob, BenchTarget, Hooks } from "../types.js";
+import { atRest } from "./at-rest.js";
 import { scratchDir } from "./scratch.js";
 import { toRequest } from "./taskexec-library.js";
 import { BENCH_PREFIX, BENCH_SECRET, freshDatabase, startChild } from "./taskexec-postgres.js";
@@ -23,7 +24,7 @@ const request = (job: BenchJob) => ({ ...toRequest(job), messageId: `${BENCH_PRE
  * gets half the concurrency, so the cluster has the peers' total.
  */
 export class TaskexecDistributedTarget implements BenchTarget {
-  readonly name = "taskexec distributed (api + 2 workers)";
+  readonly name: string;
   readonly backend =
     "PostgreSQL + RabbitMQ; an api (this process) and two worker processes; HTTP on loopback";
   readonly completionSeenBy = "the api, from taskexec.status (after the completion is committed)";
@@ -31,12 +32,20 @@ export class TaskexecDistributedTarget implements BenchTarget {
   #children: ChildProcess[] = [];
   #client: TaskClient | undefined;
   #scratch: ReturnType<typeof scratchDir> | undefined;
+  readonly #atRest: ReturnType<typeof atRest>;
+
+  /** `sealed`: with encryption at rest (security.data_key), in the api and the workers. */
+  constructor(sealed = false) {
+    this.#atRest = atRest(sealed);
+    this.name = `taskexec distributed (api + 2 workers${this.#atRest.suffix})`;
+  }
 
   async open(hooks: Hooks, options: { concurrency: number }): Promise<void> {
     this.#scratch = scratchDir();
     const [url, broker] = await Promise.all([freshDatabase(), Promise.resolve(freshVhost())]);
     const share = Math.max(1, Math.floor(options.concurrency / 2));
     const config = {
+      ...this.#atRest.options,
       data_dir: this.#scratch.dir,
       store: { url },
       message_broker_url: broker,
@@ -49,6 +58,7 @@ export class TaskexecDistributedTarget implements BenchTarget {
     this.#service = await startService(compileOptions(config), "admission");
     this.#hear(hooks);
     const workerEnv = {
+      ...this.#atRest.env,
       TASKEXEC_MESSAGE_BROKER_URL: broker,
       TASKEXEC_RESOURCES: '{"cpu":16,"memory_mb":16384,"gpu":0}',
     };

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { createExecutor, defineHandler, type Executor, type TaskClientApi } from "../../src/index.js";
 import type { BenchJob, BenchTarget, Hooks } from "../types.js";
+import { atRest } from "./at-rest.js";
 import { scratchDir } from "./scratch.js";
 
 export function benchHandler(hooks: Hooks) {
@@ -26,16 +27,24 @@ export const toRequest = (job: BenchJob) => ({
 
 /** taskexec embedded, through the library API (in-process client), state durable in SQLite. */
 export class TaskexecLibraryTarget implements BenchTarget {
-  readonly name = "taskexec (library)";
+  readonly name: string;
   readonly backend = "SQLite file, fsync before every announcement";
   readonly completionSeenBy = "the in-process status stream (after the completion is on disk)";
   #executor: Executor | undefined;
   #client: TaskClientApi | undefined;
   #scratch: ReturnType<typeof scratchDir> | undefined;
+  readonly #atRest: ReturnType<typeof atRest>;
+
+  /** `sealed`: with encryption at rest (security.data_key). */
+  constructor(sealed = false) {
+    this.#atRest = atRest(sealed);
+    this.name = `taskexec (library${this.#atRest.suffix})`;
+  }
 
   async open(hooks: Hooks, options: { concurrency: number }): Promise<void> {
     this.#scratch = scratchDir();
     this.#executor = await createExecutor({
+      ...this.#atRest.options,
       store: { url: `sqlite:${join(this.#scratch.dir, "bench.db")}` },
       max_concurrent_tasks: options.concurrency,
       resources: { cpu: 16, memory_mb: 16_384, gpu: 0 },

@@ -9,6 +9,7 @@ import type { TaskStatus } from "../../src/protocol/task-status.js";
 import { Tracker } from "../tracker.js";
 import type { BenchJob, BenchTarget, Hooks } from "../types.js";
 import { PG_URL } from "./postgres.js";
+import { atRest } from "./at-rest.js";
 import { scratchDir } from "./scratch.js";
 import { benchHandler, toRequest } from "./taskexec-library.js";
 
@@ -29,7 +30,7 @@ export const BENCH_SECRET = SECRET;
 export const BENCH_PREFIX = PREFIX;
 
 export class TaskexecPostgresTarget implements BenchTarget {
-  readonly name = "taskexec (PostgreSQL, 2 processes)";
+  readonly name: string;
   readonly backend = "PostgreSQL, two serve processes (this one and a child); HTTP on loopback";
   readonly completionSeenBy =
     "the status stream of the process submitted to (after the completion is committed)";
@@ -37,6 +38,13 @@ export class TaskexecPostgresTarget implements BenchTarget {
   #child: ChildProcess | undefined;
   #client: TaskClient | undefined;
   #scratch: ReturnType<typeof scratchDir> | undefined;
+  readonly #atRest: ReturnType<typeof atRest>;
+
+  /** `sealed`: with encryption at rest (security.data_key), in both processes. */
+  constructor(sealed = false) {
+    this.#atRest = atRest(sealed);
+    this.name = `taskexec (PostgreSQL, 2 processes${this.#atRest.suffix})`;
+  }
 
   async open(hooks: Hooks, options: { concurrency: number }): Promise<void> {
     this.#scratch = scratchDir();
@@ -44,6 +52,7 @@ export class TaskexecPostgresTarget implements BenchTarget {
     const share = Math.max(1, Math.floor(options.concurrency / 2));
     this.#service = await startService(
       compileOptions({
+        ...this.#atRest.options,
         data_dir: this.#scratch.dir,
         store: { url },
         http: { port: 0 },
@@ -57,7 +66,7 @@ export class TaskexecPostgresTarget implements BenchTarget {
       }),
     );
     this.#hear(hooks);
-    this.#child = await startChild(url, share, this.#scratch.dir);
+    this.#child = await startChild(url, share, this.#scratch.dir, "serve", this.#atRest.env);
     this.#client = new TaskClient({
       url: this.#service.url,
       token: await signToken(SECRET, { sub: "bench", roles: ["submitter"], ttl: "1d" }),
