@@ -1,5 +1,13 @@
 import { z } from "zod";
 
+/** A data key for encryption at rest: 32 random bytes in base64. */
+const DataKey = z
+  .string()
+  .refine(
+    (text) => /^[A-Za-z0-9+/_-]+={0,2}$/.test(text) && Buffer.from(text, "base64").length === 32,
+    "must be 32 random bytes in base64 (taskexec keys new prints one)",
+  );
+
 /** The keys of `config.yaml` that only the service (`taskexec serve`, `api`) uses. */
 export const ServiceOptionsShape = {
   /** Where generated files live: the JWT secret, the local CLI token, the default database. @default "data" */
@@ -107,14 +115,14 @@ export const ServiceOptionsShape = {
        * AES-256-GCM, each with its key's id and bound to its task. The same on every process of a
        * store. Unset (and no `data_key_file`): stored in clear.
        */
-      data_key: z.string().min(1).optional(),
+      data_key: DataKey.optional(),
       /** A file holding the data key (its first line), and older keys still to be read (the other lines). */
       data_key_file: z.string().min(1).optional(),
       /**
        * Older data keys, still read (base64): after a rotation, until `taskexec keys rotate --data`
        * has resealed everything under `data_key`.
        */
-      previous_data_keys: z.array(z.string().min(1)).optional(),
+      previous_data_keys: z.array(DataKey).optional(),
     })
     .prefault({}),
   limits: z

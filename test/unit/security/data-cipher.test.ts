@@ -4,6 +4,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../../src/config/config-error.js";
+import { compileOptions } from "../../../src/config/options.js";
 import { DataCipher, dataKeysFrom, newDataKey } from "../../../src/security/data-cipher.js";
 import { tempDir } from "../../helpers/temp.js";
 
@@ -74,5 +75,15 @@ describe("dataKeysFrom (security.data_key, data_key_file, previous_data_keys)", 
       /previous_data_keys\[0\]|32 random bytes/,
     );
     expect(() => dataKeysFrom({ data_key_file: "/no/such/file" })).toThrow(ConfigError);
+  });
+
+  it("is checked with the rest of the configuration (config check, start)", () => {
+    expect(() => compileOptions({ security: { data_key: "tooshort" } })).toThrow(
+      /security\.data_key: must be 32 random bytes/,
+    );
+    expect(() => compileOptions({ security: { previous_data_keys: ["x"] } })).toThrow(
+      /previous_data_keys\.0/,
+    );
+    expect(compileOptions({ security: { data_key: newDataKey() } }).security.data_key).toBeDefined();
   });
 });
