@@ -82,7 +82,7 @@ describe("dataKeysFrom (security.data_key, data_key_file, previous_data_keys)", 
       /security\.data_key: must be 32 random bytes/,
     );
     expect(() => compileOptions({ security: { previous_data_keys: ["x"] } })).toThrow(
-      /previous_data_keys\.0/,
+      /previous_data_keys\[0\]: must be 32/,
     );
     expect(compileOptions({ security: { data_key: newDataKey() } }).security.data_key).toBeDefined();
   });
