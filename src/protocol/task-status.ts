@@ -36,6 +36,26 @@ export const StatusDetails = z
   .loose();
 export type StatusDetails = z.infer<typeof StatusDetails>;
 
+/**
+ * The keys of status details that hold only the engine's bookkeeping (which event, which
+ * attempt, which node, when a retry is due) and never anything a client or a handler gave: what
+ * a status needs no encryption at rest for. Anything else (a result, an error, a handler's
+ * progress details, a reason) is the client's.
+ */
+const BOOKKEEPING_DETAILS: ReadonlySet<string> = new Set([
+  "event",
+  "attempt",
+  "node",
+  "retry_at",
+  "awaiting_worker",
+]);
+
+/** Whether status details hold anything beyond the engine's bookkeeping (see BOOKKEEPING_DETAILS). */
+export function detailsHoldClientData(details: StatusDetails): boolean {
+  for (const key in details) if (!BOOKKEEPING_DETAILS.has(key)) return true;
+  return false;
+}
+
 export const TaskStatusHeader = z.object({
   message_id: MessageId,
   /** The `message_id` of the `submit_task` this status is about. */

@@ -1,5 +1,5 @@
 import type { TaskState } from "../protocol/states.js";
-import type { StatusDetails, TaskErrorInfo } from "../protocol/task-status.js";
+import { detailsHoldClientData, type StatusDetails, type TaskErrorInfo } from "../protocol/task-status.js";
 import type { AllocationRecord, AuditEntry, TaskRecord } from "../domain/records.js";
 import type { ValueSeal } from "./sealed-values.js";
 import type { StoredStatus } from "./status-message.js";
@@ -140,6 +140,21 @@ export class RowReader {
 /** What a value is sealed for: its task's id (statuses, audit records of a task), else its principal's. */
 export function auditOwner(taskId: string | null, principal: string): string {
   return taskId ?? `principal:${principal}`;
+}
+
+/**
+ * The text to store for a status's details: sealed when they hold client data (a result, an
+ * error, a handler's details), and as they are when they hold only the engine's bookkeeping
+ * (`task_accepted`, `execution_started`: half the statuses of a task, no secret in them).
+ */
+export function sealedDetails(
+  seal: ValueSeal,
+  details: StatusDetails | undefined,
+  owner: string,
+): string | null {
+  if (details === undefined) return null;
+  const json = JSON.stringify(details);
+  return detailsHoldClientData(details) ? seal.seal(json, owner) : json;
 }
 
 /** The text to store for a value of `owner`'s (null stays null). */

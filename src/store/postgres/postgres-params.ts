@@ -3,7 +3,7 @@
 import type { PlannedChange } from "../change-planner.js";
 import type { NewTask } from "../../domain/records.js";
 import type { ValueSeal } from "../sealed-values.js";
-import { sealedJson } from "../stored-rows.js";
+import { sealedDetails, sealedJson } from "../stored-rows.js";
 import type { SubmissionAudit } from "../task-store.js";
 
 /** One task of an insert: the task, its submission number, and its audit record if asked. */
@@ -41,7 +41,7 @@ export function insertParams(
       task.createdAt,
       task.accepted.messageId,
       task.accepted.progress ?? null,
-      sealedJson(seal, task.accepted.details, task.id),
+      sealedDetails(seal, task.accepted.details, task.id),
       task.accepted.at,
       audit?.principal ?? null,
       audit?.at ?? null,
@@ -85,7 +85,7 @@ export function updateParams(changes: readonly PlannedChange[], seal: ValueSeal)
         draft.messageId,
         snapshot.state,
         draft.progress ?? null,
-        sealedJson(seal, draft.details, task.id),
+        sealedDetails(seal, draft.details, task.id),
         draft.at,
       ];
       for (const [i, value] of event.entries()) columns[16 + i]!.push(value);

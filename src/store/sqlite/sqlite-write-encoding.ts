@@ -1,5 +1,6 @@
 // The main thread's side of the write tape (see sqlite-worker-messages.ts): appends one unit of a
 // write in the layout the worker's SqliteBatchRunner reads.
+import { sealedDetails } from "../stored-rows.js";
 import type { Step as PlannedStep } from "../change-plan.js";
 import type { NewTask, StatusDraft, TaskChange, TaskRecord } from "../../domain/records.js";
 import type { ValueSeal } from "../sealed-values.js";
@@ -75,9 +76,5 @@ export function encodeStep(tape: Tape, statement: number, params: Params, kind: 
 
 function pushDraft(tape: Tape, draft: StatusDraft, taskId: string, seal: ValueSeal, withId = true): void {
   if (withId) tape.push(draft.messageId);
-  tape.push(
-    draft.progress ?? null,
-    draft.details === undefined ? null : seal.seal(JSON.stringify(draft.details), taskId),
-    draft.at,
-  );
+  tape.push(draft.progress ?? null, sealedDetails(seal, draft.details, taskId), draft.at);
 }

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../../src/config/config-error.js";
 import { compileOptions } from "../../../src/config/options.js";
 import { DataCipher, dataKeysFrom, newDataKey } from "../../../src/security/data-cipher.js";
+import { sealedDetails } from "../../../src/store/stored-rows.js";
 import { tempDir } from "../../helpers/temp.js";
 
 describe("DataCipher (encryption at rest)", () => {
@@ -33,6 +34,21 @@ describe("DataCipher (encryption at rest)", () => {
     const bytes = Buffer.from(sealed.slice(cipher.currentPrefix.length), "base64url");
     bytes[bytes.length - 20] = bytes[bytes.length - 20]! ^ 0x01;
     expect(() => cipher.open(cipher.currentPrefix + bytes.toString("base64url"), "task-a")).toThrow();
+  });
+
+  it("seals a status's details when they hold client data, and leaves the engine's bookkeeping in clear", () => {
+    const started = { event: "execution_started" as const, attempt: 1, node: "n1" };
+    expect(sealedDetails(cipher, started, "t")).toBe(JSON.stringify(started));
+    for (const details of [
+      { event: "task_completed" as const, attempt: 1, result: { secret: "canary" } },
+      { event: "progress_update" as const, attempt: 1, rows: 10 },
+      { reason: "a handler's words" },
+    ]) {
+      const stored = sealedDetails(cipher, details, "t")!;
+      expect(stored.startsWith(cipher.currentPrefix)).toBe(true);
+      expect(JSON.parse(cipher.open(stored, "t"))).toEqual(details);
+    }
+    expect(sealedDetails(cipher, undefined, "t")).toBeNull();
   });
 
   it("reads values stored in clear before a key was set, and under older keys it is given", () => {
