@@ -102,6 +102,12 @@ export async function startService(
           ),
   });
   const engine = executor.engine;
+  // The executors' encryption keys: read, or generated into data_dir, on the first start (the
+  // library makes them only when asked for, so that an embedding writes no file it never needs).
+  await executor.encryption?.load().catch(async (error: unknown) => {
+    await executor.stop({ graceMs: 0 });
+    throw error;
+  });
   // Processes sharing a store count each principal's rate together (in the store).
   const guard = new SubmissionGuard(options.limits, { shared: engine.sharedSubmitAllowance() });
   const metrics = new ExecutorMetrics(engine);

@@ -102,8 +102,18 @@ async function readKeys(from: { file?: string | undefined; dataDir: string }): P
   const path = "security.encryption_key_file";
   const file = from.file ?? join(from.dataDir, ENCRYPTION_KEYS_FILE);
   if (from.file === undefined && !existsSync(file)) {
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    writeSecretFile(file, JSON.stringify({ keys: [await newEncryptionKey()] }, null, 2));
+    const key = await newEncryptionKey();
+    try {
+      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+      writeSecretFile(file, JSON.stringify({ keys: [key] }, null, 2));
+    } catch (error) {
+      throw new ConfigError([
+        {
+          path: "data_dir",
+          message: `cannot write the encryption keys to ${file}: ${(error as Error).message}`,
+        },
+      ]);
+    }
   }
   let jwks: unknown;
   try {
