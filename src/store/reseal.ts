@@ -1,4 +1,5 @@
 import type { ValueSeal } from "./sealed-values.js";
+import { auditOwner } from "./stored-rows.js";
 
 /** The kinds of stored rows that hold sealed values, in the order a reseal goes through them. */
 export const RESEAL_STAGES = ["tasks", "statuses", "audit"] as const;
@@ -27,10 +28,43 @@ export interface SealedRow {
   values: (string | null)[];
 }
 
+/**
+ * The columns each stage's select returns, named alike on every backend (select_reseal_*.sql):
+ * tasks `submit_seq, id, parameters, result, error`; statuses `task_id, sequence, details`;
+ * audit `id, task_id, principal, payload`.
+ */
+export type ResealColumns = Record<string, unknown>;
+
+/** A selected row as a reseal sees it: its key, the owner its values are bound to, its values. */
+export function sealedRow(stage: ResealStage, r: ResealColumns): SealedRow {
+  if (stage === "tasks")
+    return {
+      key: Number(r.submit_seq),
+      owner: r.id as string,
+      values: [r.parameters as string, r.result as string | null, r.error as string | null],
+    };
+  if (stage === "statuses")
+    return {
+      key: [r.task_id as string, Number(r.sequence)],
+      owner: r.task_id as string,
+      values: [r.details as string],
+    };
+  return {
+    key: Number(r.id),
+    owner: auditOwner(r.task_id as string | null, r.principal as string),
+    values: [r.payload as string],
+  };
+}
+
 /** What a backend offers a reseal: read rows after a key, and rewrite a value only if unchanged. */
 export interface SealedRowsAccess {
   /** Up to `limit` rows of `stage` after `after` whose values are not all sealed with `prefix`, in key order. */
-  read(stage: ResealStage, after: ResealCursor["after"], limit: number, prefix: string): Promise<SealedRow[]>;
+  read(
+    stage: ResealStage,
+    after: ResealCursor["after"],
+    limit: number,
+    prefix: string,
+  ): Promise<ResealColumns[]>;
   /**
    * Writes each row's new values where the stored ones are still the old ones (compare and set:
    * a value a writer changed meanwhile is left to it, sealed anew already). Returns how many were.
@@ -56,7 +90,9 @@ export async function resealStep(
   if (seal.currentPrefix === "") throw new TypeError("no data key is configured: nothing to seal with");
   let at: ResealCursor = cursor ?? { stage: RESEAL_STAGES[0], after: null };
   for (;;) {
-    const rows = await access.read(at.stage, at.after, limit, seal.currentPrefix);
+    const rows = (await access.read(at.stage, at.after, limit, seal.currentPrefix)).map((r) =>
+      sealedRow(at.stage, r),
+    );
     if (rows.length > 0) {
       const rewrites = rows.map((row) => ({
         row,

@@ -526,39 +526,15 @@ export class PostgresTaskStore implements TaskStore {
   /** The reads and compare-and-set writes of a reseal (store/reseal.ts), each one statement. */
   readonly #sealedRows: SealedRowsAccess = {
     read: async (stage, after, limit, prefix) => {
-      if (stage === "tasks") {
-        const rows = await this.#rows<{
-          submit_seq: number;
-          id: string;
-          parameters: string;
-          result: string | null;
-          error: string | null;
-        }>("select_reseal_tasks", [after ?? 0, prefix, limit]);
-        return rows.map((r) => ({
-          key: r.submit_seq,
-          owner: r.id,
-          values: [r.parameters, r.result, r.error],
-        }));
-      }
       if (stage === "statuses") {
         const [task, sequence] = (after as [string, number] | null) ?? ["", -1];
-        const rows = await this.#rows<{ task_id: string; sequence: number; details: string }>(
-          "select_reseal_statuses",
-          [task, sequence, prefix, limit],
-        );
-        return rows.map((r) => ({ key: [r.task_id, r.sequence], owner: r.task_id, values: [r.details] }));
+        return this.#rows("select_reseal_statuses", [task, sequence, prefix, limit]);
       }
-      const rows = await this.#rows<{
-        id: number;
-        task_id: string | null;
-        principal: string;
-        payload: string;
-      }>("select_reseal_audit", [after ?? 0, prefix, limit]);
-      return rows.map((r) => ({
-        key: Number(r.id),
-        owner: auditOwner(r.task_id, r.principal),
-        values: [r.payload],
-      }));
+      return this.#rows(stage === "tasks" ? "select_reseal_tasks" : "select_reseal_audit", [
+        after ?? 0,
+        prefix,
+        limit,
+      ]);
     },
     rewrite: async (stage, rewrites) => {
       const column = (at: number, from: "new" | "old") =>

@@ -1,4 +1,10 @@
-import { type ResealCursor, type ResealStep, resealStep, type SealedRowsAccess } from "../reseal.js";
+import {
+  type ResealColumns,
+  type ResealCursor,
+  type ResealStep,
+  resealStep,
+  type SealedRowsAccess,
+} from "../reseal.js";
 import { CLEAR, type ValueSeal } from "../sealed-values.js";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -516,36 +522,17 @@ export class SqliteTaskStore implements TaskStore {
 
   /** The reads and compare-and-set writes of a reseal (store/reseal.ts), in this store's statements. */
   readonly #sealedRows: SealedRowsAccess = {
-    read: async (stage, after, limit, prefix) => {
-      if (stage === "tasks") {
-        const rows = await this.#db.read<
-          {
-            submit_seq: number;
-            id: string;
-            parameters: string;
-            result: string | null;
-            error: string | null;
-          }[]
-        >([Q.select_reseal_tasks, { after: after ?? 0, prefix, limit }, ALL]);
-        return rows.map((r) => ({
-          key: r.submit_seq,
-          owner: r.id,
-          values: [r.parameters, r.result, r.error],
-        }));
-      }
+    read: (stage, after, limit, prefix) => {
       if (stage === "statuses") {
         const [task, sequence] = (after as [string, number] | null) ?? ["", -1];
-        const rows = await this.#db.read<{ task_id: string; sequence: number; details: string }[]>([
+        return this.#db.read<ResealColumns[]>([
           Q.select_reseal_statuses,
           { after_task: task, after_sequence: sequence, prefix, limit },
           ALL,
         ]);
-        return rows.map((r) => ({ key: [r.task_id, r.sequence], owner: r.task_id, values: [r.details] }));
       }
-      const rows = await this.#db.read<
-        { id: number; task_id: string | null; principal: string; payload: string }[]
-      >([Q.select_reseal_audit, { after: after ?? 0, prefix, limit }, ALL]);
-      return rows.map((r) => ({ key: r.id, owner: auditOwner(r.task_id, r.principal), values: [r.payload] }));
+      const query = stage === "tasks" ? Q.select_reseal_tasks : Q.select_reseal_audit;
+      return this.#db.read<ResealColumns[]>([query, { after: after ?? 0, prefix, limit }, ALL]);
     },
     rewrite: (stage, rewrites) =>
       this.#db.write(
