@@ -1,3 +1,4 @@
+import { cpuProbe, type RowVersions, rowVersionProbe } from "./cost-probe.js";
 import { round, Tracker } from "./tracker.js";
 import type { BenchJob, BenchTarget, LatencySummary } from "./types.js";
 
@@ -14,13 +15,26 @@ const TIMEOUT_MS = 300_000;
 
 const noop = (bid: number): BenchJob => ({ bid, priority: 5, sleepMs: 0, failOnce: false, cpu: 0 });
 
+/** What every measurement reports beside its own figures (cost-probe.ts). */
+export interface MeasuredCost {
+  /** CPU µs per job of every process of the system together, over the measured jobs. */
+  all_cpu_us_per_job: number;
+  /** Per table of its PostgreSQL database, when it has one: over every job of the run. */
+  row_versions_per_job?: RowVersions;
+}
+
 async function withTarget<T>(
   target: BenchTarget,
   jobs: number,
   body: (tracker: Tracker) => Promise<T>,
-): Promise<T> {
+): Promise<T & MeasuredCost> {
   const tracker = new Tracker();
   await target.open(tracker, { concurrency: CONCURRENCY });
+  // Row versions over every job of the run, the warm-up's too (the same no-ops), read once the
+  // target has closed its connections (see cost-probe.ts).
+  const rows = target.databaseUrl === undefined ? undefined : await rowVersionProbe(target.databaseUrl);
+  let jobsRun: number;
+  let result: T & MeasuredCost;
   try {
     // Warm up connections and JIT with jobs the measurement does not count. Each measurement runs
     // in a fresh process (bench/measure-one.ts), so both submission paths must be compiled before
@@ -32,10 +46,16 @@ async function withTarget<T>(
     await oneByOne(target, warm.slice(half), 16);
     await tracker.waitFor(warmup, TIMEOUT_MS);
     tracker.reset();
-    return await body(tracker);
+    const cpu = cpuProbe();
+    const measured = await body(tracker);
+    const measuredJobs = Math.max(1, tracker.done.size);
+    result = { ...measured, all_cpu_us_per_job: cpu.stop(measuredJobs) };
+    jobsRun = warmup + measuredJobs;
   } finally {
     await target.close();
   }
+  if (rows !== undefined) result.row_versions_per_job = await rows.stop(jobsRun);
+  return result;
 }
 
 /** Submits `jobs` in batches of `size`, one batch at a time. */
@@ -52,7 +72,7 @@ async function oneByOne(target: BenchTarget, jobs: readonly BenchJob[], lanes: n
   await Promise.all(Array.from({ length: lanes }, lane));
 }
 
-export interface ThroughputResult {
+export interface ThroughputResult extends MeasuredCost {
   jobs_per_s: number;
   submits_per_s: number;
 }

@@ -21,6 +21,8 @@ export interface BenchTarget {
   readonly backend: string;
   /** How `completed` is observed, for the report. */
   readonly completionSeenBy: string;
+  /** The PostgreSQL database it writes to, once open: the bench counts the row versions per job there. */
+  readonly databaseUrl?: string | undefined;
   /** A cap on jobs per scenario for a system too slow for the full sizes (rates stay comparable). */
   readonly maxJobs?: number;
   open(hooks: Hooks, options: { concurrency: number }): Promise<void>;

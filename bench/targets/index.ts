@@ -11,6 +11,7 @@ export const benchTargets: Readonly<Record<string, () => Promise<BenchTarget>>> 
   http: async () => new (await import("./taskexec-http.js")).TaskexecHttpTarget(),
   bullmq: async () => new (await import("./bullmq.js")).BullmqTarget(),
   "graphile-worker": async () => new (await import("./graphile-worker.js")).GraphileWorkerTarget(),
+  "graphile-batched": async () => new (await import("./graphile-worker.js")).GraphileWorkerTarget(true),
   "pg-boss": async () => new (await import("./pg-boss.js")).PgBossTarget(),
   postgres: async () => new (await import("./taskexec-postgres.js")).TaskexecPostgresTarget(),
   "postgres-sealed": async () => new (await import("./taskexec-postgres.js")).TaskexecPostgresTarget(true),

@@ -15,6 +15,7 @@ const IN_FLIGHT = 10;
  * after every submission instead of waiting for their next poll.
  */
 export class PgBossTarget implements BenchTarget {
+  readonly databaseUrl = PG_URL;
   readonly name = "pg-boss";
   readonly backend = "PostgreSQL";
   readonly completionSeenBy = "the handler's return (pg-boss offers the submitter no completion event)";

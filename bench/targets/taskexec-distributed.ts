@@ -33,6 +33,7 @@ export class TaskexecDistributedTarget implements BenchTarget {
   #client: TaskClient | undefined;
   #scratch: ReturnType<typeof scratchDir> | undefined;
   readonly #atRest: ReturnType<typeof atRest>;
+  databaseUrl: string | undefined;
 
   /** `sealed`: with encryption at rest (security.data_key), in the api and the workers. */
   constructor(sealed = false) {
@@ -43,6 +44,7 @@ export class TaskexecDistributedTarget implements BenchTarget {
   async open(hooks: Hooks, options: { concurrency: number }): Promise<void> {
     this.#scratch = scratchDir();
     const [url, broker] = await Promise.all([freshDatabase(), Promise.resolve(freshVhost())]);
+    this.databaseUrl = url;
     const share = Math.max(1, Math.floor(options.concurrency / 2));
     const config = {
       ...this.#atRest.options,

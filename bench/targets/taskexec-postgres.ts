@@ -39,6 +39,7 @@ export class TaskexecPostgresTarget implements BenchTarget {
   #client: TaskClient | undefined;
   #scratch: ReturnType<typeof scratchDir> | undefined;
   readonly #atRest: ReturnType<typeof atRest>;
+  databaseUrl: string | undefined;
 
   /** `sealed`: with encryption at rest (security.data_key), in both processes. */
   constructor(sealed = false) {
@@ -49,6 +50,7 @@ export class TaskexecPostgresTarget implements BenchTarget {
   async open(hooks: Hooks, options: { concurrency: number }): Promise<void> {
     this.#scratch = scratchDir();
     const url = await freshDatabase();
+    this.databaseUrl = url;
     const share = Math.max(1, Math.floor(options.concurrency / 2));
     this.#service = await startService(
       compileOptions({
