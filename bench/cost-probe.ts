@@ -15,8 +15,8 @@ const TICKS_PER_S = 100;
  * children's (a PostgreSQL backend that exited is in the postmaster's, a child process that ended
  * in its parent's), so that the difference of two readings is what ran in between.
  */
-function systemCpuS(): number {
-  let ticks = 0;
+function systemCpuS(): Map<string, number> {
+  const ticks = new Map<string, number>();
   for (const pid of readdirSync("/proc")) {
     if (!/^\d+$/.test(pid)) continue;
     let stat: string;
@@ -30,9 +30,10 @@ function systemCpuS(): number {
     if (!SYSTEM.has(comm)) continue;
     // After the comm: state ppid … utime(14) stime(15) cutime(16) cstime(17), 1-based over the whole line.
     const fields = stat.slice(close + 2).split(" ");
-    ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    const used = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    ticks.set(comm, (ticks.get(comm) ?? 0) + used / TICKS_PER_S);
   }
-  return ticks / TICKS_PER_S;
+  return ticks;
 }
 
 interface TableCounts {
@@ -70,10 +71,21 @@ async function tableCounts(url: string): Promise<TableCounts> {
  */
 const STATS_SETTLE_MS = 1_500;
 
-/** CPU µs per job of every process of the system together, over the measured jobs. */
-export function cpuProbe(): { stop: (jobs: number) => number } {
+/** CPU µs per job over the measured jobs: every process of the system together, and by program. */
+export function cpuProbe(): { stop: (jobs: number) => { total: number; byProgram: Record<string, number> } } {
   const before = systemCpuS();
-  return { stop: (jobs) => Math.round(((systemCpuS() - before) * 1e6) / jobs) };
+  return {
+    stop: (jobs) => {
+      const byProgram: Record<string, number> = {};
+      let total = 0;
+      for (const [program, seconds] of systemCpuS()) {
+        const us = ((seconds - (before.get(program) ?? 0)) * 1e6) / jobs;
+        total += us;
+        if (us >= 1) byProgram[program] = Math.round(us);
+      }
+      return { total: Math.round(total), byProgram };
+    },
+  };
 }
 
 /** Per table: row versions written per job (inserts + updates + deletes), and how many updates were HOT. */

@@ -96,6 +96,8 @@ async function measure(label: string, target: BenchTarget, run: () => Promise<vo
 }
 
 const bulk = row(`throughput, ${sizes.throughput} no-op jobs, bulk submit (jobs/s)`, "higher");
+/** The last bulk run's CPU per job by program, per target (printed under the table). */
+const bulkCpuByProgram: Record<string, Record<string, number>> = {};
 const bulkCpu = row("CPU per job in bulk, every process of the system together (µs)", "lower");
 const bulkRows = row("row versions per job in bulk, PostgreSQL, all tables", "lower", true);
 const bulkHotTable = row("row versions per job in bulk, PostgreSQL, the busiest table", "lower", true);
@@ -116,6 +118,7 @@ const scenarios: { label: string; run: (entry: Entry) => Promise<void> }[] = [
       const r = await measureOne<ThroughputResult>(key, sizes.throughput, "bulk");
       record(bulk, t.name, r.jobs_per_s);
       record(bulkCpu, t.name, r.all_cpu_us_per_job);
+      bulkCpuByProgram[t.name] = r.cpu_us_per_job_by_program;
       if (r.row_versions_per_job !== undefined) {
         const versions = Object.values(r.row_versions_per_job).map((v) => v.versions);
         record(bulkRows, t.name, round(versions.reduce((a, b) => a + b, 0)));
@@ -239,6 +242,13 @@ console.log(
 console.log(lines.join("\n"));
 if (ratioLines.length > 0) console.log(`\n${ratioLines.join("\n")}`);
 if (sealedLines.length > 0) console.log(`\n${sealedLines.join("\n")}`);
+console.log("\nCPU per job in bulk, by program (µs):");
+for (const [name, programs] of Object.entries(bulkCpuByProgram))
+  console.log(
+    `  ${name}: ${Object.entries(programs)
+      .map(([program, us]) => `${program} ${us}`)
+      .join(", ")}`,
+  );
 if (memory) {
   console.log(
     `\nmemory: ${memory.queued} tasks queued → RSS ${memory.rss_mb} MB; submitting the first ${memory.window} took ${memory.first_10k_ms} ms, the last ${memory.window} ${memory.last_10k_ms} ms (${memory.last_over_first}×)`,
@@ -259,6 +269,7 @@ const result = {
   machine,
   sizes,
   rows,
+  cpu_us_per_job_in_bulk_by_program: bulkCpuByProgram,
   memory,
   targets: completion,
 };

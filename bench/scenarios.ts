@@ -19,6 +19,8 @@ const noop = (bid: number): BenchJob => ({ bid, priority: 5, sleepMs: 0, failOnc
 export interface MeasuredCost {
   /** CPU µs per job of every process of the system together, over the measured jobs. */
   all_cpu_us_per_job: number;
+  /** The same by program (`postgres`, `node`, `beam.smp`, `redis-server`). */
+  cpu_us_per_job_by_program: Record<string, number>;
   /** Per table of its PostgreSQL database, when it has one: over every job of the run. */
   row_versions_per_job?: RowVersions;
 }
@@ -49,7 +51,8 @@ async function withTarget<T>(
     const cpu = cpuProbe();
     const measured = await body(tracker);
     const measuredJobs = Math.max(1, tracker.done.size);
-    result = { ...measured, all_cpu_us_per_job: cpu.stop(measuredJobs) };
+    const used = cpu.stop(measuredJobs);
+    result = { ...measured, all_cpu_us_per_job: used.total, cpu_us_per_job_by_program: used.byProgram };
     jobsRun = warmup + measuredJobs;
   } finally {
     await target.close();
