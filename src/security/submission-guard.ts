@@ -1,5 +1,6 @@
 import type { CompiledOptions } from "../config/options.js";
 import { TaskexecError } from "../protocol/errors.js";
+import { coalescedAllowance } from "./coalesced-allowance.js";
 import { RateLimiter } from "./rate-limiter.js";
 
 export type Admission = { ok: true } | { ok: false; error: TaskexecError; retryAfterS: number };
@@ -36,7 +37,8 @@ export class SubmissionGuard {
     this.#limits = limits;
     this.#now = options.now ?? Date.now;
     this.#rate = new RateLimiter(limits.submit_per_minute, this.#now);
-    this.#shared = options.shared;
+    // Concurrent takes of one principal go to the store together (see coalesced-allowance.ts).
+    this.#shared = options.shared === undefined ? undefined : coalescedAllowance(options.shared);
   }
 
   /**
