@@ -103,7 +103,8 @@ export const ServiceOptionsShape = {
       /**
        * The executors' RSA keys for message-level encryption: a private JWKS file (`{"keys": [...]}`,
        * current key first), the same on every process that admits submissions. Unset: generated
-       * into `data_dir/encryption-keys.json` (mode 0600) the first time a key is asked for.
+       * into `data_dir/encryption-keys.json` (mode 0600) on the first start of `serve` or `api`
+       * (through the library: the first time a key is asked for).
        * `taskexec keys rotate --encryption` adds a new current key to it.
        */
       encryption_key_file: z.string().min(1).optional(),
