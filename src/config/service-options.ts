@@ -1,12 +1,10 @@
+import { isDataKey } from "../security/data-cipher.js";
 import { z } from "zod";
 
 /** A data key for encryption at rest: 32 random bytes in base64. */
 const DataKey = z
   .string()
-  .refine(
-    (text) => /^[A-Za-z0-9+/_-]+={0,2}$/.test(text) && Buffer.from(text, "base64").length === 32,
-    "must be 32 random bytes in base64 (taskexec keys new prints one)",
-  );
+  .refine(isDataKey, "must be 32 random bytes in base64 (taskexec keys new prints one)");
 
 /** The keys of `config.yaml` that only the service (`taskexec serve`, `api`) uses. */
 export const ServiceOptionsShape = {

@@ -76,6 +76,11 @@ function keyId(key: Buffer): string {
   return createHash("sha256").update("taskexec data key\0").update(key).digest("hex").slice(0, 16);
 }
 
+/** Whether `text` is a data key: 32 bytes in base64 (or base64url). */
+export function isDataKey(text: string): boolean {
+  return /^[A-Za-z0-9+/_-]+={0,2}$/.test(text) && Buffer.from(text, "base64").length === KEY_BYTES;
+}
+
 /** A new data key: 32 random bytes, base64 (`taskexec keys new`). */
 export function newDataKey(): string {
   return randomBytes(KEY_BYTES).toString("base64");
@@ -115,11 +120,10 @@ export function dataKeysFrom(security: {
   for (const [i, text] of (security.previous_data_keys ?? []).entries())
     texts.push({ text, path: `security.previous_data_keys[${i}]` });
   return texts.map(({ text, path }) => {
-    const key = /^[A-Za-z0-9+/_-]+={0,2}$/.test(text) ? Buffer.from(text, "base64") : Buffer.alloc(0);
-    if (key.length !== KEY_BYTES)
+    if (!isDataKey(text))
       throw new ConfigError([
         { path, message: `must be ${KEY_BYTES} random bytes in base64 (taskexec keys new prints one)` },
       ]);
-    return key;
+    return Buffer.from(text, "base64");
   });
 }
