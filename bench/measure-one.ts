@@ -4,7 +4,8 @@
 // bench/targets/index.ts (default `library`). The last line printed is the result as JSON, with the CPU µs per job of
 // every thread of this process (the SQLite worker's too; not a peer's server's). `npm run bench` runs each of its
 // measurements this way, so that no system inherits another's heap, sockets or timers; by hand it is the way to profile
-// or A/B one scenario (pair it with `bullmq`, interleaved, when the machine drifts).
+// or A/B one scenario (pair it with `bullmq`, interleaved, when the machine drifts). BENCH_PROFILE_CHILDREN=<dir> has the
+// cluster's child processes (the second serve, the workers) write CPU profiles there too.
 import { latency, mix, throughput } from "./scenarios.js";
 import { benchTargets } from "./targets/index.js";
 

@@ -10,7 +10,7 @@ import type { BenchJob, BenchTarget, Hooks } from "../types.js";
 import { atRest } from "./at-rest.js";
 import { scratchDir } from "./scratch.js";
 import { toRequest } from "./taskexec-library.js";
-import { BENCH_PREFIX, BENCH_SECRET, freshDatabase, startChild } from "./taskexec-postgres.js";
+import { BENCH_PREFIX, BENCH_SECRET, freshDatabase, startChild, stopChild } from "./taskexec-postgres.js";
 
 const VHOST = "taskexec_bench";
 const BROKER = process.env.BENCH_RABBITMQ_URL ?? "amqp://guest:guest@127.0.0.1:5672";
@@ -109,7 +109,7 @@ export class TaskexecDistributedTarget implements BenchTarget {
   }
 
   async close(): Promise<void> {
-    for (const child of this.#children) child.kill("SIGKILL");
+    await Promise.all(this.#children.map(stopChild));
     await this.#service?.close(0);
     this.#scratch?.remove();
   }

@@ -103,7 +103,7 @@ export class TaskexecPostgresTarget implements BenchTarget {
   }
 
   async close(): Promise<void> {
-    this.#child?.kill("SIGKILL");
+    if (this.#child !== undefined) await stopChild(this.#child);
     await this.#service?.close(0);
     this.#scratch?.remove();
   }
@@ -125,6 +125,23 @@ export async function freshDatabase(): Promise<string> {
 }
 
 /**
+ * `BENCH_PROFILE_CHILDREN=<dir>`: the child processes write CPU profiles (node --cpu-prof) there,
+ * and are stopped with SIGTERM, so that they do (profile this process with node --cpu-prof).
+ */
+const PROFILE_DIR = process.env.BENCH_PROFILE_CHILDREN;
+
+/** Stops a child of the cluster: killed, or, when profiling, stopped and waited for. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (PROFILE_DIR === undefined) {
+    child.kill("SIGKILL");
+    return;
+  }
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+/**
  * A second process of the cluster: the built binary (`serve`, or a distributed `worker`) with the
  * bench handler, resolved once it serves.
  */
@@ -138,6 +155,7 @@ export function startChild(
   const child = spawn(
     process.execPath,
     [
+      ...(PROFILE_DIR === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`]),
       join(ROOT, "dist", "src", "cli", "main.js"),
       command,
       "--handlers",

@@ -18,6 +18,7 @@ import {
 } from "jose";
 import { ConfigError } from "../config/config-error.js";
 import { TaskexecError } from "../protocol/errors.js";
+import { batchProofs, MAX_BATCH, rootOf } from "./batch-proof.js";
 import { type AuthenticatedPrincipal, ROLES, type Role } from "./roles.js";
 
 /**
@@ -102,16 +103,25 @@ export async function signingKey(from: {
 
 /**
  * Proof of origin for the messages a process publishes on the broker (statuses, heartbeats, work):
- * each signature is a short EdDSA JWT of the process's principal and roles, bound to one message's
+ * each signature is a short EdDSA JWT of the process's principal and roles, bound to the message's
  * digest (`dig`) and to {@link MESSAGE_AUDIENCE}, with an id of its own (`jti`). A reader checks
  * who sent it with the public key alone, and can neither present it over HTTP nor put it on
  * another message.
+ *
+ * The messages asked for in one event-loop turn are signed together: one JWT binds the root of a
+ * Merkle tree of them (`root`, and their count `n`; see batch-proof.ts), and each message's
+ * signature is that JWT followed by its place and audit path, `<jwt>~<index>~<hash>~…`. An Ed25519
+ * signature through jose costs about 200 µs of CPU to make and as much to check, several per task
+ * in distributed mode; a batch pays it once (issue 27's measurements, docs/ARCHITECTURE.md). A
+ * message alone in its turn gets a plain JWT with `dig`, as before.
  */
 export class MessageSigner {
   readonly #key: SigningKey;
   readonly #sub: string;
   readonly #roles: readonly Role[];
   readonly #ttlS: number;
+  /** Messages waiting for this turn's signature, statuses apart from work (their lifetimes differ). */
+  readonly #waiting = { status: [] as Pending[], work: [] as Pending[] };
 
   /** `ttlMs`: how long a status's or heartbeat's signature holds (the readers' window). */
   constructor(key: SigningKey, sub: string, roles: readonly Role[], ttlMs = SIGNATURE_TTL_S * 1000) {
@@ -123,22 +133,58 @@ export class MessageSigner {
 
   /** The signature of `message` (its bytes as sent, without the signature). */
   sign(message: string | Uint8Array, use: SignatureUse = {}): Promise<string> {
+    const kind = use.work === true ? "work" : "status";
+    return new Promise((resolve, reject) => {
+      const waiting = this.#waiting[kind];
+      if (waiting.length === 0) setImmediate(() => this.#signWaiting(kind));
+      waiting.push({ message, resolve, reject });
+    });
+  }
+
+  #signWaiting(kind: "status" | "work"): void {
+    const waiting = this.#waiting[kind];
+    this.#waiting[kind] = [];
+    for (let at = 0; at < waiting.length; at += MAX_BATCH) {
+      const batch = waiting.slice(at, at + MAX_BATCH);
+      this.#signBatch(batch, kind === "work").then(
+        (signatures) => batch.forEach((pending, i) => pending.resolve(signatures[i]!)),
+        (error: unknown) => batch.forEach((pending) => pending.reject(error)),
+      );
+    }
+  }
+
+  async #signBatch(batch: readonly Pending[], work: boolean): Promise<string[]> {
+    if (batch.length === 1) return [await this.#jwt({ dig: messageDigest(batch[0]!.message) }, work)];
+    const { root, paths } = batchProofs(batch.map((p) => p.message));
+    const jwt = await this.#jwt({ root, n: batch.length }, work);
+    return paths.map((path, i) => [jwt, String(i), ...path].join(PROOF_SEPARATOR));
+  }
+
+  #jwt(binding: { dig: string } | { root: string; n: number }, work: boolean): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
-    const claims = {
-      roles: [...this.#roles],
-      dig: messageDigest(message),
-      ...(use.work === true && { work: true }),
-    };
+    const claims = { roles: [...this.#roles], ...binding, ...(work && { work: true }) };
     return new SignJWT(claims)
       .setProtectedHeader({ alg: ALG, typ: "JWT", kid: this.#key.publicJwk.kid! })
       .setSubject(this.#sub)
       .setAudience(MESSAGE_AUDIENCE)
       .setIssuedAt(now)
-      .setExpirationTime(now + (use.work === true ? WORK_SIGNATURE_TTL_S : this.#ttlS))
+      .setExpirationTime(now + (work ? WORK_SIGNATURE_TTL_S : this.#ttlS))
       .setJti(randomUUID())
       .sign(this.#key.privateKey);
   }
 }
+
+interface Pending {
+  message: string | Uint8Array;
+  resolve: (signature: string) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Batch JWTs a verifier remembers as checked (a few turns' worth of each signer's). */
+const BATCHES_REMEMBERED = 256;
+
+/** Between a batch signature's JWT, the message's place in the batch, and its audit path. */
+const PROOF_SEPARATOR = "~";
 
 export interface MessageVerifierOptions {
   /** How old a signature may be (by its `iat`); older is refused as a replay. @default 120000 */
@@ -162,6 +208,8 @@ export class MessageVerifier {
   readonly #remember: number;
   /** Signature ids seen, with when they stop mattering (their expiry), oldest first. */
   readonly #seen = new Map<string, number>();
+  /** Batch JWTs checked lately, with their claims, oldest first. */
+  readonly #batches = new Map<string, Record<string, unknown>>();
 
   constructor(keys: JSONWebKeySet, options: MessageVerifierOptions = {}) {
     this.#keys = createLocalJWKSet(keys);
@@ -180,24 +228,15 @@ export class MessageVerifier {
     message: string | Uint8Array,
     options: SignatureUse & { redelivered?: boolean } = {},
   ): Promise<AuthenticatedPrincipal> {
-    let payload: Record<string, unknown>;
-    try {
-      ({ payload } = await jwtVerify(signature, this.#keys, {
-        algorithms: [ALG],
-        audience: MESSAGE_AUDIENCE,
-        requiredClaims: ["exp", "iat", "sub", "jti"],
-      }));
-    } catch (error) {
-      throw new TaskexecError("unauthenticated", "the message's signature is not valid for a message", {
-        cause: error,
-      });
-    }
+    const [jwt, place, ...path] = signature.split(PROOF_SEPARATOR);
+    const payload = await this.#claimsOf(jwt!);
     if ((payload.work === true) !== (options.work === true))
       throw new TaskexecError(
         "unauthenticated",
         "the message's signature was made for another kind of message",
       );
-    if (payload.dig !== messageDigest(message))
+    const once = this.#boundTo(payload, message, place, path);
+    if (once === undefined)
       throw new TaskexecError("unauthenticated", "the message's signature was made for another message");
     // Work lasts until its signature expires, and may come again (see WORK_SIGNATURE_TTL_S).
     if (options.work === true) return principalOf(payload);
@@ -210,8 +249,56 @@ export class MessageVerifier {
       );
     if (age < -this.#skewS)
       throw new TaskexecError("unauthenticated", "the message's signature is dated in the future");
-    this.#once(String(payload.jti), Number(payload.exp) * 1000, options.redelivered === true);
+    this.#once(once, Number(payload.exp) * 1000, options.redelivered === true);
     return principalOf(payload);
+  }
+
+  /**
+   * The claims of a valid message JWT. A batch's JWT comes once per message of the batch: the
+   * last ones checked are remembered (until they expire), so that it is checked once.
+   */
+  async #claimsOf(jwt: string): Promise<Record<string, unknown>> {
+    const known = this.#batches.get(jwt);
+    if (known !== undefined) {
+      if (Number(known.exp) * 1000 > Date.now()) return known;
+      throw new TaskexecError("unauthenticated", "the message's signature has expired");
+    }
+    let payload: Record<string, unknown>;
+    try {
+      ({ payload } = await jwtVerify(jwt, this.#keys, {
+        algorithms: [ALG],
+        audience: MESSAGE_AUDIENCE,
+        requiredClaims: ["exp", "iat", "sub", "jti"],
+      }));
+    } catch (error) {
+      throw new TaskexecError("unauthenticated", "the message's signature is not valid for a message", {
+        cause: error,
+      });
+    }
+    if (typeof payload.root === "string") {
+      if (this.#batches.size >= BATCHES_REMEMBERED) this.#batches.delete(this.#batches.keys().next().value!);
+      this.#batches.set(jwt, payload);
+    }
+    return payload;
+  }
+
+  /**
+   * Whether the claims bind this message, and then the id that makes its signature single-use:
+   * the JWT's `jti` for a message signed alone (`dig`), and `jti#place` for one of a batch (its
+   * audit path leads to the batch's `root`).
+   */
+  #boundTo(
+    payload: Record<string, unknown>,
+    message: string | Uint8Array,
+    place: string | undefined,
+    path: readonly string[],
+  ): string | undefined {
+    const jti = String(payload.jti);
+    if (place === undefined) return payload.dig === messageDigest(message) ? jti : undefined;
+    if (typeof payload.root !== "string" || typeof payload.n !== "number" || !/^\d{1,4}$/.test(place))
+      return undefined;
+    const index = Number(place);
+    return rootOf(message, index, payload.n, path) === payload.root ? `${jti}#${index}` : undefined;
   }
 
   #once(id: string, until: number, redelivered: boolean): void {

@@ -146,7 +146,7 @@ export function asyncApiDocument(): Record<string, unknown> {
           name: "task_status",
           contentType: "application/json",
           summary:
-            "A task's status; header.auth is the sender's signature of this message (an EdDSA JWT with the cluster's key, whose public half GET /v1/keys serves: audience taskexec:message, a jti of its own, and a dig claim, the base64url SHA-256 of the message's JSON without header.auth), never a credential. Readers refuse one not signed by an executor, older than security.message_window_ms, or seen before.",
+            "A task's status; header.auth is the sender's signature of this message (an EdDSA JWT with the cluster's key, whose public half GET /v1/keys serves: audience taskexec:message, a jti of its own, and a dig claim, the base64url SHA-256 of the message's JSON without header.auth; or, for messages signed together, a root and n claim, the JWT followed by ~<place>~<audit path>, see docs/SECURITY.md), never a credential. Readers refuse one not signed by an executor, older than security.message_window_ms, or seen before.",
           headers: {
             type: "object",
             properties: {

@@ -133,4 +133,42 @@ describe("message signatures", () => {
     expect(await check(await by(["admin"]), message, once)).toBe(true);
     expect(await check(await by(["submitter"]), message, once)).toBe(false);
   });
+
+  it("made in one turn share one JWT, each bound to its own message and place", async () => {
+    const signer = new MessageSigner(key, "worker:n1", ["executor"]);
+    const bodies = [1, 2, 3, 4, 5].map((n) => JSON.stringify({ type: "task_status", n }));
+    const signatures = await Promise.all(bodies.map((body) => signer.sign(body)));
+    const jwts = new Set(signatures.map((s) => s.split("~")[0]));
+    expect(jwts.size).toBe(1);
+    expect(signatures.map((s) => s.split("~")[1])).toEqual(["0", "1", "2", "3", "4"]);
+    const verifier = new MessageVerifier(keys);
+    // Another message's signature, the JWT without its proof, another place: refused.
+    await expect(verifier.verify(signatures[0]!, bodies[1]!)).rejects.toThrow(/another message/);
+    await expect(verifier.verify(signatures[0]!.split("~")[0]!, bodies[0]!)).rejects.toThrow(
+      /another message/,
+    );
+    const [jwt, , ...path] = signatures[2]!.split("~");
+    await expect(verifier.verify([jwt, "3", ...path].join("~"), bodies[2]!)).rejects.toThrow(
+      /another message/,
+    );
+    for (const [i, body] of bodies.entries())
+      expect(await verifier.verify(signatures[i]!, body)).toEqual({ id: "worker:n1", roles: ["executor"] });
+    // Each message of the batch is single-use on its own.
+    await expect(verifier.verify(signatures[4]!, bodies[4]!)).rejects.toThrow(/seen before/);
+  });
+
+  it("of a batch are refused once its JWT expired, though it was checked before", async () => {
+    const signer = new MessageSigner(key, "worker:n1", ["executor"]);
+    const [first, second] = await Promise.all([signer.sign(message), signer.sign(`${message} `)]);
+    const verifier = new MessageVerifier(keys);
+    await verifier.verify(first!, message);
+    await expect(later(121_000, () => verifier.verify(second!, `${message} `))).rejects.toThrow(/expired/);
+  });
+
+  it("of a batch signed with another key are refused, whatever the proof", async () => {
+    const stranger = await signingKey({ secret: "someone-else-someone-else-someone-else" });
+    const forger = new MessageSigner(stranger, "worker:n1", ["executor"]);
+    const [a] = await Promise.all([forger.sign(message), forger.sign(`${message} `)]);
+    await expect(new MessageVerifier(keys).verify(a!, message)).rejects.toThrow(/not valid for a message/);
+  });
 });
