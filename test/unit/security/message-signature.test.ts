@@ -161,14 +161,14 @@ describe("message signatures", () => {
     const signer = new MessageSigner(key, "worker:n1", ["executor"]);
     const [first, second] = await Promise.all([signer.sign(message), signer.sign(`${message} `)]);
     const verifier = new MessageVerifier(keys);
-    await verifier.verify(first!, message);
-    await expect(later(121_000, () => verifier.verify(second!, `${message} `))).rejects.toThrow(/expired/);
+    await verifier.verify(first, message);
+    await expect(later(121_000, () => verifier.verify(second, `${message} `))).rejects.toThrow(/expired/);
   });
 
   it("of a batch signed with another key are refused, whatever the proof", async () => {
     const stranger = await signingKey({ secret: "someone-else-someone-else-someone-else" });
     const forger = new MessageSigner(stranger, "worker:n1", ["executor"]);
     const [a] = await Promise.all([forger.sign(message), forger.sign(`${message} `)]);
-    await expect(new MessageVerifier(keys).verify(a!, message)).rejects.toThrow(/not valid for a message/);
+    await expect(new MessageVerifier(keys).verify(a, message)).rejects.toThrow(/not valid for a message/);
   });
 });
