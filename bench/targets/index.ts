@@ -8,6 +8,8 @@ import type { BenchTarget } from "../types.js";
 export const benchTargets: Readonly<Record<string, () => Promise<BenchTarget>>> = {
   library: async () => new (await import("./taskexec-library.js")).TaskexecLibraryTarget(),
   "library-sealed": async () => new (await import("./taskexec-library.js")).TaskexecLibraryTarget(true),
+  "library-postgres": async () =>
+    new (await import("./taskexec-library.js")).TaskexecLibraryTarget(false, true),
   http: async () => new (await import("./taskexec-http.js")).TaskexecHttpTarget(),
   bullmq: async () => new (await import("./bullmq.js")).BullmqTarget(),
   "graphile-worker": async () => new (await import("./graphile-worker.js")).GraphileWorkerTarget(),
