@@ -131,7 +131,8 @@ export class Housekeeping {
       const lost = await store.fetchLostLeases(now, dead, BATCH);
       const due = await store.fetchDueRetries(now, BATCH);
       const overdue = await store.fetchOverdue(now, BATCH);
-      // Distributed mode: a worker that died holding claims; their tasks go to the relay again.
+      // A process that died holding claims: their tasks are free to claim again (distributed
+      // mode: they go to the relay again).
       const lapsed = (await store.releaseLapsedClaims?.(now, BATCH)) ?? 0;
       if (lapsed > 0) {
         this.#ctx.log.warn({ tasks: lapsed }, "handing over again ready tasks whose claims lapsed");

@@ -237,7 +237,7 @@ export class WorkIntake {
       const now = clock.now();
       const limit = Math.max(1, room);
       return {
-        rows: await store.claimReady!(node, limit, now, now + Math.min(options.lease_ms, CLAIM_MS)),
+        rows: await store.claimReady!(node, limit, now + Math.min(options.lease_ms, CLAIM_MS)),
         limit,
       };
     }

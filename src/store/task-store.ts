@@ -179,12 +179,14 @@ export interface TaskStore {
    */
   fetchReady(limit: number, after?: SchedulingKey): Promise<TaskRecord[]>;
   /**
-   * Claims for `owner`, until `until`, the best ready tasks (at most `limit`) that no live claim
-   * holds, best first. A claim keeps other processes' claims off a task so that they do not all
-   * race for the same ones; it is a reservation, not a start (the start is the change that
-   * counts, checked as always). Only stores with `concurrentClaims` have it.
+   * Claims for `owner`, until `until`, the best ready tasks (at most `limit`) that no claim holds,
+   * best first. A claim keeps other processes' claims off a task so that they do not all race for
+   * the same ones; it is a reservation, not a start (the start is the change that counts, checked
+   * as always). A claim that lapsed holds its task until `releaseLapsedClaims` frees it (every
+   * process's sweep does): looking for lapsed claims on every claim costs more than the claim.
+   * Only stores with `concurrentClaims` have it.
    */
-  claimReady?(owner: string, limit: number, now: number, until: number): Promise<TaskRecord[]>;
+  claimReady?(owner: string, limit: number, until: number): Promise<TaskRecord[]>;
   /**
    * Claims for `owner`, until `until`, those of `taskIds` that are ready and that no live claim of
    * another owner holds, best first (a worker told of these tasks by the broker). A task that
@@ -198,9 +200,9 @@ export interface TaskStore {
    */
   releaseClaims?(owner: string, taskIds?: readonly string[]): Promise<void>;
   /**
-   * Gives back claims on ready tasks that lapsed (their holder stopped renewing them: it died) and
-   * hands the tasks to the work relay again; resolves to how many. Only a store opened for
-   * distributed mode does anything (elsewhere a lapsed claim is simply claimed again).
+   * Gives back claims on ready tasks that lapsed (their holder stopped renewing them: it died), so
+   * that they are claimed again, and, opened for distributed mode, hands the tasks to the work
+   * relay again; resolves to how many.
    */
   releaseLapsedClaims?(now: number, limit: number): Promise<number>;
   /**

@@ -526,7 +526,7 @@ export function describeTaskStoreContract(
       expect((await progress(second.task, "node-b", 2)).status.header.sequence).toBe(7);
     });
 
-    it("claims ready tasks for one owner at a time, best first; a lapsed or given-back claim is free again", async () => {
+    it("claims ready tasks for one owner at a time, best first; a given-back claim, or a lapsed one once released, is free again", async () => {
       if (store.claimReady === undefined || store.releaseClaims === undefined) {
         // One process takes all the work of such a store: it has nothing to claim from others.
         expect(store.capabilities.concurrentClaims).toBe(false);
@@ -536,16 +536,20 @@ export function describeTaskStoreContract(
       const now = Date.now();
       const [low, high, mid] = [newTask({ priority: 1 }), newTask({ priority: 9 }), newTask({ priority: 5 })];
       await store.submitTasks([low, high, mid]);
-      const a = await store.claimReady("node-a", 2, now, now + 10_000);
+      const a = await store.claimReady("node-a", 2, now + 10_000);
       expect(a.map((t) => t.id)).toEqual([high.id, mid.id]);
       expect(a[0]!.leaseOwner).toBe("node-a");
       // Another owner gets what is left; nothing twice.
-      expect((await store.claimReady("node-b", 5, now, now + 10_000)).map((t) => t.id)).toEqual([low.id]);
-      expect(await store.claimReady("node-c", 5, now, now + 10_000)).toEqual([]);
-      // Given back: free again. Lapsed: free again.
+      expect((await store.claimReady("node-b", 5, now + 10_000)).map((t) => t.id)).toEqual([low.id]);
+      expect(await store.claimReady("node-c", 5, now + 10_000)).toEqual([]);
+      // Given back: free again.
       await store.releaseClaims("node-a", [mid.id]);
-      expect((await store.claimReady("node-c", 5, now, now + 10_000)).map((t) => t.id)).toEqual([mid.id]);
-      expect((await store.claimReady("node-c", 5, now + 20_000, now + 30_000)).map((t) => t.id)).toEqual([
+      expect((await store.claimReady("node-c", 5, now + 10_000)).map((t) => t.id)).toEqual([mid.id]);
+      // Lapsed: held until released (the sweep's job), then free again; live claims stay.
+      expect(await store.releaseLapsedClaims!(now + 5_000, 10)).toBe(0);
+      expect(await store.releaseLapsedClaims!(now + 20_000, 10)).toBe(3);
+      expect((await store.getTask(high.id))!.leaseOwner).toBeNull();
+      expect((await store.claimReady("node-c", 5, now + 30_000)).map((t) => t.id)).toEqual([
         high.id,
         mid.id,
         low.id,
@@ -560,10 +564,7 @@ export function describeTaskStoreContract(
         status: draft(),
       });
       await store.releaseClaims("node-c");
-      expect((await store.claimReady("node-d", 5, now, now + 10_000)).map((t) => t.id)).toEqual([
-        mid.id,
-        low.id,
-      ]);
+      expect((await store.claimReady("node-d", 5, now + 10_000)).map((t) => t.id)).toEqual([mid.id, low.id]);
       expect((await store.getTask(high.id))!.leaseOwner).toBe("node-c");
     });
 

@@ -398,8 +398,8 @@ export class PostgresTaskStore implements TaskStore {
     ]);
   }
 
-  async claimReady(owner: string, limit: number, now: number, until: number): Promise<TaskRecord[]> {
-    const claimed = await this.#tasks("claim_ready", [owner, now, until, limit]);
+  async claimReady(owner: string, limit: number, until: number): Promise<TaskRecord[]> {
+    const claimed = await this.#tasks("claim_ready", [owner, until, limit]);
     return claimed.sort(compareSchedulingKeys);
   }
 
@@ -423,13 +423,8 @@ export class PostgresTaskStore implements TaskStore {
   }
 
   async releaseLapsedClaims(now: number, limit: number): Promise<number> {
-    if (!this.#outbox) return 0;
-    const result = await this.#pool.query({
-      name: "release_lapsed_claims",
-      text: this.#q.release_lapsed_claims,
-      values: [now, limit],
-    });
-    return result.rowCount ?? 0;
+    const [row] = await this.#rows<{ n: number }>("release_lapsed_claims", [now, limit, this.#outbox]);
+    return row?.n ?? 0;
   }
 
   async checkSchema(): Promise<void> {
