@@ -13,6 +13,7 @@ import { executorSignatureCheck } from "../security/message-signature.js";
 import { AmqpStatusBus } from "../transport/amqp/amqp-status-bus.js";
 import type { VerifyMessage } from "../transport/amqp/message-proof.js";
 import { ChannelSlot } from "../transport/amqp/channel-slot.js";
+import { publishConfirmed } from "../transport/amqp/confirmed-publish.js";
 import { EXCHANGES } from "../transport/amqp/topology.js";
 import type { Unsubscribe } from "../transport/status-bus.js";
 import { HttpTaskClient } from "./http-task-client.js";
@@ -350,14 +351,20 @@ export class AmqpTaskClient implements TaskClientApi {
   ) {
     const { publisher } = await this.#open();
     const channel = await this.#channel(publisher);
-    for (const message of messages)
-      channel.publish(EXCHANGES.submit, type, Buffer.from(JSON.stringify(message)), {
-        persistent: true,
-        contentType: "application/json",
-        type,
-        messageId: message.header.message_id,
-      });
-    await channel.waitForConfirms();
+    await publishConfirmed(
+      channel,
+      messages.map((message) => ({
+        exchange: EXCHANGES.submit,
+        routingKey: type,
+        content: Buffer.from(JSON.stringify(message)),
+        options: {
+          persistent: true,
+          contentType: "application/json",
+          type,
+          messageId: message.header.message_id,
+        },
+      })),
+    );
   }
 
   /** The publisher's channel, waiting (up to the answer timeout) while the broker is away. */

@@ -6,6 +6,7 @@ import {
 } from "../../resources/resource-status-codec.js";
 import type { AmqpConnection } from "./amqp-connection.js";
 import { ChannelSlot, settle } from "./channel-slot.js";
+import { publishConfirmed } from "./confirmed-publish.js";
 import { deadLetter } from "./dead-letter.js";
 import { refusalOf, SIGNATURE_HEADER, type SignMessage, type VerifyMessage } from "./message-proof.js";
 import { MessageRefused } from "./message-refused.js";
@@ -58,13 +59,19 @@ export class AmqpResourceFeed {
     const signature = await this.#sign?.(content);
     const channel = this.#slot.current;
     if (channel === undefined) throw new Error("not connected to the broker; it reconnects by itself");
-    channel.publish(EXCHANGES.resources, status.nodeId, content, {
-      persistent: true,
-      contentType: "application/x-protobuf",
-      type: "resource_status",
-      ...(signature !== undefined && { headers: { [SIGNATURE_HEADER]: signature } }),
-    });
-    await channel.waitForConfirms();
+    await publishConfirmed(channel, [
+      {
+        exchange: EXCHANGES.resources,
+        routingKey: status.nodeId,
+        content,
+        options: {
+          persistent: true,
+          contentType: "application/x-protobuf",
+          type: "resource_status",
+          ...(signature !== undefined && { headers: { [SIGNATURE_HEADER]: signature } }),
+        },
+      },
+    ]);
   }
 
   /**

@@ -5,6 +5,7 @@ import { TaskStatus } from "../../protocol/task-status.js";
 import type { RoutedStatus, StatusBus, StatusListener, Unsubscribe } from "../status-bus.js";
 import type { AmqpConnection } from "./amqp-connection.js";
 import { settle } from "./channel-slot.js";
+import { publishConfirmed } from "./confirmed-publish.js";
 import type { SignMessage, VerifyMessage } from "./message-proof.js";
 import { deadLetter } from "./dead-letter.js";
 import { MessageRefused } from "./message-refused.js";
@@ -142,19 +143,23 @@ export class AmqpStatusBus implements StatusBus {
     } finally {
       this.#waiting -= statuses.length;
     }
-    const channel = this.#publisher;
-    for (const [i, { submitter, status, task, duplicate }] of statuses.entries()) {
+    const messages = statuses.map(({ submitter, status, task, duplicate }, i) => {
       const headers: Record<string, string | number> = task === undefined ? {} : factHeaders(task);
       if (duplicate === true) headers[DUPLICATE_HEADER] = 1;
-      channel.publish(EXCHANGES.status, routingKey(submitter, status), Buffer.from(bodies[i]!), {
-        persistent: true,
-        contentType: "application/json",
-        type: "task_status",
-        appId: this.#id,
-        headers,
-      });
-    }
-    await channel.waitForConfirms();
+      return {
+        exchange: EXCHANGES.status,
+        routingKey: routingKey(submitter, status),
+        content: Buffer.from(bodies[i]!),
+        options: {
+          persistent: true,
+          contentType: "application/json",
+          type: "task_status",
+          appId: this.#id,
+          headers,
+        },
+      };
+    });
+    await publishConfirmed(this.#publisher, messages);
   }
 
   /** The status as it goes on the broker: its JSON, with its signature in header.auth when signing. */

@@ -4,6 +4,7 @@ import type { StopListening, WorkListener } from "../work-signal.js";
 import { OutboxWorkSignal } from "./outbox-work-signal.js";
 import type { AmqpConnection } from "./amqp-connection.js";
 import { ChannelSlot, settle } from "./channel-slot.js";
+import { publishConfirmed } from "./confirmed-publish.js";
 import { deadLetter } from "./dead-letter.js";
 import { keepTrying } from "./keep-trying.js";
 import { refusalOf, type VerifyMessage } from "./message-proof.js";
@@ -237,17 +238,26 @@ export class AmqpWorkSignal extends OutboxWorkSignal {
             continue;
           }
           const channel = delivery.channel as ConfirmChannel;
-          const passed = Number(delivery.message.properties.headers?.[PASSED_HEADER] ?? 0) + 1;
-          channel.sendToQueue(QUEUES.tasks, delivery.message.content, {
-            ...delivery.message.properties,
-            persistent: true,
-            priority: 0,
-            headers: { ...delivery.message.properties.headers, [PASSED_HEADER]: passed },
-          });
           byChannel.set(channel, [...(byChannel.get(channel) ?? []), delivery]);
         }
         for (const [channel, deliveries] of byChannel) {
-          await channel.waitForConfirms();
+          await publishConfirmed(
+            channel,
+            deliveries.map(({ message }) => {
+              const passed = Number(message.properties.headers?.[PASSED_HEADER] ?? 0) + 1;
+              return {
+                exchange: "",
+                routingKey: QUEUES.tasks,
+                content: message.content,
+                options: {
+                  ...message.properties,
+                  persistent: true,
+                  priority: 0,
+                  headers: { ...message.properties.headers, [PASSED_HEADER]: passed },
+                },
+              };
+            }),
+          );
           for (const { message } of deliveries) settle(() => channel.ack(message));
         }
       })

@@ -1,5 +1,6 @@
 import type { ConfirmChannel, ConsumeMessage } from "amqplib";
 import { settle } from "./channel-slot.js";
+import { publishConfirmed } from "./confirmed-publish.js";
 import { EXCHANGES } from "./topology.js";
 
 /** The header that says why a message was dead-lettered. */
@@ -20,15 +21,21 @@ export async function deadLetter(
   /** The delivery to ack, when `message` is a copy of it (cut short, say). */
   delivery: ConsumeMessage = message,
 ): Promise<void> {
-  channel.publish(EXCHANGES.dead, message.fields.routingKey, message.content, {
-    ...message.properties,
-    persistent: true,
-    headers: {
-      ...message.properties.headers,
-      [REASON_HEADER]: reason.slice(0, 1_000),
-      "x-taskexec-from": from,
+  await publishConfirmed(channel, [
+    {
+      exchange: EXCHANGES.dead,
+      routingKey: message.fields.routingKey,
+      content: message.content,
+      options: {
+        ...message.properties,
+        persistent: true,
+        headers: {
+          ...message.properties.headers,
+          [REASON_HEADER]: reason.slice(0, 1_000),
+          "x-taskexec-from": from,
+        },
+      },
     },
-  });
-  await channel.waitForConfirms();
+  ]);
   settle(() => deliveredOn.ack(delivery));
 }

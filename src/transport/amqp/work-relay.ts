@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { ReadyWorkEntry } from "../../domain/records.js";
 import type { AmqpConnection } from "./amqp-connection.js";
 import { ChannelSlot } from "./channel-slot.js";
+import { publishConfirmed } from "./confirmed-publish.js";
 import { SIGNATURE_HEADER, type SignMessage } from "./message-proof.js";
 import { MAX_PRIORITY, QUEUES } from "./topology.js";
 
@@ -132,17 +133,24 @@ export class WorkRelay {
       sign === undefined ? [] : await Promise.all(messages.map((m) => sign(m.content, { work: true })));
     const channel = this.#slot.current;
     if (channel === undefined) throw new Error("not connected to the broker; the outbox keeps the work");
-    messages.forEach(({ taskId, priority, content }, i) => {
-      const signature = signatures[i];
-      channel.sendToQueue(QUEUES.tasks, content, {
-        persistent: true,
-        priority: Math.max(0, Math.min(MAX_PRIORITY, priority)),
-        contentType: "application/json",
-        type: "ready_task",
-        messageId: taskId,
-        ...(signature !== undefined && { headers: { [SIGNATURE_HEADER]: signature } }),
-      });
-    });
-    await channel.waitForConfirms();
+    await publishConfirmed(
+      channel,
+      messages.map(({ taskId, priority, content }, i) => {
+        const signature = signatures[i];
+        return {
+          exchange: "",
+          routingKey: QUEUES.tasks,
+          content,
+          options: {
+            persistent: true,
+            priority: Math.max(0, Math.min(MAX_PRIORITY, priority)),
+            contentType: "application/json",
+            type: "ready_task",
+            messageId: taskId,
+            ...(signature !== undefined && { headers: { [SIGNATURE_HEADER]: signature } }),
+          },
+        };
+      }),
+    );
   }
 }
