@@ -26,7 +26,7 @@ export function publishConfirmed(
       if (settled) return;
       if (error !== null && error !== undefined) {
         settled = true;
-        reject(error instanceof Error ? error : new Error(String(error)));
+        reject(error instanceof Error ? error : new Error("the broker did not confirm a message"));
       } else if (--waiting === 0) {
         settled = true;
         resolve();
