@@ -12,8 +12,10 @@ import { createHash } from "node:crypto";
 const LEAF = Buffer.from([0]);
 const NODE = Buffer.from([1]);
 
-/** The most messages one batch may hold (an audit path of at most 10 hashes). */
+/** The most messages one batch may hold. */
 export const MAX_BATCH = 1024;
+/** The longest audit path of a batch of MAX_BATCH. */
+const MAX_PATH = 10;
 
 export interface BatchProofs {
   /** The tree's root, base64url. */
@@ -68,6 +70,7 @@ export function rootOf(
 ): string | undefined {
   if (!Number.isSafeInteger(count) || count < 1 || count > MAX_BATCH) return undefined;
   if (!Number.isSafeInteger(index) || index < 0 || index >= count) return undefined;
+  if (path.length > MAX_PATH) return undefined; // never decoded: no batch has a longer one
   const siblings = path.map((hash) => Buffer.from(hash, "base64url"));
   if (siblings.some((hash) => hash.length !== 32)) return undefined;
   // Walks down from the root to the leaf's subtree, then hashes back up with the siblings.

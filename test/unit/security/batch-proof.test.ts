@@ -32,6 +32,7 @@ describe("batch proofs (a Merkle tree of the messages, RFC 6962)", () => {
     altered[1] = Buffer.alloc(32, 7).toString("base64url");
     expect(rootOf(batch[5]!, 5, 12, altered)).not.toBe(root);
     expect(rootOf(batch[5]!, 5, 12, ["not a hash"])).toBeUndefined();
+    expect(rootOf(batch[5]!, 5, 12, [...path, ...Array<string>(20).fill(path[0]!)])).toBeUndefined();
     expect(rootOf(batch[5]!, -1, 12, path)).toBeUndefined();
     expect(rootOf(batch[5]!, 12, 12, path)).toBeUndefined();
   });
