@@ -53,6 +53,22 @@ describe("task lifecycle (embedded, real SQLite)", () => {
     expect(snapshot.finished_at).not.toBeNull();
   });
 
+  it("runs the example on a stream of 300,000 records (found: the aggregate overflowed the stack)", async () => {
+    h = await startExecutor({ handlers: [dataProcessing] });
+    const client = h.executor.client();
+    const task = await client.submit({
+      type: "data_processing",
+      parameters: { input_source: "big", processing_steps: ["validate", "aggregate"], records: 300_000 },
+    });
+    const statuses = await collect(client.watch(task.id));
+    const done = statuses[statuses.length - 1]!;
+    expect(done.body.status).toBe("completed");
+    const summary = (done.body.details?.result as { summary: { count: number; min: number; max: number } })
+      .summary;
+    expect(summary.count).toBeGreaterThan(290_000);
+    expect(summary.min).toBeLessThanOrEqual(summary.max);
+  });
+
   it("rejects a submission with every issue and its path, and stores nothing", async () => {
     h = await startExecutor({ handlers: [dataProcessing] });
     const client = h.executor.client();
