@@ -22,7 +22,7 @@ export function coalescedAllowance(take: SharedAllowance): SharedAllowance {
   const run = (principal: string, batch: Waiter[], perMinute: number): void => {
     const wanted = batch.reduce((sum, w) => sum + w.wanted, 0);
     // Dated by its latest take: one that waited is not counted back in time.
-    const now = Math.max(...batch.map((w) => w.now));
+    const now = batch.reduce((latest, w) => Math.max(latest, w.now), 0);
     void take(principal, wanted, perMinute, now)
       .then(
         ({ granted, waitMs }) => {
