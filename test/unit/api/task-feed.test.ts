@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type FeedBatch, TaskFeed } from "../../../src/api/task-feed.js";
+import { type FeedBatch, MAX_SHARE, STREAMS_PER_TURN, TaskFeed } from "../../../src/api/task-feed.js";
 import type { TaskRecord } from "../../../src/domain/records.js";
 import { newTask } from "../../helpers/tasks.js";
 
@@ -75,5 +75,59 @@ describe("TaskFeed", () => {
     feed.onStatus(record("alice", "after"));
     await tick(60);
     expect(batches[1]).toMatchObject({ kind: "tasks", tasks: [{ id: "after" }] });
+  });
+
+  it("writes a batch to many streams a slice per turn of the event loop, not all in one", async () => {
+    const feed = new TaskFeed(5);
+    let turn = 0;
+    let counting = true;
+    const count = () => {
+      turn++;
+      if (counting) setImmediate(count);
+    };
+    setImmediate(count);
+    const turns: number[] = [];
+    const subscribers = 3 * STREAMS_PER_TURN + 1;
+    for (let i = 0; i < subscribers; i++) feed.subscribe(undefined, () => turns.push(turn));
+    feed.onStatus(record("alice", "a"));
+    await tick(100);
+    counting = false;
+    expect(turns).toHaveLength(subscribers);
+    const perTurn = new Map<number, number>();
+    for (const t of turns) perTurn.set(t, (perTurn.get(t) ?? 0) + 1);
+    expect(Math.max(...perTurn.values())).toBeLessThanOrEqual(STREAMS_PER_TURN);
+    expect(perTurn.size).toBeGreaterThanOrEqual(4);
+  });
+
+  it("rests after a costly flush so that writing batches takes at most its share of the server", async () => {
+    const feed = new TaskFeed(5);
+    const delivered: number[] = [];
+    const costMs = 40;
+    feed.subscribe(undefined, () => {
+      delivered.push(performance.now());
+      const until = performance.now() + costMs;
+      while (performance.now() < until); // a write that copies a lot into a socket
+    });
+    feed.onStatus(record("alice", "a"));
+    await tick(costMs + 30);
+    expect(delivered).toHaveLength(1);
+    feed.onStatus(record("alice", "b"));
+    await tick(costMs * (1 / MAX_SHARE) + 100);
+    expect(delivered).toHaveLength(2);
+    // At least the flush's own time plus its rest, three times as long, between the two.
+    expect(delivered[1]! - delivered[0]!).toBeGreaterThanOrEqual(costMs / MAX_SHARE - 5);
+  });
+
+  it("still delivers what changed while a flush was being written", async () => {
+    const feed = new TaskFeed(5);
+    const ids: string[] = [];
+    for (let i = 0; i < 2 * STREAMS_PER_TURN; i++)
+      feed.subscribe(undefined, (b) => {
+        if (i === 0 && b.kind === "tasks") ids.push(...b.tasks.map((t) => t.id));
+        if (i === 1 && ids.length === 1) feed.onStatus(record("alice", "during")); // arrives mid-flush
+      });
+    feed.onStatus(record("alice", "first"));
+    await tick(80);
+    expect(ids).toEqual(["first", "during"]);
   });
 });

@@ -32,4 +32,18 @@ describe("token verifier", () => {
     await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 50));
     await expect(verify.verify(token)).rejects.toThrow(/expired/);
   });
+
+  it("checks a token brought by many requests at once once, and each gets its answer", async () => {
+    const verify = verifier();
+    const token = await signToken(SECRET, { sub: "carol", roles: ["admin"], ttl: "1h" });
+    const principals = await Promise.all(Array.from({ length: 50 }, () => verify.verify(token)));
+    // One check made one principal: every request got that same object.
+    expect(new Set(principals).size).toBe(1);
+    expect(principals[0]).toEqual({ id: "carol", roles: ["admin"] });
+    const forged = `${token.slice(0, -4)}AAAA`;
+    const refusals = await Promise.allSettled(Array.from({ length: 5 }, () => verify.verify(forged)));
+    expect(refusals.every((r) => r.status === "rejected")).toBe(true);
+    // A refusal is not kept: the same bad token is checked (and refused) again.
+    await expect(verify.verify(forged)).rejects.toThrow(/signature|malformed/);
+  });
 });
