@@ -20,4 +20,6 @@ export const benchTargets: Readonly<Record<string, () => Promise<BenchTarget>>> 
   distributed: async () => new (await import("./taskexec-distributed.js")).TaskexecDistributedTarget(),
   "distributed-sealed": async () =>
     new (await import("./taskexec-distributed.js")).TaskexecDistributedTarget(true),
+  "distributed-amqp": async () =>
+    new (await import("./taskexec-distributed.js")).TaskexecDistributedTarget(false, "amqp"),
 };

@@ -21,12 +21,13 @@ const request = (job: BenchJob) => ({ ...toRequest(job), messageId: `${BENCH_PRE
  * workers (the real binary in child processes, with the bench handler), over RabbitMQ (a vhost of
  * its own, made again for each measurement) and PostgreSQL. The harness submits over HTTP and
  * hears starts and completions as the api's dashboard does: from `taskexec.status`. Each worker
- * gets half the concurrency, so the cluster has the peers' total.
+ * gets half the concurrency, so the cluster has the peers' total. `via: "amqp"` submits with the
+ * AMQP `TaskClient` instead (submit_task messages on `taskexec.submit`, answers from
+ * `taskexec.status`).
  */
 export class TaskexecDistributedTarget implements BenchTarget {
   readonly name: string;
-  readonly backend =
-    "PostgreSQL + RabbitMQ; an api (this process) and two worker processes; HTTP on loopback";
+  readonly backend: string;
   readonly completionSeenBy = "the api, from taskexec.status (after the completion is committed)";
   #service: Service | undefined;
   #children: ChildProcess[] = [];
@@ -35,10 +36,17 @@ export class TaskexecDistributedTarget implements BenchTarget {
   readonly #atRest: ReturnType<typeof atRest>;
   databaseUrl: string | undefined;
 
+  readonly #via: "http" | "amqp";
+
   /** `sealed`: with encryption at rest (security.data_key), in the api and the workers. */
-  constructor(sealed = false) {
+  constructor(sealed = false, via: "http" | "amqp" = "http") {
     this.#atRest = atRest(sealed);
-    this.name = `taskexec distributed (api + 2 workers${this.#atRest.suffix})`;
+    this.#via = via;
+    const over = via === "amqp" ? ", submitted over AMQP" : "";
+    this.name = `taskexec distributed (api + 2 workers${over}${this.#atRest.suffix})`;
+    this.backend = `PostgreSQL + RabbitMQ; an api (this process) and two worker processes; ${
+      via === "amqp" ? "the AMQP TaskClient" : "HTTP on loopback"
+    }`;
   }
 
   async open(hooks: Hooks, options: { concurrency: number }): Promise<void> {
@@ -68,10 +76,11 @@ export class TaskexecDistributedTarget implements BenchTarget {
       [0, 1].map(() => startChild(url, share, this.#scratch!.dir, "worker", workerEnv)),
     );
     await this.#workersHeard(2);
-    this.#client = new TaskClient({
-      url: this.#service.url,
-      token: await signToken(BENCH_SECRET, { sub: "bench", roles: ["submitter"], ttl: "1d" }),
-    });
+    const token = await signToken(BENCH_SECRET, { sub: "bench", roles: ["submitter"], ttl: "1d" });
+    this.#client =
+      this.#via === "amqp"
+        ? new TaskClient({ url: broker, token, api: this.#service.url })
+        : new TaskClient({ url: this.#service.url, token });
   }
 
   /** Starts and completions, as the api hears them from the workers. A job's message id names it. */
@@ -109,6 +118,7 @@ export class TaskexecDistributedTarget implements BenchTarget {
   }
 
   async close(): Promise<void> {
+    await this.#client?.close();
     await Promise.all(this.#children.map(stopChild));
     await this.#service?.close(0);
     this.#scratch?.remove();
