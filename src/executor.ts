@@ -13,7 +13,8 @@ import { builtinHandlers } from "./handlers/builtin/builtin-handlers.js";
 import { type AnyTaskHandler, isHandler } from "./handlers/handler.js";
 import { loadHandlerModules } from "./handlers/load-modules.js";
 import { HandlerRegistry } from "./handlers/registry.js";
-import { createLogger, type Logger } from "./observability/logger.js";
+import { componentLogger, createLogger, type Logger } from "./observability/logger.js";
+import { LifecycleLog } from "./observability/lifecycle-log.js";
 import { DataCipher, dataKeysFrom } from "./security/data-cipher.js";
 import { EncryptionKeys } from "./security/encryption-keys.js";
 import { ResourceManager, type ResourceSnapshot } from "./resources/resource-manager.js";
@@ -187,9 +188,15 @@ export async function createExecutorFromCompiled(
     await encryption.load();
 
   // Embedded in an application, quiet unless asked: its stdout is the application's.
-  log ??= compiled.logger ?? createLogger({ level: compiled.logging.level ?? "warn" });
+  log ??=
+    compiled.logger ??
+    createLogger({
+      ...compiled.logging,
+      level: compiled.logging.level ?? "warn",
+      format: compiled.logging.format ?? "json",
+    });
   const node = compiled.node_id ?? newNodeId();
-  const storeLog = log;
+  const storeLog = componentLogger(log, "store");
   const lostConnection = (error: Error) =>
     storeLog.warn({ err: error }, "lost a database connection; reconnecting");
   // The store announces new work on the signal, which is opened once the store is (and so
@@ -233,7 +240,7 @@ export async function createExecutorFromCompiled(
         role,
         node,
         store,
-        log,
+        log: componentLogger(log, "broker"),
         ...brokerAuth,
         accepts: role === "worker" ? workerAccepts(registry, resources) : undefined,
       });
@@ -256,11 +263,12 @@ export async function createExecutorFromCompiled(
     registry,
     timers,
     realClock,
-    log,
+    componentLogger(log, "engine"),
   );
   ctx.encryption = encryption;
   if (distributed === undefined) {
     const engine = new TaskExecutor(ctx, { ownsStore: true });
+    engine.observe(new LifecycleLog(ctx.log));
     if (store.checkSchema !== undefined) engine.addReadinessCheck(() => store.checkSchema!());
     return new Executor(engine, compiled, undefined, encryption);
   }
@@ -268,14 +276,19 @@ export async function createExecutorFromCompiled(
   let stopSide: () => void | Promise<void> = () => {};
   let startSide: (() => void) | undefined;
   if (role === "admission") {
-    const cluster = await listenToCluster({ feed: parts.resources, store, options: compiled, log });
+    const cluster = await listenToCluster({
+      feed: parts.resources,
+      store,
+      options: compiled,
+      log: componentLogger(log, "broker"),
+    });
     ctx.cluster = cluster.placement;
     const ends = await DeadWorkerEnds.start({
       store,
       bus,
       cluster: ctx.cluster,
       heartbeatMs: compiled.heartbeat_ms,
-      log,
+      log: ctx.log,
     });
     stopSide = async () => {
       cluster.stop();
@@ -292,11 +305,12 @@ export async function createExecutorFromCompiled(
         resources,
         registry,
         heartbeatMs: compiled.heartbeat_ms,
-        log,
+        log: componentLogger(log, "broker"),
       });
     };
   }
   const engine = new TaskExecutor(ctx, { ownsStore: false, role });
+  engine.observe(new LifecycleLog(ctx.log));
   if (store.checkSchema !== undefined) engine.addReadinessCheck(() => store.checkSchema!());
   engine.addReadinessCheck(() => {
     if (!parts.connection.connected) throw new Error("the broker is not connected");

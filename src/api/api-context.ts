@@ -33,4 +33,9 @@ export interface ApiContext {
 export const asReader = (p: AuthenticatedPrincipal): Principal => ({ id: p.id, admin: seesAllTasks(p) });
 
 /** The engine's view of a caller who acts (cancel): only admins act on others' tasks. */
-export const asActor = (p: AuthenticatedPrincipal): Principal => ({ id: p.id, admin: actsOnAllTasks(p) });
+/** The engine's view of an authenticated principal; `via` is the door it came in by, for the logs. */
+export const asActor = (p: AuthenticatedPrincipal, via?: Principal["via"]): Principal => ({
+  id: p.id,
+  admin: actsOnAllTasks(p),
+  ...(via !== undefined && { via }),
+});

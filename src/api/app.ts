@@ -24,6 +24,9 @@ export interface AppOptions {
  * The HTTP API of SPEC §5 as a Fastify app, built apart from `listen` (tests use `inject` or a
  * real socket). Route schemas are the protocol's zod schemas, so OpenAPI and the contract agree.
  */
+/** The answers logged as refusals (at warn): 401, 403, 413, 429. */
+const REFUSALS: ReadonlySet<number> = new Set([401, 403, 413, 429]);
+
 export async function buildApp(ctx: ApiContext, options: AppOptions): Promise<FastifyInstance> {
   // One app type whether it speaks HTTP or HTTPS, logging to our pino logger.
   const http = ctx.options.http;
@@ -75,6 +78,26 @@ export async function buildApp(ctx: ApiContext, options: AppOptions): Promise<Fa
   app.setErrorHandler((error, request, reply) => {
     const answer = toHttpError(error);
     if (answer.status >= 500) request.log.error({ err: error, url: request.url }, "request failed");
+    // A refusal (no or a bad token, a missing role, over a limit) says who, where and why; the
+    // route's pattern, not the URL, so that nothing a client put in the path or query is logged.
+    else if (REFUSALS.has(answer.status))
+      void ctx.auth.identify(request).then(
+        (principal) => logRefusal(principal.id),
+        () => logRefusal(undefined),
+      );
+    function logRefusal(principal: string | undefined) {
+      request.log.warn(
+        {
+          status: answer.status,
+          code: answer.code,
+          channel: "http",
+          method: request.method,
+          route: request.routeOptions.url,
+          principal,
+        },
+        "request refused",
+      );
+    }
     return sendError(reply, answer);
   });
 

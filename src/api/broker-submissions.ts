@@ -2,6 +2,7 @@ import type { ChannelModel, ConfirmChannel, ConsumeMessage } from "amqplib";
 import secureJson from "secure-json-parse";
 import { rejectionStatus } from "../engine/status-changes.js";
 import type { TaskExecutor } from "../engine/task-executor.js";
+import type { Logger } from "../observability/logger.js";
 import { isErrorCode } from "../protocol/error-codes.js";
 import { TaskexecError } from "../protocol/errors.js";
 import { type AuthenticatedPrincipal, authorize } from "../security/roles.js";
@@ -37,6 +38,8 @@ export interface BrokerSubmissionsOptions {
   /** The largest message taken, in bytes (`http.body_limit`: the same limit as over HTTP). */
   bodyLimit: number;
   onError: (error: unknown) => void;
+  /** Where refusals before the engine (a token, a role, a limit, not JSON) are logged. */
+  log: Logger;
 }
 
 /** Why a message is dead-lettered, and what the audit says of it. */
@@ -138,7 +141,19 @@ export class BrokerSubmissions {
       settle(() => channel.ack(message));
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
-      if (!error.audited) await this.#audit(message, error);
+      if (!error.audited) {
+        this.#options.log.warn(
+          {
+            principal: error.principal,
+            channel: "amqp",
+            code: error.decision,
+            message_id: messageIdOf(message),
+            reason: error.message,
+          },
+          "submission refused",
+        );
+        await this.#audit(message, error);
+      }
       // A sender known by its token hears why (a sender not known has no routing key to hear on).
       if (!error.answered && error.principal !== UNKNOWN)
         await this.#answerRefusal(error.principal, message, error);
@@ -204,7 +219,7 @@ export class BrokerSubmissions {
       // Over the rate limit or a quota: the submitter hears why (as over HTTP, 429), in #take.
       throw new Refusal(admission!.error.code, admission!.error.message, principal.id);
     }
-    const [outcome] = await this.#options.executor.submitMany(asActor(principal), [body]);
+    const [outcome] = await this.#options.executor.submitMany(asActor(principal, "amqp"), [body]);
     switch (outcome!.kind) {
       case "accepted":
         return; // announced by the engine

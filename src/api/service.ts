@@ -5,7 +5,7 @@ import { ConfigError } from "../config/config-error.js";
 import type { CompiledOptions } from "../config/options.js";
 import { createExecutorFromCompiled, type Executor } from "../executor.js";
 import { executorSignatureCheck, MessageSigner, signingKey } from "../security/message-signature.js";
-import { createLogger } from "../observability/logger.js";
+import { componentLogger, createLogger } from "../observability/logger.js";
 import { ExecutorMetrics } from "../observability/metrics.js";
 import { RecentActivity } from "../observability/recent-activity.js";
 import { ensureSecret, LOCAL_TOKEN_FILE, writeSecretFile } from "../security/secret-file.js";
@@ -51,7 +51,7 @@ export async function startService(
       },
     ]);
   }
-  const log = createLogger({ level: options.logging.level ?? "info", pretty: process.stdout.isTTY });
+  const log = createLogger({ ...options.logging, level: options.logging.level ?? "info" });
   const ownSecret =
     options.auth.enabled &&
     options.auth.jwt_secret === undefined &&
@@ -141,7 +141,7 @@ export async function startService(
         ...(messageKey === undefined ? [] : [messageKey.publicJwk]),
       ],
     },
-    { log, https },
+    { log: componentLogger(log, "http"), https },
   );
 
   await executor.start();
@@ -158,6 +158,7 @@ export async function startService(
           prefetch: Math.min(1000, options.max_concurrent_tasks),
           bodyLimit: options.http.body_limit,
           onError: (error) => log.warn({ err: error }, "a broker submission was refused"),
+          log: componentLogger(log, "submissions"),
         });
   if (brokerDoor !== undefined)
     engine.addReadinessCheck(() => {

@@ -33,7 +33,7 @@ function workerAddress(options: CompiledOptions): ListenAddress {
  * metrics over HTTP.
  */
 export async function startWorker(options: CompiledOptions): Promise<WorkerService> {
-  const log = createLogger({ level: options.logging.level ?? "info", pretty: process.stdout.isTTY });
+  const log = createLogger({ ...options.logging, level: options.logging.level ?? "info" });
   let auth: BrokerAuth = {};
   if (options.auth.enabled) {
     // A worker signs with the cluster's key: its own file, or derived from the secret the api

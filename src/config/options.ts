@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { AnyTaskHandler } from "../handlers/handler.js";
 import { formatPath } from "../protocol/issues.js";
 import { machineCapacity } from "../resources/capacity.js";
-import type { Logger } from "../observability/logger.js";
+import { LOG_COMPONENTS, type Logger } from "../observability/logger.js";
 import { ConfigError } from "./config-error.js";
 import { parseDuration } from "./duration.js";
 import { ServiceOptionsShape } from "./service-options.js";
@@ -17,6 +17,7 @@ const Duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
 });
 
 const PositiveMs = z.int().positive();
+const LogLevel = z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]);
 
 function isLoggerLike(value: unknown): boolean {
   const logger = value as Partial<Record<"child" | "info" | "warn" | "error", unknown>> | null;
@@ -156,10 +157,24 @@ export const ExecutorOptionsSchema = z.strictObject({
   logging: z
     .strictObject({
       /**
-       * What is logged, as JSON lines on stdout. Unset: `info` for `taskexec serve`, `warn` for the
-       * library, which should not fill its application's output unless asked.
+       * What is logged. Unset: `info` for `taskexec serve`, `api` and `worker` (every submission,
+       * refusal and state change), `warn` for the library, which should not fill its
+       * application's output unless asked.
        */
-      level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).optional(),
+      level: LogLevel.optional(),
+      /**
+       * A level per component, over `level`: `engine` (state changes, retries, recovery),
+       * `submissions` (accepted, duplicate, refused), `http` (refused requests, failures),
+       * `broker` (RabbitMQ) and `store` (the database). @default {}
+       */
+      levels: z.partialRecord(z.enum(LOG_COMPONENTS), LogLevel).default({}),
+      /** `json` (a JSON object per line) or `pretty` (for a person). Unset: pretty at a terminal, JSON otherwise. */
+      format: z.enum(["json", "pretty"]).optional(),
+      /**
+       * A file to append the lines to, instead of stdout (made with its folder if missing; reopened
+       * on SIGHUP, for logrotate).
+       */
+      file: z.string().min(1).optional(),
     })
     .prefault({}),
   /**

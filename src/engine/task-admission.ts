@@ -6,11 +6,14 @@ import { type EngineContext, routed } from "./engine-context.js";
 import { needsOpening, openSpecifications } from "./sealed-specifications.js";
 import { rejectionStatus } from "./status-changes.js";
 import { TaskValidator } from "./task-validator.js";
+import { componentLogger, type Logger } from "../observability/logger.js";
 
 /** Who is asking, for ownership checks: a submitter sees only its own tasks, an admin all. */
 export interface Principal {
   id: string;
   admin?: boolean;
+  /** The door the request came in by (for the logs); unset: the library's in-process client. */
+  via?: "http" | "amqp";
 }
 
 export type SubmitOutcome =
@@ -35,9 +38,11 @@ export class TaskAdmission {
   readonly #validator: TaskValidator;
   /** The per-principal quota every submission is held to, when `limits` sets one. */
   readonly #quota: SubmissionQuota | undefined;
+  readonly #log: Logger;
 
   constructor(ctx: EngineContext) {
     this.#ctx = ctx;
+    this.#log = componentLogger(ctx.log, "submissions");
     const { max_active_tasks: maxTasks, max_resources: maxResources } = ctx.options.limits;
     this.#quota =
       maxTasks === undefined && maxResources === undefined ? undefined : { maxTasks, maxResources };
@@ -146,7 +151,41 @@ export class TaskAdmission {
     if (overQuota.length > 0) await this.#answerOverQuota(principal, overQuota, outcomes, now);
     for (const o of outcomes)
       if (o?.kind === "rejected") for (const obs of ctx.observers) obs.onRejected(o.error.code);
+    this.#logOutcomes(principal, outcomes as SubmitOutcome[]);
     return outcomes as SubmitOutcome[];
+  }
+
+  /**
+   * A line per submission: accepted and duplicate at `info`, refused at `warn`, with the
+   * principal, the door and the code. A refusal's issues are given by path and code only: their
+   * messages may quote what was sent.
+   */
+  #logOutcomes(principal: Principal, outcomes: readonly SubmitOutcome[]): void {
+    const log = this.#log;
+    const info = log.isLevelEnabled("info");
+    const by = { principal: principal.id, channel: principal.via ?? "library" };
+    for (const o of outcomes) {
+      switch (o.kind) {
+        case "accepted":
+        case "duplicate":
+          if (info)
+            log.info(
+              { ...by, task_id: o.task.id, type: o.task.type, message_id: o.task.messageId },
+              o.kind === "accepted" ? "submission accepted" : "submission was a duplicate",
+            );
+          break;
+        case "rejected":
+        case "malformed":
+          log.warn(
+            { ...by, code: o.error.code, issues: o.error.issues.map((i) => `${i.path}:${i.code}`) },
+            `submission ${o.kind}`,
+          );
+          break;
+        case "refused":
+          log.warn({ ...by, code: o.error.code, reason: o.error.message }, "submission refused");
+          break;
+      }
+    }
   }
 
   /**

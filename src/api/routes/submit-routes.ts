@@ -1,4 +1,4 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { SubmitOutcome } from "../../engine/task-executor.js";
@@ -50,9 +50,10 @@ function refused(admission: Exclude<Admission, { ok: true }>): Answer {
   return { status: e.status, body: errorBody(e), retryAfterS: admission.retryAfterS };
 }
 
-/** Audits the submissions refused at admission: the engine never sees them. */
+/** Audits and logs the submissions refused at admission (rate, quota): the engine never sees them. */
 async function auditRefusals(
   ctx: ApiContext,
+  request: FastifyRequest,
   principal: string,
   messages: readonly unknown[],
   admissions: readonly Admission[],
@@ -72,6 +73,11 @@ async function auditRefusals(
       },
     ];
   });
+  for (const record of records)
+    request.log.warn(
+      { principal, channel: "http", code: record.decision, message_id: record.messageId },
+      "submission refused",
+    );
   if (records.length > 0) await ctx.executor.recordAudit(records);
 }
 
@@ -95,10 +101,10 @@ export function submitRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async (request, reply) => {
       const principal = await ctx.auth.authenticate(request, "submit_task");
       const [admission] = await ctx.guard.admit(principal.id, [request.body]);
-      await auditRefusals(ctx, principal.id, [request.body], [admission!]);
+      await auditRefusals(ctx, request, principal.id, [request.body], [admission!]);
       if (!admission!.ok)
         return sendError(reply, { ...toHttpError(admission!.error), retryAfterS: admission!.retryAfterS });
-      const [outcome] = await ctx.executor.submitMany(asActor(principal), [request.body]);
+      const [outcome] = await ctx.executor.submitMany(asActor(principal, "http"), [request.body]);
       const result = answer(outcome!);
       if (result.retryAfterS !== undefined) void reply.header("retry-after", String(result.retryAfterS));
       if (outcome!.kind === "accepted") void reply.header("location", `/v1/tasks/${outcome!.task.id}`);
@@ -127,9 +133,9 @@ export function submitRoutes(app: FastifyInstance, ctx: ApiContext): void {
         });
       }
       const admissions = await ctx.guard.admit(principal.id, messages);
-      await auditRefusals(ctx, principal.id, messages, admissions);
+      await auditRefusals(ctx, request, principal.id, messages, admissions);
       const admitted = messages.filter((_, i) => admissions[i]!.ok);
-      const outcomes = await ctx.executor.submitMany(asActor(principal), admitted);
+      const outcomes = await ctx.executor.submitMany(asActor(principal, "http"), admitted);
       let next = 0;
       const results = admissions.map((admission) => {
         const result = admission.ok ? answer(outcomes[next++]!) : refused(admission);

@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import amqplib from "amqplib";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { BrokerSubmissions } from "../../../src/api/broker-submissions.js";
+import { createLogger } from "../../../src/observability/logger.js";
 import type { TaskStatus } from "../../../src/protocol/task-status.js";
 import { SubmissionGuard } from "../../../src/security/submission-guard.js";
 import { signToken } from "../../../src/security/token-signer.js";
@@ -36,6 +37,7 @@ describe.runIf(available)("submissions over the broker", () => {
     connection = await AmqpConnection.open({ url: vhost.url, name: "api" });
     bus = await AmqpStatusBus.open(connection);
     door = await BrokerSubmissions.start(connection, {
+      log: createLogger({ level: "silent" }),
       executor: h.executor.engine,
       verifier: createTokenVerifier(options.auth),
       guard: new SubmissionGuard(options.limits),
@@ -215,6 +217,7 @@ describe.runIf(available)("submissions over the broker", () => {
   it("answers a submission over the rate limit with a rejected status on taskexec.status, and dead-letters it", async () => {
     await door.stop();
     door = await BrokerSubmissions.start(connection, {
+      log: createLogger({ level: "silent" }),
       executor: h.executor.engine,
       verifier: createTokenVerifier(h.executor.options.auth),
       guard: new SubmissionGuard({ ...h.executor.options.limits, submit_per_minute: 2 }),
