@@ -110,7 +110,7 @@ export async function startService(
   });
   // Processes sharing a store count each principal's rate together (in the store).
   const guard = new SubmissionGuard(options.limits, { shared: engine.sharedSubmitAllowance() });
-  const metrics = new ExecutorMetrics(engine);
+  const metrics = new ExecutorMetrics(engine, options.heartbeat_ms);
   executor.transports?.onRefused((from) => metrics.messageRefused(from));
   const activity = new RecentActivity();
   const feed = new TaskFeed();

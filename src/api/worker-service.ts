@@ -69,7 +69,7 @@ export async function startWorker(options: CompiledOptions): Promise<WorkerServi
     };
   }
   const executor: Executor = await createExecutorFromCompiled(options, log, "worker", auth);
-  const metrics = new ExecutorMetrics(executor.engine);
+  const metrics = new ExecutorMetrics(executor.engine, options.heartbeat_ms);
   executor.transports?.onRefused((from) => metrics.messageRefused(from));
   const app = buildWorkerApp({ executor: executor.engine, metrics, options, log });
   // Listens before it takes work: a port it cannot have stops it before it runs anything.

@@ -15,6 +15,7 @@ import { registerToken } from "./commands/token.js";
 import { registerTypes } from "./commands/types.js";
 import { registerWorker } from "./commands/worker.js";
 import { tokenHint } from "./connection.js";
+import { VERSION } from "../version.js";
 
 let exitCode: number = EXIT.ok;
 const run = (code: number) => {
@@ -23,7 +24,7 @@ const run = (code: number) => {
 
 const program = new Command("taskexec")
   .description("A durable task executor: submit tasks, watch them, run the server.")
-  .version("0.1.0")
+  .version(VERSION)
   .exitOverride()
   .configureOutput({ outputError: (text, write) => write(text) })
   .showSuggestionAfterError();

@@ -1,3 +1,4 @@
+import type { SoleDuty } from "../store/sole-duty.js";
 import type { ResealCursor, ResealStep } from "../store/reseal.js";
 import type { TaskStore } from "../store/task-store.js";
 import type { AnyTaskHandler } from "../handlers/handler.js";
@@ -383,6 +384,11 @@ export class TaskExecutor {
   /** The principal's tasks (admins: all) per state. */
   countTasks(principal: Principal): Promise<Record<string, number>> {
     return this.#ctx.store.countByState(principal.admin ? undefined : principal.id);
+  }
+
+  /** Takes this process's turn at a duty one process of the cluster performs at a time (see SoleDuty). */
+  soleDuty(name: string, retryMs: number): Promise<SoleDuty> {
+    return this.#ctx.store.soleDuty(name, retryMs);
   }
 
   /** Tasks per state, and ready tasks per priority (for metrics). */

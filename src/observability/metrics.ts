@@ -1,19 +1,34 @@
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { EngineObserver } from "../engine/engine-observer.js";
 import type { TaskExecutor } from "../engine/task-executor.js";
 import type { ErrorCode } from "../protocol/error-codes.js";
 import { isTerminal, TASK_STATES } from "../protocol/states.js";
 import type { TaskStatus } from "../protocol/task-status.js";
 import type { TaskRecord } from "../domain/records.js";
+import type { SoleDuty } from "../store/sole-duty.js";
+import { VERSION } from "../version.js";
 
 const SECONDS_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900];
 
+/** The duty of exporting the cluster-wide gauges (see ExecutorMetrics). */
+export const CLUSTER_METRICS_DUTY = "cluster_metrics";
+
 /**
- * The Prometheus metrics of SPEC §9, on a registry of their own. Counters and histograms are fed
- * by every durable change; the gauges are read from the store and resource manager at scrape time.
+ * The Prometheus metrics of SPEC §9, on a registry of their own, so that summing a series over
+ * every process of a cluster counts each thing once:
+ * - counters and histograms count what this process did (fed by every durable change it made);
+ * - `taskexec_resource_usage_ratio` is this process's own node (a process that runs no task,
+ *   `taskexec api`, has none);
+ * - the cluster-wide gauges, `taskexec_tasks` and `taskexec_queue_depth` (read from the store at
+ *   scrape time), come from one process at a time: the holder of the `cluster_metrics` duty
+ *   (`taskexec_cluster_metrics_exporter` is 1 there, 0 elsewhere). When it dies, another takes
+ *   the duty within `heartbeat_ms`.
+ * With them, Node's process and runtime metrics (memory, CPU, event-loop lag, GC) and
+ * `taskexec_build_info`.
  */
 export class ExecutorMetrics implements EngineObserver {
   readonly registry = new Registry();
+  #duty: SoleDuty | undefined;
   readonly #execution = new Histogram({
     name: "taskexec_task_execution_seconds",
     help: "Time from a task's first start to its end, by type and outcome.",
@@ -57,33 +72,53 @@ export class ExecutorMetrics implements EngineObserver {
     registers: [this.registry],
   });
 
-  constructor(executor: TaskExecutor) {
+  /** Takes its turn at the cluster-wide gauges (tried again every `retryMs` while another holds them). */
+  constructor(executor: TaskExecutor, retryMs: number) {
+    const exporting = () => this.#duty?.mine === true;
+    // One reading of the store per scrape, for both cluster-wide gauges.
+    let counting: Promise<Awaited<ReturnType<TaskExecutor["counts"]>>> | undefined;
+    const counts = () =>
+      (counting ??= executor.counts().finally(() => setImmediate(() => (counting = undefined))));
     new Gauge({
       name: "taskexec_tasks",
-      help: "Tasks in each state.",
+      help: "Tasks in each state, cluster-wide (exported by the process that holds the cluster_metrics duty).",
       labelNames: ["state"],
       registers: [this.registry],
       async collect() {
-        const { byState } = await executor.counts();
+        this.reset();
+        if (!exporting()) return;
+        const { byState } = await counts();
         for (const state of TASK_STATES) this.set({ state }, byState[state] ?? 0);
       },
     });
     new Gauge({
       name: "taskexec_queue_depth",
-      help: "Ready tasks waiting to run, by priority.",
+      help: "Ready tasks waiting to run, by priority, cluster-wide (exported by the process that holds the cluster_metrics duty).",
       labelNames: ["priority"],
       registers: [this.registry],
       async collect() {
-        const { readyByPriority } = await executor.counts();
+        this.reset();
+        if (!exporting()) return;
+        const { readyByPriority } = await counts();
         for (let p = 0; p <= 9; p++) this.set({ priority: String(p) }, readyByPriority[String(p)] ?? 0);
       },
     });
     new Gauge({
+      name: "taskexec_cluster_metrics_exporter",
+      help: "1 in the process that exports the cluster-wide gauges (taskexec_tasks, taskexec_queue_depth), 0 in the others.",
+      registers: [this.registry],
+      collect() {
+        this.set(exporting() ? 1 : 0);
+      },
+    });
+    new Gauge({
       name: "taskexec_resource_usage_ratio",
-      help: "Allocated over capacity, per node and resource kind.",
+      help: "Allocated over capacity of this process's node, per resource kind (none from a process that runs no tasks).",
       labelNames: ["node", "resource"],
       registers: [this.registry],
       collect() {
+        this.reset();
+        if (executor.role === "admission") return;
         for (const snapshot of executor.resources()) {
           for (const [resource, capacity] of Object.entries(snapshot.capacity)) {
             const ratio = capacity > 0 ? (snapshot.allocated[resource] ?? 0) / capacity : 0;
@@ -92,7 +127,18 @@ export class ExecutorMetrics implements EngineObserver {
         }
       },
     });
+    new Gauge({
+      name: "taskexec_build_info",
+      help: "Always 1: the taskexec and Node.js versions of this process.",
+      labelNames: ["version", "node_version"],
+      registers: [this.registry],
+    }).set({ version: VERSION, node_version: process.version }, 1);
+    collectDefaultMetrics({ register: this.registry });
     executor.observe(this);
+    void executor.soleDuty(CLUSTER_METRICS_DUTY, retryMs).then(
+      (duty) => (this.#duty = duty),
+      () => {}, // not given (the store closing): this process does not export them
+    );
   }
 
   onStatus(task: TaskRecord, status: TaskStatus): void {

@@ -1,3 +1,4 @@
+import type { SoleDuty } from "./sole-duty.js";
 import type { ResealCursor, ResealStep } from "./reseal.js";
 import type { SchedulingKey } from "../domain/scheduling-order.js";
 import type { TaskStatus } from "../protocol/task-status.js";
@@ -288,6 +289,13 @@ export interface TaskStore {
    * Only stores with `concurrentClaims` have it.
    */
   endedBetween?(from: number, until: number, limit: number): Promise<EndedTask[]>;
+
+  /**
+   * Takes the duty `name` for this process, or its place in line for it (see SoleDuty): among
+   * the processes sharing this store, at most one holds a duty at a time; a waiting one tries
+   * again every `retryMs` and holds it within that once the holder releases it or dies.
+   */
+  soleDuty(name: string, retryMs: number): Promise<SoleDuty>;
 
   close(): Promise<void>;
 }

@@ -526,6 +526,23 @@ export function describeTaskStoreContract(
       expect((await progress(second.task, "node-b", 2)).status.header.sequence).toBe(7);
     });
 
+    it("gives a duty to one taker at a time, and to the next within its retry once the holder lets go", async () => {
+      const retryMs = 50;
+      const first = await store.soleDuty("contract-duty", retryMs);
+      const second = await store.soleDuty("contract-duty", retryMs);
+      const other = await store.soleDuty("another-duty", retryMs);
+      expect([first.mine, second.mine, other.mine]).toEqual([true, false, true]);
+      // Still the first's a while later: the waiting taker keeps trying, and keeps failing.
+      await new Promise((r) => setTimeout(r, retryMs * 3));
+      expect([first.mine, second.mine]).toEqual([true, false]);
+      await first.release();
+      expect(first.mine).toBe(false);
+      const until = Date.now() + 5_000;
+      while (!second.mine && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      expect(second.mine).toBe(true);
+      await Promise.all([second.release(), other.release()]);
+    });
+
     it("claims ready tasks for one owner at a time, best first; a given-back claim, or a lapsed one once released, is free again", async () => {
       if (store.claimReady === undefined || store.releaseClaims === undefined) {
         // One process takes all the work of such a store: it has nothing to claim from others.

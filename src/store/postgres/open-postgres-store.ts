@@ -56,6 +56,8 @@ export async function openPostgresTaskStore(options: PostgresStoreOptions): Prom
     }
     return new PostgresTaskStore(pool, readPostgresQueries(), {
       node: options.node,
+      url: options.url,
+      onConnectionError: options.onConnectionError,
       onReady: options.onReady,
       outbox: options.outbox,
       seal: options.seal,

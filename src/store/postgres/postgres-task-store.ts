@@ -1,3 +1,5 @@
+import { SessionLock } from "./session-lock.js";
+import type { SoleDuty } from "../sole-duty.js";
 import { type ResealCursor, type ResealStep, resealStep, type SealedRowsAccess } from "../reseal.js";
 import { CLEAR, type ValueSeal } from "../sealed-values.js";
 import type pg from "pg";
@@ -87,6 +89,10 @@ export class PostgresTaskStore implements TaskStore {
   readonly #outbox: boolean;
   /** Reads rows into records, opening the sealed values (and seals them on the way in). */
   readonly #rowReader: RowReader;
+  readonly #url: string;
+  readonly #onConnectionError: ((error: Error) => void) | undefined;
+  /** The duties taken through this store, released when it closes. */
+  readonly #duties = new Set<SoleDuty>();
 
   /** @internal use openPostgresTaskStore. */
   constructor(
@@ -94,12 +100,17 @@ export class PostgresTaskStore implements TaskStore {
     queries: PostgresQueries,
     options: {
       node: string;
+      /** Where the database is, for the sessions a duty holds (see soleDuty). */
+      url: string;
+      onConnectionError?: ((error: Error) => void) | undefined;
       onReady?: ReadyWorkSink | undefined;
       outbox?: boolean | undefined;
       seal?: ValueSeal | undefined;
     },
   ) {
     this.#rowReader = new RowReader(options.seal ?? CLEAR);
+    this.#url = options.url;
+    this.#onConnectionError = options.onConnectionError;
     this.#outbox = options.outbox ?? false;
     this.#onReady = options.onReady;
     // The node names its notifications, whose payload is space-separated (see readNotice): the
@@ -654,7 +665,27 @@ export class PostgresTaskStore implements TaskStore {
     }
   }
 
+  async soleDuty(name: string, retryMs: number): Promise<SoleDuty> {
+    const lock = await SessionLock.take({
+      url: this.#url,
+      name,
+      retryMs,
+      onError: this.#onConnectionError,
+    });
+    this.#duties.add(lock);
+    return {
+      get mine() {
+        return lock.mine;
+      },
+      release: () => {
+        this.#duties.delete(lock);
+        return lock.release();
+      },
+    };
+  }
+
   async close(): Promise<void> {
+    await Promise.all([...this.#duties].map((duty) => duty.release()));
     await this.#lane.idle();
     await this.#pool.end();
   }

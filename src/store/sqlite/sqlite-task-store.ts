@@ -1,3 +1,4 @@
+import { LocalDuties, type SoleDuty } from "../sole-duty.js";
 import {
   type ResealColumns,
   type ResealCursor,
@@ -212,6 +213,7 @@ async function openLocked(options: SqliteStoreOptions, lock: SqliteFileLock): Pr
  */
 export class SqliteTaskStore implements TaskStore {
   readonly capabilities: StoreCapabilities = { concurrentClaims: false };
+  readonly #duties = new LocalDuties();
   readonly #db: SqliteConnection;
   /** Tasks per submitter and state, moved by each write when it commits. */
   readonly #counts = new StateCounts();
@@ -609,6 +611,10 @@ export class SqliteTaskStore implements TaskStore {
         return tasks.length;
       },
     );
+  }
+
+  soleDuty(name: string): Promise<SoleDuty> {
+    return Promise.resolve(this.#duties.take(name));
   }
 
   async close(): Promise<void> {
