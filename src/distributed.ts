@@ -75,6 +75,8 @@ export async function openDistributedTransports(context: {
   verify?: VerifyMessage | undefined;
   /** Whether this worker could ever take a task (its handlers and capacity). */
   accepts?: ((type: string, requirements: Record<string, number>) => boolean) | undefined;
+  /** Told of each loss of the broker connection. */
+  onBrokerLost?: (() => void) | undefined;
 }): Promise<DistributedTransports> {
   const { options, role, node, store, log } = context;
   const url = checkDistributedConfig(options, role === "worker" ? "worker" : "api");
@@ -88,6 +90,7 @@ export async function openDistributedTransports(context: {
     url,
     name: `taskexec ${role === "worker" ? "worker" : "api"} ${node}`,
     onError: warn("the broker connection failed; reconnecting"),
+    onLost: context.onBrokerLost,
     tls: readBrokerTls(options),
   });
   const opened: { close(): Promise<unknown> }[] = [connection];

@@ -197,8 +197,12 @@ export async function createExecutorFromCompiled(
     });
   const node = compiled.node_id ?? newNodeId();
   const storeLog = componentLogger(log, "store");
-  const lostConnection = (error: Error) =>
+  // Told to the engine's observers (metrics) once there is an engine.
+  const reconnecting = { to: (_to: "database" | "broker") => {} };
+  const lostConnection = (error: Error) => {
+    reconnecting.to("database");
     storeLog.warn({ err: error }, "lost a database connection; reconnecting");
+  };
   // The store announces new work on the signal, which is opened once the store is (and so
   // before anything is submitted).
   const announce: { to?: WorkSignal } = {};
@@ -243,6 +247,7 @@ export async function createExecutorFromCompiled(
         log: componentLogger(log, "broker"),
         ...brokerAuth,
         accepts: role === "worker" ? workerAccepts(registry, resources) : undefined,
+        onBrokerLost: () => reconnecting.to("broker"),
       });
       transports = distributed;
     }
@@ -266,6 +271,9 @@ export async function createExecutorFromCompiled(
     componentLogger(log, "engine"),
   );
   ctx.encryption = encryption;
+  reconnecting.to = (to) => {
+    for (const observer of ctx.observers) observer.onReconnecting?.(to);
+  };
   if (distributed === undefined) {
     const engine = new TaskExecutor(ctx, { ownsStore: true });
     engine.observe(new LifecycleLog(ctx.log));

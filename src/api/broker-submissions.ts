@@ -40,6 +40,8 @@ export interface BrokerSubmissionsOptions {
   onError: (error: unknown) => void;
   /** Where refusals before the engine (a token, a role, a limit, not JSON) are logged. */
   log: Logger;
+  /** Told of each message dead-lettered, with its refusal's code. */
+  onDeadLettered?: ((reason: string) => void) | undefined;
 }
 
 /** Why a message is dead-lettered, and what the audit says of it. */
@@ -170,6 +172,7 @@ export class BrokerSubmissions {
         channel,
         message,
       );
+      this.#options.onDeadLettered?.(error.decision);
     }
   }
 

@@ -1,3 +1,4 @@
+import { QUEUES } from "../transport/amqp/topology.js";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { FastifyInstance } from "fastify";
@@ -159,6 +160,7 @@ export async function startService(
           bodyLimit: options.http.body_limit,
           onError: (error) => log.warn({ err: error }, "a broker submission was refused"),
           log: componentLogger(log, "submissions"),
+          onDeadLettered: (reason) => metrics.deadLettered(QUEUES.submissions, reason),
         });
   if (brokerDoor !== undefined)
     engine.addReadinessCheck(() => {

@@ -13,4 +13,6 @@ export interface EngineObserver {
    * these to their writer; cluster-wide ones (the dashboard's charts) count them.
    */
   onOtherStatus?(observed: ObservedStatus): void;
+  /** A connection of this process to the database or the broker was lost; it is being made again. */
+  onReconnecting?(to: "database" | "broker"): void;
 }

@@ -65,6 +65,23 @@ export class ExecutorMetrics implements EngineObserver {
     labelNames: ["code"],
     registers: [this.registry],
   });
+  readonly #leasesLost = new Counter({
+    name: "taskexec_leases_lost_total",
+    help: "Attempts whose executor was lost (it died, stopped, or its lease lapsed), counted by the process that recovered them.",
+    registers: [this.registry],
+  });
+  readonly #reconnects = new Counter({
+    name: "taskexec_reconnects_total",
+    help: "Connections of this process lost and being made again, to the database or the broker.",
+    labelNames: ["to"],
+    registers: [this.registry],
+  });
+  readonly #deadLetters = new Counter({
+    name: "taskexec_dead_letters_total",
+    help: "Messages this process put in taskexec.dead, by where they came from and why (a refusal's code; `refused` for a forged, unsigned or malformed message).",
+    labelNames: ["from", "reason"],
+    registers: [this.registry],
+  });
   readonly #refused = new Counter({
     name: "taskexec_broker_messages_refused_total",
     help: "Messages heard on the broker and refused (forged, unsigned, wrong role, replayed, malformed): dead-lettered, by where they came from (an exchange, or taskexec.tasks).",
@@ -151,8 +168,10 @@ export class ExecutorMetrics implements EngineObserver {
       this.#wait.observe((Date.parse(status.header.timestamp) - task.createdAt) / 1000);
     }
     const code = status.body.details?.error?.code;
-    if (code !== undefined && (event === "task_failed" || event === "retry_scheduled"))
+    if (code !== undefined && (event === "task_failed" || event === "retry_scheduled")) {
       this.#errors.inc({ code });
+      if (code === "executor_lost") this.#leasesLost.inc();
+    }
     if (isTerminal(task.state)) {
       this.#finished.inc({ type: task.type, outcome: task.state });
       if (task.startedAt !== null && task.finishedAt !== null) {
@@ -167,6 +186,16 @@ export class ExecutorMetrics implements EngineObserver {
   /** A message heard on the broker (from an exchange, or taskexec.tasks) was refused and dead-lettered. */
   messageRefused(from: string): void {
     this.#refused.inc({ from });
+    this.#deadLetters.inc({ from, reason: "refused" });
+  }
+
+  /** A message taken from `from` was dead-lettered for `reason` (a refusal's code). */
+  deadLettered(from: string, reason: string): void {
+    this.#deadLetters.inc({ from, reason });
+  }
+
+  onReconnecting(to: "database" | "broker"): void {
+    this.#reconnects.inc({ to });
   }
 
   onRejected(code: ErrorCode): void {

@@ -181,6 +181,12 @@ describe.runIf(available)("RabbitMQ and PostgreSQL restarted under an api and tw
     expect(heard.size).toBeGreaterThan(1_000); // the listener heard most of it
     expect(refused).toBeGreaterThan(0); // the database outage was seen by the submitter
     for (const m of everyone) expect(m.process.child.exitCode).toBeNull();
+    // Each process counted the loss of its broker connection, and some the database's (issue 28.2).
+    const scraped = await Promise.all(everyone.map(async (m) => (await fetch(`${m.url}/metrics`)).text()));
+    for (const text of scraped) expect(text).toMatch(/^taskexec_reconnects_total\{to="broker"\} [1-9]/m);
+    expect(scraped.some((text) => /^taskexec_reconnects_total\{to="database"\} [1-9]/m.test(text))).toBe(
+      true,
+    );
     await bus.close();
     await connection.close();
   }, 300_000);

@@ -128,5 +128,10 @@ describe.runIf(available)("PostgreSQL restarted under two serve processes", () =
     expect([...refusals.keys()]).toEqual(["503 unavailable retry-after:true"]);
     expect(a.process.child.exitCode).toBeNull();
     expect(b.process.child.exitCode).toBeNull();
+    // Each counted the loss of its database connections (issue 28.2).
+    for (const m of [a, b])
+      expect(await (await fetch(`${m.url}/metrics`)).text()).toMatch(
+        /^taskexec_reconnects_total\{to="database"\} [1-9]/m,
+      );
   }, 180_000);
 });

@@ -75,7 +75,7 @@ describe.runIf(available)("several serve processes on one PostgreSQL database", 
     b.process.child.kill("SIGKILL");
     await b.process.exited;
     const atKill = runs().filter((r) => r.pid === bPid);
-    await member("b", { TASKEXEC_MAX_CONCURRENT_TASKS: slots }); // restarted
+    const b2 = await member("b", { TASKEXEC_MAX_CONCURRENT_TASKS: slots }); // restarted
     await waitFor(
       "every task to complete",
       async () => (await countStates()).completed === 3000,
@@ -97,6 +97,17 @@ describe.runIf(available)("several serve processes on one PostgreSQL database", 
     // Both processes worked: the work was shared.
     expect(all.filter((r) => r.pid === a.process.child.pid).length).toBeGreaterThan(300);
     expect(atKill.length).toBeGreaterThanOrEqual(200);
+    // The attempts the dead process left were counted as lost leases, once, by whichever process
+    // recovered them: at least every task that ran again, at most what it could run at once.
+    const lost = await Promise.all(
+      [a, b2].map(async (m) => {
+        const text = await (await fetch(`${m.url}/metrics`)).text();
+        return Number(/^taskexec_leases_lost_total (\d+)$/m.exec(text)?.[1]);
+      }),
+    );
+    const leasesLost = lost[0]! + lost[1]!;
+    expect(leasesLost).toBeGreaterThanOrEqual(Math.max(1, twice.length));
+    expect(leasesLost).toBeLessThanOrEqual(Number(slots));
   }, 180_000);
 
   it("list every node in /v1/resources of any of them; a killed one goes dead after three missed heartbeats", async () => {

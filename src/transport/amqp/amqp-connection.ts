@@ -11,6 +11,8 @@ export interface AmqpConnectionOptions {
   name: string;
   /** Told of connection losses and failed setups; recovery goes on by itself. */
   onError?: (error: Error) => void;
+  /** Told of each loss of the connection (amqplib reconnects by itself). */
+  onLost?: (() => void) | undefined;
   /**
    * With `amqps://`: the CA the broker's certificate must chain to (else the system's), and a
    * client certificate and key. The broker's name is checked against its certificate either way.
@@ -55,6 +57,7 @@ export class AmqpConnection {
     connection.#model = model;
     model.on("disconnect", (error: Error) => {
       connection.#current = undefined;
+      options.onLost?.();
       connection.#onError(error);
     });
     model.on("error", (error: Error) => connection.#onError(error));

@@ -156,6 +156,9 @@ describe.runIf(available)("forged messages on the broker (issue 26.2)", () => {
         "three refusals",
         async () => refusedCount(await metricsOf(worker), "taskexec.tasks") === 3,
       );
+      expect(await metricsOf(worker)).toMatch(
+        /^taskexec_dead_letters_total\{from="taskexec.tasks",reason="refused"\} 3$/m,
+      );
       const reasons = await deadReasons(channel);
       expect(reasons.map((r) => r.from)).toEqual([QUEUES.tasks, QUEUES.tasks, QUEUES.tasks]);
       expect(reasons[0]!.reason).toMatch(/must hold an executor's signature/);

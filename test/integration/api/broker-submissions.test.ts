@@ -216,6 +216,7 @@ describe.runIf(available)("submissions over the broker", () => {
 
   it("answers a submission over the rate limit with a rejected status on taskexec.status, and dead-letters it", async () => {
     await door.stop();
+    const deadLettered: string[] = [];
     door = await BrokerSubmissions.start(connection, {
       log: createLogger({ level: "silent" }),
       executor: h.executor.engine,
@@ -225,6 +226,7 @@ describe.runIf(available)("submissions over the broker", () => {
       prefetch: 1,
       bodyLimit: 1024 * 1024,
       onError: () => {},
+      onDeadLettered: (reason) => deadLettered.push(reason),
     });
     const alice = await token();
     for (const id of ["first", "second", "third"]) await send(submit(alice, id));
@@ -233,6 +235,7 @@ describe.runIf(available)("submissions over the broker", () => {
     expect(answer.body).toMatchObject({ status: "rejected", details: { error: { code: "rate_limited" } } });
     const [dead] = await collectDead(1);
     expect(dead!.reason.split(":")[0]).toBe("rate_limited");
+    expect(deadLettered).toEqual(["rate_limited"]); // what taskexec_dead_letters_total counts
     expect((await h.executor.engine.listTasks(admin, {})).tasks.map((t) => t.reference_id).sort()).toEqual([
       "first",
       "second",
