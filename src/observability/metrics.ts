@@ -10,6 +10,15 @@ import { VERSION } from "../version.js";
 
 const SECONDS_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900];
 
+/** A readiness check that takes longer counts as not ready (a scrape must not wait for a store away). */
+const READY_WITHIN_MS = 2_000;
+
+const UNLINTED_DEFAULTS = [
+  "nodejs_active_handles_total",
+  "nodejs_active_requests_total",
+  "nodejs_active_resources_total",
+];
+
 /** The duty of exporting the cluster-wide gauges (see ExecutorMetrics). */
 export const CLUSTER_METRICS_DUTY = "cluster_metrics";
 
@@ -19,8 +28,8 @@ export const CLUSTER_METRICS_DUTY = "cluster_metrics";
  * - counters and histograms count what this process did (fed by every durable change it made);
  * - `taskexec_resource_usage_ratio` is this process's own node (a process that runs no task,
  *   `taskexec api`, has none);
- * - the cluster-wide gauges, `taskexec_tasks` and `taskexec_queue_depth` (read from the store at
- *   scrape time), come from one process at a time: the holder of the `cluster_metrics` duty
+ * - the cluster-wide gauges, `taskexec_tasks`, `taskexec_queue_depth` and `taskexec_nodes` (read
+ *   from the store at scrape time), come from one process at a time: the holder of the `cluster_metrics` duty
  *   (`taskexec_cluster_metrics_exporter` is 1 there, 0 elsewhere). When it dies, another takes
  *   the duty within `heartbeat_ms`.
  * With them, Node's process and runtime metrics (memory, CPU, event-loop lag, GC) and
@@ -104,8 +113,10 @@ export class ExecutorMetrics implements EngineObserver {
       async collect() {
         this.reset();
         if (!exporting()) return;
-        const { byState } = await counts();
-        for (const state of TASK_STATES) this.set({ state }, byState[state] ?? 0);
+        // The store away: no sample (the scrape goes on, and taskexec_ready says why).
+        const read = await counts().catch(() => undefined);
+        if (read === undefined) return;
+        for (const state of TASK_STATES) this.set({ state }, read.byState[state] ?? 0);
       },
     });
     new Gauge({
@@ -116,8 +127,38 @@ export class ExecutorMetrics implements EngineObserver {
       async collect() {
         this.reset();
         if (!exporting()) return;
-        const { readyByPriority } = await counts();
-        for (let p = 0; p <= 9; p++) this.set({ priority: String(p) }, readyByPriority[String(p)] ?? 0);
+        const read = await counts().catch(() => undefined);
+        if (read === undefined) return;
+        for (let p = 0; p <= 9; p++) this.set({ priority: String(p) }, read.readyByPriority[String(p)] ?? 0);
+      },
+    });
+    new Gauge({
+      name: "taskexec_nodes",
+      help: "Nodes of the cluster by liveness (dead: three heartbeats missed), cluster-wide (exported by the process that holds the cluster_metrics duty).",
+      labelNames: ["state"],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        if (!exporting()) return;
+        const nodes = await executor.nodes().catch(() => undefined);
+        if (nodes === undefined) return;
+        this.set({ state: "alive" }, nodes.filter((n) => n.alive).length);
+        this.set({ state: "dead" }, nodes.filter((n) => !n.alive).length);
+      },
+    });
+    new Gauge({
+      name: "taskexec_ready",
+      help: "1 when this process's store (and broker) answer, as /readyz says; 0 otherwise.",
+      registers: [this.registry],
+      async collect() {
+        const answered = await Promise.race([
+          executor.checkReady().then(
+            () => true,
+            () => false,
+          ),
+          new Promise<boolean>((resolve) => setTimeout(() => resolve(false), READY_WITHIN_MS).unref()),
+        ]);
+        this.set(answered ? 1 : 0);
       },
     });
     new Gauge({
@@ -151,6 +192,9 @@ export class ExecutorMetrics implements EngineObserver {
       registers: [this.registry],
     }).set({ version: VERSION, node_version: process.version }, 1);
     collectDefaultMetrics({ register: this.registry });
+    // Gauges named like counters, which `promtool check metrics` refuses; the same counts are in
+    // nodejs_active_handles, nodejs_active_requests and nodejs_active_resources, by type.
+    for (const name of UNLINTED_DEFAULTS) this.registry.removeSingleMetric(name);
     executor.observe(this);
     void executor.soleDuty(CLUSTER_METRICS_DUTY, retryMs).then(
       (duty) => (this.#duty = duty),
