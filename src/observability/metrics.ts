@@ -4,7 +4,7 @@ import type { TaskExecutor } from "../engine/task-executor.js";
 import type { ErrorCode } from "../protocol/error-codes.js";
 import { isTerminal, TASK_STATES } from "../protocol/states.js";
 import type { TaskStatus } from "../protocol/task-status.js";
-import type { TaskRecord } from "../domain/records.js";
+import type { ObservedStatus, TaskRecord } from "../domain/records.js";
 import type { SoleDuty } from "../store/sole-duty.js";
 import { VERSION } from "../version.js";
 
@@ -12,6 +12,17 @@ const SECONDS_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 
 /** A readiness check that takes longer counts as not ready (a scrape must not wait for a store away). */
 const READY_WITHIN_MS = 2_000;
+
+/** Attempts timed at once, at most: more than run at once on any node. */
+const MAX_TIMED_ATTEMPTS = 100_000;
+
+/** The events that end an attempt, and the outcome each gives it. */
+const ATTEMPT_OUTCOMES: Readonly<Record<string, string>> = {
+  task_completed: "completed",
+  task_failed: "failed",
+  retry_scheduled: "retried",
+  task_cancelled: "cancelled",
+};
 
 const UNLINTED_DEFAULTS = [
   "nodejs_active_handles_total",
@@ -38,9 +49,11 @@ export const CLUSTER_METRICS_DUTY = "cluster_metrics";
 export class ExecutorMetrics implements EngineObserver {
   readonly registry = new Registry();
   #duty: SoleDuty | undefined;
+  /** When each attempt running here started (epoch ms), by task id. */
+  readonly #attemptStarts = new Map<string, number>();
   readonly #execution = new Histogram({
     name: "taskexec_task_execution_seconds",
-    help: "Time from a task's first start to its end, by type and outcome.",
+    help: "One attempt's run, from its start to its end, by type and outcome (completed, failed, retried, cancelled).",
     labelNames: ["type", "outcome"],
     buckets: SECONDS_BUCKETS,
     registers: [this.registry],
@@ -216,15 +229,32 @@ export class ExecutorMetrics implements EngineObserver {
       this.#errors.inc({ code });
       if (code === "executor_lost") this.#leasesLost.inc();
     }
-    if (isTerminal(task.state)) {
-      this.#finished.inc({ type: task.type, outcome: task.state });
-      if (task.startedAt !== null && task.finishedAt !== null) {
-        this.#execution.observe(
-          { type: task.type, outcome: task.state },
-          (task.finishedAt - task.startedAt) / 1000,
-        );
-      }
+    this.#timeAttempt(task, status);
+    if (isTerminal(task.state)) this.#finished.inc({ type: task.type, outcome: task.state });
+  }
+
+  /** An attempt's run: from its `execution_started` to the status that ends it, both made here. */
+  #timeAttempt(task: TaskRecord, status: TaskStatus): void {
+    const event = status.body.details?.event;
+    const at = Date.parse(status.header.timestamp);
+    if (event === "execution_started") {
+      // Bounded: a task whose end this process never sees (recovered elsewhere) is forgotten.
+      if (this.#attemptStarts.size >= MAX_TIMED_ATTEMPTS)
+        this.#attemptStarts.delete(this.#attemptStarts.keys().next().value!);
+      this.#attemptStarts.set(task.id, at);
+      return;
     }
+    const outcome = ATTEMPT_OUTCOMES[event ?? ""];
+    const started = this.#attemptStarts.get(task.id);
+    if (outcome === undefined || started === undefined) return;
+    this.#attemptStarts.delete(task.id);
+    this.#execution.observe({ type: task.type, outcome }, Math.max(0, at - started) / 1000);
+  }
+
+  /** Another process ended a task this one ran (a cancel made there): its attempt is not timed. */
+  onOtherStatus(observed: ObservedStatus): void {
+    if (isTerminal(observed.status.body.status) && observed.status.header.task_id !== null)
+      this.#attemptStarts.delete(observed.status.header.task_id);
   }
 
   /** A message heard on the broker (from an exchange, or taskexec.tasks) was refused and dead-lettered. */
