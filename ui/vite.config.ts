@@ -12,7 +12,9 @@ export default defineConfig({
     outDir: "../dist/dashboard",
     emptyOutDir: true,
     target: "es2022",
-    sourcemap: true,
+    // None in the package: a map would point at ui/src and at preact in node_modules, neither of
+    // which ships. The development server (`npx vite --config ui/vite.config.ts`) has maps.
+    sourcemap: false,
     chunkSizeWarningLimit: 300,
   },
   server: { proxy: { "/v1": "http://127.0.0.1:8080" } },
