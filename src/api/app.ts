@@ -1,9 +1,9 @@
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
+import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
+import { openApiOptions } from "./openapi-document.js";
 import type { Logger } from "pino";
-import { PROTOCOL_VERSION } from "../protocol/version.js";
 import type { ApiContext } from "./api-context.js";
 import { answerClientError, sendError, toHttpError } from "./http-errors.js";
 import { registerJsonBodyParser } from "./json-body.js";
@@ -101,18 +101,7 @@ export async function buildApp(ctx: ApiContext, options: AppOptions): Promise<Fa
     return sendError(reply, answer);
   });
 
-  await app.register(fastifySwagger, {
-    openapi: {
-      info: {
-        title: "taskexec",
-        version: PROTOCOL_VERSION,
-        description: "Task Execution Protocol over HTTP: submit tasks, watch their status, cancel them.",
-      },
-      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
-      security: [{ bearer: [] }],
-    },
-    transform: jsonSchemaTransform,
-  });
+  await app.register(fastifySwagger, openApiOptions);
   await app.register(fastifySwaggerUi, {
     routePrefix: "/docs",
     // The UI's own CSP (hashes of its inline scripts), framed by no one, and no upgrade to HTTPS

@@ -91,6 +91,7 @@ export function submitRoutes(app: FastifyInstance, ctx: ApiContext): void {
       // separates malformed messages (400) from rejected tasks (422, with every issue's path).
       attachValidation: true,
       schema: {
+        operationId: "submitTask",
         summary: "Submit a task (a submit_task message)",
         description:
           "202 with the task_accepted task_status; 200 with the task's latest status when this principal already sent this message_id; 400 malformed; 422 rejected (details.errors: every issue with its path); 429 rate or quota.",
@@ -117,6 +118,7 @@ export function submitRoutes(app: FastifyInstance, ctx: ApiContext): void {
     {
       attachValidation: true,
       schema: {
+        operationId: "submitTasks",
         summary: `Submit up to ${MAX_BATCH} tasks at once; one answer per message, in order`,
         tags: ["tasks"],
         body: z.object({ messages: z.array(SubmitTask).max(MAX_BATCH) }),

@@ -18,6 +18,7 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
     "/v1/session",
     {
       schema: {
+        operationId: "getSession",
         summary: "Who the token speaks for, what it may do, and the task types this server runs",
         tags: ["system"],
       },
@@ -42,6 +43,7 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
     "/v1/keys",
     {
       schema: {
+        operationId: "getKeys",
         summary:
           "The cluster's public keys (a JWKS, no token needed): `use: sig` checks the signatures of what the api and the workers publish on the broker; `use: enc` (current first, older ones while they still decrypt) is what a task_specification is encrypted for (JWE, RSA-OAEP-256 + A256GCM)",
         tags: ["system"],
@@ -59,6 +61,7 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
     "/v1/keys/reseal",
     {
       schema: {
+        operationId: "resealData",
         summary:
           "One step of resealing what is stored under the current data key (admin; `taskexec keys rotate --data` calls it " +
           "until `cursor` comes back null): values stored in clear or under an older key are sealed again",
@@ -94,6 +97,7 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
     "/v1/types",
     {
       schema: {
+        operationId: "listTypes",
         summary:
           "The task types this server runs, each with its description, its parameters' JSON Schema and an example",
         tags: ["system"],
@@ -109,6 +113,7 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
     "/v1/stats",
     {
       schema: {
+        operationId: "getStats",
         summary:
           "The last 15 minutes of your tasks (admins and executors: all) in steps: submissions, completions, " +
           "failures per second, error rate, and wait and execution time percentiles (ms); `window`: the same over all 15 minutes",
@@ -128,6 +133,7 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
     "/v1/resources",
     {
       schema: {
+        operationId: "listResources",
         summary:
           "Per node: capacity, allocated, free, running and waiting tasks (a submitter: its own), heartbeat",
         tags: ["system"],
@@ -158,6 +164,7 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
     "/v1/audit",
     {
       schema: {
+        operationId: "listAudit",
         summary:
           "The audit trail (admin): every submission and cancel, with principal, decision, its code and reason; " +
           "newest first (order=oldest: oldest first), a page at a time",
@@ -196,14 +203,17 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
-  api.get("/metrics", { schema: { summary: "Prometheus metrics", tags: ["system"] } }, (request, reply) =>
-    answerMetrics(ctx.metrics, ctx.options, request, reply),
+  api.get(
+    "/metrics",
+    { schema: { operationId: "getMetrics", summary: "Prometheus metrics", tags: ["system"] } },
+    (request, reply) => answerMetrics(ctx.metrics, ctx.options, request, reply),
   );
 
   api.get(
     "/healthz",
     {
       schema: {
+        operationId: "getHealth",
         summary: "Liveness, and whether the API asks for a token (the dashboard's first question)",
         tags: ["system"],
       },
@@ -213,7 +223,7 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   api.get(
     "/readyz",
-    { schema: { summary: "Readiness: the store answers", tags: ["system"] } },
+    { schema: { operationId: "getReadiness", summary: "Readiness: the store answers", tags: ["system"] } },
     (_request, reply) => answerReadiness(ctx.executor, reply),
   );
 

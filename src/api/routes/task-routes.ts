@@ -13,7 +13,7 @@ export function taskRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   api.get(
     "/v1/tasks/:id",
-    { schema: { summary: "A task's snapshot", tags: ["tasks"], params: TaskId } },
+    { schema: { operationId: "getTask", summary: "A task's snapshot", tags: ["tasks"], params: TaskId } },
     async (request) => {
       const principal = await ctx.auth.authenticate(request, "monitor_task");
       return toSnapshot(await ctx.executor.getTask(asReader(principal), request.params.id));
@@ -24,6 +24,7 @@ export function taskRoutes(app: FastifyInstance, ctx: ApiContext): void {
     "/v1/tasks",
     {
       schema: {
+        operationId: "listTasks",
         summary:
           "Your tasks (admins and executors: all), newest first, a page at a time: summaries without parameters " +
           "or results (GET /v1/tasks/{id} has them), at most `limit` rows and http.list_max_bytes bytes",
@@ -62,7 +63,13 @@ export function taskRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   api.get(
     "/v1/counts",
-    { schema: { summary: "Your tasks (admins and executors: all) per state", tags: ["tasks"] } },
+    {
+      schema: {
+        operationId: "countTasks",
+        summary: "Your tasks (admins and executors: all) per state",
+        tags: ["tasks"],
+      },
+    },
     async (request) => {
       const principal = await ctx.auth.authenticate(request, "monitor_task");
       return { counts: await ctx.executor.countTasks(asReader(principal)) };
@@ -73,6 +80,7 @@ export function taskRoutes(app: FastifyInstance, ctx: ApiContext): void {
     "/v1/stream",
     {
       schema: {
+        operationId: "streamTasks",
         summary:
           "Live changes of your tasks (admins and executors: all) as SSE: `tasks` events carry each changed " +
           "task's row, coalesced a few times a second; `resync` asks the client to reload its list",
@@ -106,6 +114,7 @@ export function taskRoutes(app: FastifyInstance, ctx: ApiContext): void {
     "/v1/tasks/:id/events",
     {
       schema: {
+        operationId: "getTaskEvents",
         summary:
           "A task's task_status history; with Accept: text/event-stream, live (SSE, resumable with Last-Event-ID)",
         tags: ["tasks"],
@@ -135,6 +144,7 @@ export function taskRoutes(app: FastifyInstance, ctx: ApiContext): void {
     "/v1/tasks/:id/cancel",
     {
       schema: {
+        operationId: "cancelTask",
         summary: "Cancel a task; a running handler's AbortSignal fires",
         tags: ["tasks"],
         params: TaskId,

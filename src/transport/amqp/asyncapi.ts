@@ -58,7 +58,18 @@ export function asyncApiDocument(): Record<string, unknown> {
         "topology, durable, on every connect. Messages are persistent; publishers use confirms; consumers ack " +
         "once the outcome is durable. A message that cannot be taken is dead-lettered to taskexec.dlx with the " +
         `reason in the ${REASON_HEADER} header.`,
+      license: { name: "MIT", url: "https://opensource.org/license/mit" },
+      contact: {
+        name: "taskexec maintainers",
+        url: "https://taskexec.dev",
+        email: "maintainers@taskexec.dev",
+      },
     },
+    tags: [
+      { name: "submissions", description: "What submitters send: submit_task and cancel_task." },
+      { name: "statuses", description: "What executors say: task_status, on the topic exchange." },
+      { name: "cluster", description: "What the processes tell each other: work and resource statuses." },
+    ],
     servers: {
       rabbitmq: { url: "amqp://localhost:5672", protocol: "amqp", protocolVersion: "0.9.1" },
     },
@@ -89,9 +100,11 @@ export function asyncApiDocument(): Record<string, unknown> {
           "Consumed by the admission side (auth, validation, idempotency, quotas, audit: exactly as over HTTP); " +
           `dead-letters to ${EXCHANGES.dead}.`,
         bindings: queue(QUEUES.submissions),
+        // The messages are the two channels' above: named again here, each would be described twice
+        // (AsyncAPI wants one message per messageId).
         subscribe: {
           operationId: "admitSubmissions",
-          message: { oneOf: [ref("submit_task"), ref("cancel_task")] },
+          summary: "Takes the submit_task and cancel_task messages published on the two channels above.",
         },
       },
       "{submitter}.{task_id}": {
@@ -133,16 +146,19 @@ export function asyncApiDocument(): Record<string, unknown> {
     components: {
       messages: {
         submit_task: {
+          messageId: "submit_task",
           name: "submit_task",
           contentType: "application/json",
           payload: payload("submit_task"),
         },
         cancel_task: {
+          messageId: "cancel_task",
           name: "cancel_task",
           contentType: "application/json",
           payload: payload("cancel_task"),
         },
         task_status: {
+          messageId: "task_status",
           name: "task_status",
           contentType: "application/json",
           summary:
@@ -173,6 +189,7 @@ export function asyncApiDocument(): Record<string, unknown> {
           payload: payload("task_status"),
         },
         ready_task: {
+          messageId: "ready_task",
           name: "ready_task",
           contentType: "application/json",
           summary: `Work; ${SIGNATURE_HEADER} is its signature by the api or a worker (as task_status's header.auth, dig of the body, with a work claim; it lasts 24 h, and may come again: the claim in the store is the fence).`,
@@ -180,6 +197,7 @@ export function asyncApiDocument(): Record<string, unknown> {
           payload: (({ $schema: _schema, ...schema }) => schema)(z.toJSONSchema(WorkMessage)),
         },
         resource_status: {
+          messageId: "resource_status",
           name: "resource_status",
           contentType: "application/x-protobuf",
           summary: `taskexec.v1.ResourceStatus, protobuf (proto/resource_status.proto, below); ${SIGNATURE_HEADER} is the worker's signature of its bytes (as task_status's header.auth).`,
