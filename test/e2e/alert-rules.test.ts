@@ -27,10 +27,14 @@ describe.runIf(promtoolForTests())("alert rules (deploy/prometheus/alerts.yml)",
     await h?.cleanup();
   });
 
-  it("pass promtool check rules, and their unit tests (promtool test rules)", () => {
+  it("pass promtool check rules and check config (compose's Prometheus), and their unit tests (promtool test rules)", () => {
     const checked = promtool(["check", "rules", "alerts.yml"]);
     expect(checked.stdout + checked.stderr).toContain("SUCCESS");
     expect(checked.status).toBe(0);
+    // The compose file's Prometheus configuration loads them.
+    const config = promtool(["check", "config", "prometheus.yml"]);
+    expect(config.stdout + config.stderr).toContain("SUCCESS");
+    expect(config.status).toBe(0);
     const tested = promtool(["test", "rules", "alerts.test.yml"]);
     expect(tested.stdout + tested.stderr).toContain("SUCCESS");
     expect(tested.status).toBe(0);
