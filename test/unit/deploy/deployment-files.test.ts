@@ -60,7 +60,12 @@ describe("deploy/", () => {
 
   it("Dockerfile: lints clean, runs the package's bin on Node 24 as a user without privileges, with a healthcheck", () => {
     const text = read("Dockerfile");
-    expect(lintDockerfile(text).map((d) => `${d.range.start.line + 1}: ${d.message}`)).toEqual([]);
+    expect(
+      lintDockerfile(text).map((d) => [
+        d.range.start.line + 1,
+        typeof d.message === "string" ? d.message : d.message.value,
+      ]),
+    ).toEqual([]);
     expect(text).toMatch(/^ARG NODE_IMAGE=node:24-/m);
     const stages = text.split(/^FROM /m).slice(1);
     expect(stages.length).toBeGreaterThanOrEqual(2);
