@@ -205,11 +205,20 @@ export function compileOptions(options: ExecutorOptions = {}): CompiledOptions {
   return deepFreeze(compiled);
 }
 
-/** Freezes plain values; a handler object (already frozen by defineHandler) is left as it is. */
+/**
+ * Freezes plain values (objects and arrays of the options' own); what is not plain is the
+ * application's, and left as it is: its logger (pino makes a child with Object.create, which
+ * cannot assign over a frozen parent's properties), a handler object (frozen by defineHandler).
+ */
 function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+  if (value !== null && typeof value === "object" && isPlain(value) && !Object.isFrozen(value)) {
     for (const inner of Object.values(value)) deepFreeze(inner);
     Object.freeze(value);
   }
   return value;
+}
+
+function isPlain(value: object): boolean {
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === Array.prototype || prototype === null;
 }

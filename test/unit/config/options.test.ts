@@ -1,3 +1,4 @@
+import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../../src/config/config-error.js";
 import { parseDuration } from "../../../src/config/duration.js";
@@ -21,6 +22,15 @@ describe("executor options", () => {
     expect(options.resources.memory_mb).toBeGreaterThan(0);
     expect(Object.isFrozen(options)).toBe(true);
     expect(Object.isFrozen(options.retry)).toBe(true);
+  });
+
+  it("freezes its own values, not the application's logger (whose children must still be made)", () => {
+    const logger = pino({ level: "silent" });
+    const options = compileOptions({ logger, logging: { levels: { engine: "debug" } } });
+    expect(options.logger).toBe(logger);
+    expect(Object.isFrozen(logger)).toBe(false);
+    expect(() => logger.child({ component: "engine" }).info("still works")).not.toThrow();
+    expect(Object.isFrozen(options.logging.levels)).toBe(true);
   });
 
   it("keeps given values next to defaults in the same object", () => {
