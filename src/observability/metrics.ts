@@ -236,19 +236,20 @@ export class ExecutorMetrics implements EngineObserver {
   /** An attempt's run: from its `execution_started` to the status that ends it, both made here. */
   #timeAttempt(task: TaskRecord, status: TaskStatus): void {
     const event = status.body.details?.event;
-    const at = Date.parse(status.header.timestamp);
     if (event === "execution_started") {
       // Bounded: a task whose end this process never sees (recovered elsewhere) is forgotten.
       if (this.#attemptStarts.size >= MAX_TIMED_ATTEMPTS)
         this.#attemptStarts.delete(this.#attemptStarts.keys().next().value!);
-      this.#attemptStarts.set(task.id, at);
+      this.#attemptStarts.set(task.id, Date.parse(status.header.timestamp));
       return;
     }
-    const outcome = ATTEMPT_OUTCOMES[event ?? ""];
+    const outcome = event === undefined ? undefined : ATTEMPT_OUTCOMES[event];
+    if (outcome === undefined) return;
     const started = this.#attemptStarts.get(task.id);
-    if (outcome === undefined || started === undefined) return;
+    if (started === undefined) return;
     this.#attemptStarts.delete(task.id);
-    this.#execution.observe({ type: task.type, outcome }, Math.max(0, at - started) / 1000);
+    const took = Date.parse(status.header.timestamp) - started;
+    this.#execution.observe({ type: task.type, outcome }, Math.max(0, took) / 1000);
   }
 
   /** Another process ended a task this one ran (a cancel made there): its attempt is not timed. */
